@@ -1,0 +1,73 @@
+"""Configuration classes; every deployment setting comes from the environment."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-change-me"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
+        f"sqlite:///{INSTANCE_DIR / 'rectify.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "rectify@localhost"
+    BASE_URL = (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    TRACKER_TIMEZONE = os.environ.get("TRACKER_TIMEZONE") or "Asia/Shanghai"
+
+    # Traffic light: days before the deadline that turn an item yellow, how far
+    # (in percentage points) progress may lag the elapsed time, and after how
+    # many days without a progress update an item counts as stale.
+    WARNING_DAYS = _int("WARNING_DAYS", 7)
+    PROGRESS_TOLERANCE = _int("PROGRESS_TOLERANCE", 10)
+    STALE_DAYS = _int("STALE_DAYS", 30)
+    ITEMS_PER_PAGE = _int("ITEMS_PER_PAGE", 25)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = TRACKER_TIMEZONE
+    LANGUAGES = ("zh_CN", "en")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
+    MAIL_SERVER = None
+
+
+def config_for_environment():
+    """Pick the config class named by FLASK_ENV-like RECTIFY_CONFIG (default: Config)."""
+    name = os.environ.get("RECTIFY_CONFIG", "").lower()
+    return {"production": ProductionConfig, "test": TestConfig}.get(name, Config)

@@ -1,0 +1,103 @@
+"""Rectify: the rectification-item tracker (整改事项跟踪)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, jsonify, request, session
+from flask_login import current_user
+from sqlalchemy import text
+
+from tracker.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def select_locale() -> str:
+    """The user's preference, else a valid ?lang= choice, else the browser's, else zh_CN."""
+    from flask import current_app
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        if asked not in languages:
+            return current_user.language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config_class=None) -> Flask:
+    from config import config_for_environment
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    app.config.from_object(config_class or config_for_environment())
+    Path(app.instance_path).mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "tracker" / "translations"))
+
+    _import_models()
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_health(app)
+
+    from tracker.errors import register_error_pages
+    register_error_pages(app)
+    from tracker.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module so the metadata (and Alembic) sees the whole schema."""
+    import tracker.auth.models  # noqa: F401
+    import tracker.evaluations.models  # noqa: F401
+    import tracker.items.models  # noqa: F401
+    import tracker.journal  # noqa: F401
+    import tracker.units.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.admin.routes import bp as admin_bp
+    from tracker.auth.routes import bp as auth_bp
+    from tracker.evaluations.routes import bp as evaluations_bp
+    from tracker.items.routes import bp as items_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(items_bp)
+    app.register_blueprint(evaluations_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+    from tracker import clock
+    from tracker.items import presentation
+    app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        return response
+
+
+def _register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        db.session.execute(text("SELECT 1"))
+        return jsonify({"status": "ok"})

@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from tracker.admin.services import PASSWORD_MIN
+from tracker.items.presentation import ROLE_LABELS
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class UnitForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40),
+                                               Regexp(r"^[a-z0-9-]+$", message=_l(
+                                                   "Lower-case letters, digits and hyphens only."))])
+    parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(
+        r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, hyphen and underscore only."))])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False),
+                                                 Length(max=254)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[Optional()])
+    language = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    active = BooleanField(_l("Active"), default=True)
+    password = PasswordField(_l("New password"), validators=[Optional(), Length(min=PASSWORD_MIN, max=256)],
+                             render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Save"))

@@ -1,0 +1,89 @@
+"""Admin pages: units and users."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.admin import services
+from tracker.admin.forms import UnitForm, UserForm
+from tracker.auth.decorators import roles_required
+from tracker.auth.models import Role, User
+from tracker.errors import Invalid
+from tracker.extensions import db
+from tracker.units.models import Unit
+
+bp = Blueprint("admin", __name__)
+
+
+def _unit_choices():
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    return [(None, "—")] + [(u.id, u.name) for u in units]
+
+
+def _show_errors(form, exc: Invalid) -> None:
+    for name, message in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")
+
+
+@bp.get("/units")
+@roles_required(Role.ADMIN)
+def units():
+    rows = db.session.scalars(select(Unit).options(selectinload(Unit.parent)).order_by(Unit.name)).all()
+    return render_template("admin/units.html", units=rows)
+
+
+@bp.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def unit_form(unit_id):
+    unit = db.session.get(Unit, unit_id) if unit_id else None
+    if unit_id and unit is None:
+        abort(404)
+    form = UnitForm(obj=unit)
+    form.parent_id.choices = [c for c in _unit_choices() if unit is None or c[0] != unit.id]
+    if form.validate_on_submit():
+        try:
+            services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
+                               form.active.data)
+        except Invalid as exc:
+            _show_errors(form, exc)
+        else:
+            flash(_("Unit saved."), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=unit), 422 if form.errors else 200
+
+
+@bp.get("/users")
+@roles_required(Role.ADMIN)
+def users():
+    rows = db.session.scalars(select(User).options(selectinload(User.unit)).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_form(user_id):
+    user = db.session.get(User, user_id) if user_id else None
+    if user_id and user is None:
+        abort(404)
+    form = UserForm(obj=user)
+    form.unit_id.choices = _unit_choices()
+    if user is not None and not form.is_submitted():
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in (
+            "username", "name", "email", "role", "unit_id", "language", "active", "password")}
+        try:
+            services.save_user(current_user, user, values)
+        except Invalid as exc:
+            _show_errors(form, exc)
+        else:
+            flash(_("User saved."), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), 422 if form.errors else 200

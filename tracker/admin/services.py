@@ -1,0 +1,117 @@
+"""Managing units and users: checked, validated, journaled, committed once."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracker import journal
+from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.sessions import end_all_sessions
+from tracker.errors import Invalid, Refused
+from tracker.extensions import db
+from tracker.units.models import Unit
+
+PASSWORD_MIN = 8
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Refused(_("Only an administrator may manage units and users."))
+
+
+def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, parent_id: int | None,
+              active: bool) -> Unit:
+    """Create (unit=None) or update a unit."""
+    _require_admin(actor)
+    name, code = (name or "").strip(), (code or "").strip().lower()
+    errors = {}
+    if not name or len(name) > 100:
+        errors["name"] = _("Enter a name of at most 100 characters.")
+    if not code or len(code) > 40:
+        errors["code"] = _("Enter a code of at most 40 characters.")
+    taken = db.session.scalar(select(Unit).where((Unit.name == name) | (Unit.code == code)))
+    if taken is not None and taken is not unit:
+        errors["name" if taken.name == name else "code"] = _("Another unit already uses this.")
+    parent = db.session.get(Unit, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        errors["parent_id"] = _("Choose an existing unit.")
+    elif parent is not None and unit is not None and _is_descendant(parent, unit):
+        errors["parent_id"] = _("A unit cannot be placed under itself.")
+    if errors:
+        raise Invalid(errors)
+    created = unit is None
+    if created:
+        unit = Unit(name=name, code=code, parent_id=parent_id, active=active)
+        db.session.add(unit)
+        db.session.flush()
+        changes = {"name": [None, name], "code": [None, code], "parent_id": [None, parent_id]}
+    else:
+        changes = journal.apply_changes(unit, {"name": name, "code": code, "parent_id": parent_id,
+                                               "active": active})
+    if changes:
+        journal.record(actor, "create" if created else "update", unit, changes)
+    db.session.commit()
+    return unit
+
+
+def _is_descendant(candidate: Unit, unit: Unit) -> bool:
+    node = candidate
+    while node is not None:
+        if node.id == unit.id:
+            return True
+        node = node.parent
+    return False
+
+
+def save_user(actor: User | None, user: User | None, values: dict) -> User:
+    """Create (user=None) or update an account; a new password ends the user's sessions."""
+    _require_admin(actor)
+    errors = {}
+    username = (values.get("username") or "").strip()
+    if not username or len(username) > 64:
+        errors["username"] = _("Enter a username of at most 64 characters.")
+    taken = db.session.scalar(select(User).where(User.username == username))
+    if taken is not None and taken is not user:
+        errors["username"] = _("This username is taken.")
+    try:
+        role = Role(values.get("role"))
+    except ValueError:
+        errors["role"] = _("Choose a role.")
+        role = None
+    unit_id = values.get("unit_id")
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        errors["unit_id"] = _("Choose an existing unit.")
+    if role in UNIT_ROLES and unit_id is None:
+        errors["unit_id"] = _("Heads and staff must belong to a unit.")
+    password = values.get("password") or ""
+    if user is None and len(password) < PASSWORD_MIN:
+        errors["password"] = _("A new account needs a password of at least %(n)d characters.", n=PASSWORD_MIN)
+    elif password and len(password) < PASSWORD_MIN:
+        errors["password"] = _("At least %(n)d characters.", n=PASSWORD_MIN)
+    if actor is not None and user is actor and (role != Role.ADMIN or not values.get("active", True)):
+        errors["role"] = _("You cannot remove your own administrator access.")
+    if errors:
+        raise Invalid(errors)
+    fields = {"username": username, "name": (values.get("name") or "").strip()[:100],
+              "email": (values.get("email") or "").strip()[:254], "role": role, "unit_id": unit_id,
+              "language": values.get("language") if values.get("language") in ("zh_CN", "en") else "zh_CN",
+              "active": bool(values.get("active", True))}
+    created = user is None
+    if created:
+        user = User(**fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.flush()
+        changes = {k: [None, journal.plain(v)] for k, v in fields.items()}
+    else:
+        changes = journal.apply_changes(user, fields)
+        if password:
+            user.set_password(password)
+            end_all_sessions(user)
+            changes["password"] = ["***", "***"]
+        if not user.active:
+            end_all_sessions(user)
+    if changes:
+        journal.record(actor, "create" if created else "update", user, changes)
+    db.session.commit()
+    return user

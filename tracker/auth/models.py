@@ -1,0 +1,83 @@
+"""Users, roles and server-side sign-in sessions."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker import clock
+from tracker.columns import UTCDateTime
+from tracker.extensions import db
+from tracker.units.models import Unit
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    INSPECTOR = "inspector"
+    HEAD = "head"
+    STAFF = "staff"
+    LEADER = "leader"
+
+
+UNIT_ROLES = frozenset({Role.HEAD, Role.STAFF})
+READ_ALL_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # A head or staff member acts for a unit, so must belong to one.
+        CheckConstraint("role NOT IN ('head', 'staff') OR unit_id IS NOT NULL", name="unit_role_has_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", native_enum=False,
+                                            values_callable=lambda e: [m.value for m in e],
+                                            create_constraint=True, length=20))
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.role in READ_ALL_ROLES
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Deleting the row ends that session, even for a copied cookie."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,56 @@
+"""Server-side sign-in sessions: the cookie holds a random token whose hash is a LoginSession row.
+
+Signing out deletes the row, so a cookie copied before sign-out is worthless afterwards
+(Flask's signed-cookie session alone cannot revoke anything).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import session
+from flask_login import login_user, logout_user
+
+from tracker import clock
+from tracker.auth.models import LoginSession, User
+from tracker.extensions import db, login_manager
+
+SESSION_KEY = "sid"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in with a fresh server-side session (the caller commits)."""
+    session.clear()  # a new session id on sign-in: no session fixation
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(id=_digest(token), user_id=user.id, created_at=clock.now()))
+    login_user(user)
+    session[SESSION_KEY] = token
+
+
+def end_session() -> None:
+    """Sign out: delete the server-side row, then the client's cookie contents (the caller commits)."""
+    token = session.get(SESSION_KEY)
+    if token:
+        db.session.query(LoginSession).filter_by(id=_digest(token)).delete()
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.query(LoginSession).filter_by(user_id=user.id).delete()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    token = session.get(SESSION_KEY)
+    if not token or not user_id.isdigit():
+        return None
+    row = db.session.get(LoginSession, _digest(token))
+    if row is None or row.user_id != int(user_id):
+        return None
+    user = row.user
+    return user if user.active else None

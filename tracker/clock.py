@@ -1,0 +1,44 @@
+"""The one clock of the application: tests and commands (--today) can set it."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+_frozen_now: dt.datetime | None = None
+
+
+def tz() -> ZoneInfo:
+    name = current_app.config["TRACKER_TIMEZONE"] if has_app_context() else "Asia/Shanghai"
+    return ZoneInfo(name)
+
+
+def now() -> dt.datetime:
+    """Current time, timezone-aware UTC."""
+    if _frozen_now is not None:
+        return _frozen_now
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def today() -> dt.date:
+    """Today's date in the deployment's time zone (deadlines are local dates)."""
+    return now().astimezone(tz()).date()
+
+
+def freeze(moment: dt.datetime | dt.date | None) -> None:
+    """Pin the clock (a date means local noon of that day); None releases it."""
+    global _frozen_now
+    if isinstance(moment, dt.date) and not isinstance(moment, dt.datetime):
+        local = dt.datetime.combine(moment, dt.time(12, 0), tzinfo=tz())
+        moment = local.astimezone(dt.timezone.utc)
+    _frozen_now = moment
+
+
+def local_date(moment: dt.datetime | None) -> dt.date | None:
+    """The local calendar date of a stored UTC timestamp."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive values; they are UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(tz()).date()

@@ -1,0 +1,74 @@
+"""Domain errors raised by services, and the error pages."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """The actor may not do this now (wrong role, unit or state). Nothing was changed."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(Exception):
+    """The input is wrong; `errors` maps field names to messages. Nothing was changed."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _page(code: int, title: str, message: str):
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return jsonify({"error": {"code": code, "message": message}}), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def _database_unavailable(exc):
+    db.session.rollback()
+    log.error("database unavailable or not migrated: %s", exc)
+    return _page(503, _("Database unavailable"),
+                 _("The database is not reachable or not initialised. "
+                   "An operator should run “flask --app wsgi db upgrade” and try again."))
+
+
+def register_error_pages(app) -> None:
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _page(400, _("Bad request"), _("The request could not be understood. "
+                                              "Reload the page and try again."))
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return _page(403, _("Not allowed"), _("You are not allowed to do this."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return _page(404, _("Not found"), _("This page does not exist or you cannot see it."))
+
+    @app.errorhandler(405)
+    def method_not_allowed(exc):
+        return _page(405, _("Not allowed"), _("This address does not accept that kind of request."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return _page(413, _("Too large"), _("The upload is larger than allowed."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        return _page(500, _("Server error"), _("Something went wrong on our side. "
+                                                "Nothing was saved; please try again."))
+
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(ProgrammingError, _database_unavailable)

@@ -1,0 +1,73 @@
+"""Forms for items, progress and workflow actions."""
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+                     SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.auth.models import UNIT_ROLES, User
+from tracker.evaluations.models import Finding
+from tracker.extensions import db
+from tracker.items.models import LIMITS, ItemKind
+from tracker.items.presentation import KIND_LABELS, RESULT_LABELS
+from tracker.units.models import Unit
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ItemForm(FlaskForm):
+    finding_id = SelectField(_l("Finding"), coerce=int, validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
+    measures = TextAreaField(_l("Measures"), validators=[DataRequired(), Length(max=LIMITS["measures"])])
+    target = TextAreaField(_l("Target"), validators=[DataRequired(), Length(max=LIMITS["target"])])
+    kind = SelectField(_l("Type"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[InputRequired()])
+    cooperating_unit_ids = SelectMultipleField(_l("Cooperating units"), coerce=int)
+    owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validators=[Optional()])
+    responsible_leader = StringField(_l("Responsible leader"),
+                                     validators=[Length(max=LIMITS["responsible_leader"])])
+    deadline = DateField(_l("Deadline"), validators=[InputRequired()])
+    confirm_past_deadline = BooleanField(_l("Yes, the deadline is in the past on purpose"))
+    listed_supervision = BooleanField(_l("Listed supervision"))
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def load_choices(self) -> None:
+        findings = db.session.scalars(select(Finding).order_by(Finding.evaluation_id, Finding.id)).all()
+        self.finding_id.choices = [(f.id, f"{f.id} · {f.short_text}") for f in findings]
+        units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name)).all()
+        self.lead_unit_id.choices = [(u.id, u.name) for u in units]
+        self.cooperating_unit_ids.choices = [(u.id, u.name) for u in units]
+        users = db.session.scalars(select(User).where(User.active, User.role.in_(UNIT_ROLES))
+                                   .order_by(User.name)).all()
+        unit_names = {u.id: u.name for u in units}
+        self.owner_id.choices = [(None, "—")] + [
+            (u.id, f"{u.name} ({unit_names.get(u.unit_id, '')})") for u in users]
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "finding_id", "title", "measures", "target", "kind", "lead_unit_id", "cooperating_unit_ids",
+            "owner_id", "responsible_leader", "deadline", "confirm_past_deadline", "listed_supervision")}
+
+
+class ProgressForm(FlaskForm):
+    body = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=LIMITS["body"])])
+    percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
+    submission_key = HiddenField()
+    submit = SubmitField(_l("Post progress"))
+
+    def fresh_key(self) -> None:
+        if not self.submission_key.data:
+            self.submission_key.data = secrets.token_hex(16)
+
+
+class ActionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=LIMITS["reason"])])
+    result = SelectField(_l("Result"), choices=[(r.value, label) for r, label in RESULT_LABELS.items()],
+                         validate_choice=False)
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,203 @@
+"""Rectification items (整改事项), their milestones and progress updates."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (CheckConstraint, Column, Enum, ForeignKey, Index, String, Table, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from tracker import clock
+from tracker.auth.models import User
+from tracker.columns import UTCDateTime
+from tracker.errors import Invalid
+from tracker.evaluations.models import Finding
+from tracker.extensions import db
+from tracker.units.models import Unit
+
+# Field limits, shared by the forms and the model validators.
+LIMITS = {"title": 200, "measures": 5000, "target": 2000, "responsible_leader": 100,
+          "body": 5000, "reason": 2000, "milestone_title": 200}
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"                # 待交办
+    ASSIGNED = "assigned"          # 已交办
+    IN_PROGRESS = "in_progress"    # 已签收·整改中
+    SUBMITTED = "submitted"        # 申请销号
+    RETURNED = "returned"          # 退回
+    CLOSED = "closed"              # 已销号
+    CANCELLED = "cancelled"        # 已撤销
+
+
+OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED, Status.CANCELLED})
+
+
+class ItemKind(enum.StrEnum):
+    IMMEDIATE = "immediate"    # 立行立改
+    DEADLINE = "deadline"      # 限期整改
+    LONG_TERM = "long_term"    # 长期坚持
+
+
+class ClosureResult(enum.StrEnum):
+    RECTIFIED = "rectified"    # 已整改
+    ONGOING = "ongoing"        # 持续整改
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e])
+
+
+item_cooperating_units = Table(
+    "item_cooperating_units", db.metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id"), primary_key=True, index=True),
+)
+
+
+class Item(db.Model):
+    __tablename__ = "items"
+    __table_args__ = (
+        CheckConstraint("progress_percent BETWEEN 0 AND 100", name="progress_range"),
+        CheckConstraint("status <> 'closed' OR (closed_at IS NOT NULL AND closed_by_id IS NOT NULL "
+                        "AND closure_result IS NOT NULL)", name="closed_has_closer"),
+        CheckConstraint("status <> 'cancelled' OR (cancelled_at IS NOT NULL AND cancel_reason IS NOT NULL)",
+                        name="cancelled_has_reason"),
+        Index("ix_items_status_deadline", "status", "deadline"),
+        Index("ix_items_lead_unit_status", "lead_unit_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    title: Mapped[str] = mapped_column(String(LIMITS["title"]))
+    measures: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    responsible_leader: Mapped[str] = mapped_column(String(LIMITS["responsible_leader"]), default="")
+    deadline: Mapped[dt.date]
+    # The deadline first set; only an approved extension moves `deadline` away from it.
+    original_deadline: Mapped[dt.date]
+    status: Mapped[Status] = mapped_column(_enum(Status, "item_status"), default=Status.DRAFT)
+    listed_supervision: Mapped[bool] = mapped_column(default=False, server_default="0")
+    progress_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    # Schedule columns behind the traffic light (see lights.py), kept by services.
+    start_on: Mapped[dt.date | None]
+    behind_on: Mapped[dt.date | None]
+    last_activity_on: Mapped[dt.date]
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closure_result: Mapped[ClosureResult | None] = mapped_column(_enum(ClosureResult, "closure_result"))
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    # Optimistic lock: bumped by every service write.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+
+    finding: Mapped[Finding] = relationship()
+    lead_unit: Mapped[Unit] = relationship(foreign_keys=[lead_unit_id])
+    cooperating_units: Mapped[list[Unit]] = relationship(secondary=item_cooperating_units,
+                                                         order_by=Unit.name)
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="item", order_by="Milestone.due_on", cascade="all, delete-orphan")
+    progress_updates: Mapped[list[ProgressUpdate]] = relationship(
+        back_populates="item", order_by="ProgressUpdate.created_at.desc()")
+
+    @validates("title", "responsible_leader", "measures", "target")
+    def _check_length(self, key, value):
+        value = (value or "").strip()
+        if key in ("title", "measures", "target") and not value:
+            raise Invalid({key: "required"})
+        if len(value) > LIMITS[key]:
+            raise Invalid({key: f"at most {LIMITS[key]} characters"})
+        return value
+
+    @validates("progress_percent")
+    def _check_percent(self, key, value):
+        if not 0 <= int(value) <= 100:
+            raise Invalid({key: "must be between 0 and 100"})
+        return int(value)
+
+    # -- permission questions -------------------------------------------------
+    def unit_ids(self) -> set[int]:
+        return {self.lead_unit_id, *(u.id for u in self.cooperating_units)}
+
+    def can_view(self, user: User) -> bool:
+        return user.reads_everything or (user.unit_id is not None and user.unit_id in self.unit_ids())
+
+    def is_lead_member(self, user: User) -> bool:
+        return user.unit_id is not None and user.unit_id == self.lead_unit_id
+
+    def can_edit(self, user: User) -> bool:
+        return user.is_admin and self.is_open
+
+    def can_post_progress(self, user: User) -> bool:
+        from tracker.auth.models import UNIT_ROLES
+        if self.status not in (Status.IN_PROGRESS, Status.RETURNED):
+            return False
+        return user.is_admin or (user.role in UNIT_ROLES and self.can_view(user))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Milestone(db.Model):
+    """A stage target (阶段目标) of an item, with its own date."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(LIMITS["milestone_title"]))
+    due_on: Mapped[dt.date]
+    done: Mapped[bool] = mapped_column(default=False, server_default="0")
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    item: Mapped[Item] = relationship(back_populates="milestones")
+
+
+class ProgressUpdate(db.Model):
+    """A progress report (进展) posted by the item's units."""
+
+    __tablename__ = "progress_updates"
+    __table_args__ = (
+        CheckConstraint("percent BETWEEN 0 AND 100", name="percent_range"),
+        # The form carries a one-time key, so a double-submitted form cannot post twice.
+        UniqueConstraint("item_id", "submission_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    percent: Mapped[int]
+    submission_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    item: Mapped[Item] = relationship(back_populates="progress_updates")
+    author: Mapped[User] = relationship()
+
+    @validates("body")
+    def _check_body(self, key, value):
+        value = (value or "").strip()
+        if not value:
+            raise Invalid({"body": "required"})
+        if len(value) > LIMITS["body"]:
+            raise Invalid({"body": f"at most {LIMITS['body']} characters"})
+        return value

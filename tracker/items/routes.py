@@ -1,0 +1,180 @@
+"""Pages of the ledger and of single items. Views validate, call a service, flash, redirect."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker import clock
+from tracker.auth.decorators import roles_required
+from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.errors import Invalid, Refused
+from tracker.evaluations.models import Evaluation
+from tracker.extensions import db
+from tracker.items import ledger, services, workflow
+from tracker.items.forms import ActionForm, ItemForm, ProgressForm
+from tracker.items.lights import Light
+from tracker.items.models import Item, ProgressUpdate, Status
+from tracker.journal import JournalEntry
+from tracker.units.models import Unit
+
+bp = Blueprint("items", __name__)
+
+
+def _show_errors(form, exc: Invalid) -> None:
+    """Put service validation messages next to their fields (or flash those without one)."""
+    for field_name, message in exc.errors.items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+        else:
+            flash(message, "error")
+
+
+@bp.get("/")
+@login_required
+def home():
+    if current_user.role in UNIT_ROLES:
+        return redirect(url_for("items.my_items"))
+    return redirect(url_for("items.ledger_page"))
+
+
+@bp.get("/items")
+@login_required
+def ledger_page():
+    today = clock.today()
+    flt = ledger.LedgerFilter.from_args(request.args)
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"])
+    counts = ledger.status_counts(flt, current_user, today)
+    return render_template(
+        "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
+        evaluations=db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc())).all(),
+        units=db.session.scalars(select(Unit).order_by(Unit.name)).all(),
+        owners=db.session.scalars(select(User).where(User.role.in_(UNIT_ROLES)).order_by(User.name)).all(),
+        statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN])
+
+
+@bp.get("/my")
+@login_required
+def my_items():
+    """A head's home: the unit's open items, reddest first, and those the user owns."""
+    today = clock.today()
+    flt = ledger.LedgerFilter.from_args(request.args)
+    flt.sort = request.args.get("sort") or "light"
+    if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit"):
+        flt.sort = "light"
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"])
+    counts = ledger.status_counts(flt, current_user, today)
+    return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today)
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def create():
+    form = ItemForm()
+    form.load_choices()
+    if request.method == "GET" and request.args.get("finding", "").isdigit():
+        form.finding_id.data = int(request.args["finding"])
+    if form.validate_on_submit():
+        try:
+            item = services.create_item(current_user, form.values())
+        except Invalid as exc:
+            _show_errors(form, exc)
+        else:
+            flash(_("Item created as a draft. Assign it when it is ready."), "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    return render_template("items/form.html", form=form, item=None), 200 if not form.errors else 422
+
+
+@bp.get("/items/<int:item_id>")
+@login_required
+def detail(item_id: int):
+    item = services.item_for(current_user, item_id)
+    return _render_detail(item)
+
+
+def _render_detail(item: Item, progress_form=None, action_errors=None, status=200):
+    progress_form = progress_form or ProgressForm()
+    progress_form.fresh_key()
+    if progress_form.percent.data is None:
+        progress_form.percent.data = item.progress_percent
+    updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.item_id == item.id)
+                                 .options(selectinload(ProgressUpdate.author))
+                                 .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
+    entries = db.session.scalars(select(JournalEntry).where(JournalEntry.item_id == item.id)
+                                 .options(selectinload(JournalEntry.actor))
+                                 .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())).all()
+    return render_template(
+        "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
+        actions=workflow.available(item, current_user), action_form=ActionForm(),
+        action_errors=action_errors or {}, progress_form=progress_form,
+        can_post=item.can_post_progress(current_user)), status
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit(item_id: int):
+    item = services.item_for(current_user, item_id)
+    if not item.can_edit(current_user):
+        flash(_("A closed or cancelled item cannot be edited."), "error")
+        return redirect(url_for("items.detail", item_id=item.id))
+    form = ItemForm(obj=item)
+    form.load_choices()
+    if request.method == "GET":
+        form.cooperating_unit_ids.data = [u.id for u in item.cooperating_units]
+        form.version.data = item.version
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            changes = services.update_item(current_user, item, form.values(), expected_version=version)
+        except Invalid as exc:
+            _show_errors(form, exc)
+        except Refused as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Saved.") if changes else _("Nothing changed."), "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    return render_template("items/form.html", form=form, item=item), 200 if not form.errors else 422
+
+
+@bp.post("/items/<int:item_id>/progress")
+@login_required
+def post_progress(item_id: int):
+    item = services.item_for(current_user, item_id)
+    form = ProgressForm()
+    if not form.validate_on_submit():
+        return _render_detail(item, progress_form=form, status=422)
+    try:
+        _update, created = services.post_progress(current_user, item, form.body.data, form.percent.data,
+                                                  form.submission_key.data)
+    except Refused as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("items.detail", item_id=item.id))
+    except Invalid as exc:
+        _show_errors(form, exc)
+        return _render_detail(item, progress_form=form, status=422)
+    flash(_("Progress posted.") if created else _("This progress update was already posted."),
+          "success" if created else "info")
+    return redirect(url_for("items.detail", item_id=item.id, _anchor="progress"))
+
+
+@bp.post("/items/<int:item_id>/actions/<action>")
+@login_required
+def act(item_id: int, action: str):
+    item = services.item_for(current_user, item_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        return redirect(url_for("items.detail", item_id=item.id))
+    try:
+        services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data)
+    except Refused as exc:
+        flash(exc.message, "error")
+    except Invalid as exc:
+        return _render_detail(item, action_errors={action: exc.errors}, status=422)
+    else:
+        label = workflow.BY_ACTION[action].label
+        flash(_("Done: %(action)s.", action=label), "success")
+    return redirect(url_for("items.detail", item_id=item.id))

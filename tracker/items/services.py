@@ -1,0 +1,283 @@
+"""The rules for changing items: every write to an item goes through here.
+
+Each public function checks permission, validates, applies the change, writes the
+journal and commits once. On any error it raises Refused/Invalid before changing anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import abort
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import clock, journal
+from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.errors import Invalid, Refused
+from tracker.evaluations.models import Finding
+from tracker.extensions import db
+from tracker.items import workflow
+from tracker.items.lights import refresh_schedule
+from tracker.items.models import LIMITS, ClosureResult, Item, ItemKind, ProgressUpdate, Status
+from tracker.units.models import Unit
+
+log = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = ("finding_id", "title", "measures", "target", "kind", "lead_unit_id", "owner_id",
+                   "responsible_leader", "deadline", "listed_supervision")
+
+
+def item_for(user: User, item_id: int) -> Item:
+    """The item when `user` may see it; 404 otherwise, so ids of other units' items leak nothing."""
+    item = db.session.get(Item, item_id)
+    if item is None or not item.can_view(user):
+        abort(404)
+    return item
+
+
+def _commit(item: Item | None = None) -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Refused(_("Someone else changed this item at the same time. "
+                        "Reload the page to see their change, then try again."))
+
+
+def _touch(item: Item) -> None:
+    item.updated_at = clock.now()
+
+
+# -- creating and editing ---------------------------------------------------------
+
+def _text(values: dict, field: str, required: bool = True) -> str:
+    text = (values.get(field) or "").strip()
+    if required and not text:
+        raise Invalid({field: _("This field is required.")})
+    if len(text) > LIMITS[field]:
+        raise Invalid({field: _("At most %(n)d characters.", n=LIMITS[field])})
+    return text
+
+
+def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str, Any]:
+    """Validate form values into model values; raise Invalid with per-field messages."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for field, required in (("title", True), ("measures", True), ("target", True),
+                            ("responsible_leader", False)):
+        try:
+            clean[field] = _text(values, field, required)
+        except Invalid as exc:
+            errors.update(exc.errors)
+
+    finding = db.session.get(Finding, values.get("finding_id") or 0)
+    if finding is None:
+        errors["finding_id"] = _("Choose an existing finding.")
+    clean["finding_id"] = values.get("finding_id")
+
+    lead = db.session.get(Unit, values.get("lead_unit_id") or 0)
+    if lead is None or not lead.active:
+        errors["lead_unit_id"] = _("Choose an existing, active unit.")
+    clean["lead_unit_id"] = values.get("lead_unit_id")
+
+    coop_ids = set(values.get("cooperating_unit_ids") or [])
+    coops = db.session.scalars(select(Unit).where(Unit.id.in_(coop_ids))).all() if coop_ids else []
+    if len(coops) != len(coop_ids):
+        errors["cooperating_unit_ids"] = _("Choose existing units.")
+    elif lead is not None and lead.id in coop_ids:
+        errors["cooperating_unit_ids"] = _("The lead unit cannot also be a cooperating unit.")
+    clean["cooperating_units"] = sorted(coops, key=lambda u: u.id)
+
+    owner_id = values.get("owner_id") or None
+    clean["owner_id"] = owner_id
+    if owner_id is not None:
+        owner = db.session.get(User, owner_id)
+        if owner is None or not owner.active:
+            errors["owner_id"] = _("Choose an existing, active user.")
+        elif lead is not None and owner.unit_id != lead.id:
+            errors["owner_id"] = _("The owner must belong to the lead unit.")
+
+    try:
+        clean["kind"] = ItemKind(values.get("kind"))
+    except ValueError:
+        errors["kind"] = _("Choose a type.")
+
+    deadline = values.get("deadline")
+    if not isinstance(deadline, dt.date):
+        errors["deadline"] = _("Enter a date.")
+    else:
+        changed = item is None or deadline != item.deadline
+        if item is not None and changed and item.status != Status.DRAFT:
+            errors["deadline"] = _("After assignment the deadline changes only through an extension.")
+        elif changed and deadline < clock.today() and not values.get("confirm_past_deadline"):
+            errors["deadline"] = _("This deadline is in the past. Tick the confirmation to keep it.")
+    clean["deadline"] = deadline
+    clean["listed_supervision"] = bool(values.get("listed_supervision"))
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+def create_item(actor: User, values: dict) -> Item:
+    """Create a draft item (admin only)."""
+    if actor.role != Role.ADMIN:
+        raise Refused(_("Only an administrator may create items."))
+    clean = _clean_item_values(actor, values, None)
+    today = clock.today()
+    item = Item(status=Status.DRAFT, original_deadline=clean["deadline"], last_activity_on=today,
+                progress_percent=0, created_at=clock.now(), updated_at=clock.now())
+    coops = clean.pop("cooperating_units")
+    for field, value in clean.items():
+        setattr(item, field, value)
+    item.cooperating_units = coops
+    refresh_schedule(item)
+    db.session.add(item)
+    db.session.flush()
+    changes = {f: [None, journal.plain(getattr(item, f))] for f in EDITABLE_FIELDS}
+    changes["cooperating_units"] = [None, [u.name for u in coops]]
+    journal.record(actor, "create", item, changes, item_id=item.id)
+    _commit()
+    log.info("item %s created by %s", item.id, actor.username)
+    return item
+
+
+def update_item(actor: User, item: Item, values: dict, expected_version: int | None = None) -> dict:
+    """Edit an open item's fields (admin only); returns the journaled diff."""
+    if not item.can_edit(actor):
+        raise Refused(_("Only an administrator may edit an open item."))
+    if expected_version is not None and expected_version != item.version:
+        raise Refused(_("Someone else changed this item since you opened the form. "
+                        "Reload the page to see their change, then try again."))
+    clean = _clean_item_values(actor, values, item)
+    coops = clean.pop("cooperating_units")
+    old_coops = [u.name for u in item.cooperating_units]
+    changes = journal.apply_changes(item, clean)
+    if [u.id for u in sorted(item.cooperating_units, key=lambda u: u.id)] != [u.id for u in coops]:
+        item.cooperating_units = coops
+        changes["cooperating_units"] = [sorted(old_coops), sorted(u.name for u in coops)]
+    if "deadline" in changes and item.status == Status.DRAFT:
+        item.original_deadline = item.deadline
+    if not changes:
+        return {}
+    refresh_schedule(item)
+    _touch(item)
+    journal.record(actor, "update", item, changes, item_id=item.id)
+    _commit()
+    return changes
+
+
+# -- progress ---------------------------------------------------------------------
+
+def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str) -> tuple[ProgressUpdate, bool]:
+    """Record a progress update; returns (update, created). A repeated submission_key is not posted twice."""
+    if not item.can_post_progress(actor):
+        if item.status in (Status.DRAFT, Status.ASSIGNED):
+            raise Refused(_("The lead unit must acknowledge receipt before progress can be posted."))
+        raise Refused(_("You may not post progress on this item now."))
+    existing = db.session.scalar(select(ProgressUpdate).where(
+        ProgressUpdate.item_id == item.id, ProgressUpdate.submission_key == submission_key))
+    if existing is not None:
+        return existing, False
+    errors = {}
+    body = (body or "").strip()
+    if not body:
+        errors["body"] = _("This field is required.")
+    elif len(body) > LIMITS["body"]:
+        errors["body"] = _("At most %(n)d characters.", n=LIMITS["body"])
+    try:
+        percent = int(percent)
+        if not 0 <= percent <= 100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["percent"] = _("Enter a whole number from 0 to 100.")
+    if not submission_key or len(submission_key) > 64:
+        errors["body"] = _("The form has expired. Reload the page and try again.")
+    if errors:
+        raise Invalid(errors)
+    update = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
+                            submission_key=submission_key, created_at=clock.now())
+    db.session.add(update)
+    changes = journal.apply_changes(item, {"progress_percent": percent,
+                                           "last_activity_on": clock.today()})
+    refresh_schedule(item)
+    _touch(item)
+    db.session.flush()
+    journal.record(actor, "progress", update, changes, note=body[:200], item_id=item.id)
+    _commit()
+    return update, True
+
+
+# -- workflow transitions ---------------------------------------------------------
+
+def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "") -> Item:
+    """Take a workflow action on an item, as allowed by workflow.TRANSITIONS."""
+    transition = workflow.check(item, action, actor)
+    reason = (reason or "").strip()
+    if "reason" in transition.needs and not reason:
+        raise Invalid({"reason": _("Give a reason.")})
+    if len(reason) > LIMITS["reason"]:
+        raise Invalid({"reason": _("At most %(n)d characters.", n=LIMITS["reason"])})
+    values: dict[str, Any] = {"status": transition.target}
+    values.update(_ACTION_EFFECTS[action](actor, item, reason, result))
+    changes = journal.apply_changes(item, values)
+    refresh_schedule(item)
+    _touch(item)
+    journal.record(actor, action, item, changes, note=reason or None, item_id=item.id)
+    _commit()
+    log.info("item %s: %s by %s", item.id, action, actor.username)
+    return item
+
+
+def _assign(actor, item, reason, result):
+    if item.owner_id is None:
+        raise Invalid({"owner_id": _("Set an owner (责任人) before assigning.")})
+    today = clock.today()
+    return {"assigned_at": clock.now(), "start_on": today, "last_activity_on": today}
+
+
+def _acknowledge(actor, item, reason, result):
+    return {"acknowledged_at": clock.now(), "acknowledged_by_id": actor.id,
+            "last_activity_on": clock.today()}
+
+
+def _submit(actor, item, reason, result):
+    return {"submitted_at": clock.now()}
+
+
+def _resume(actor, item, reason, result):
+    return {"last_activity_on": clock.today()}
+
+
+def _return(actor, item, reason, result):
+    return {"return_reason": reason}
+
+
+def _close(actor, item, reason, result):
+    try:
+        closure = ClosureResult(result)
+    except ValueError:
+        raise Invalid({"result": _("Choose the result: rectified or ongoing.")})
+    values = {"closed_at": clock.now(), "closed_by_id": actor.id, "closure_result": closure}
+    if closure == ClosureResult.RECTIFIED:
+        values["progress_percent"] = 100
+    return values
+
+
+def _reopen(actor, item, reason, result):
+    return {"closed_at": None, "closed_by_id": None, "closure_result": None,
+            "last_activity_on": clock.today()}
+
+
+def _cancel(actor, item, reason, result):
+    return {"cancelled_at": clock.now(), "cancel_reason": reason}
+
+
+_ACTION_EFFECTS = {
+    "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
+    "resume": _resume, "return_item": _return, "close_item": _close, "reopen": _reopen,
+    "cancel": _cancel,
+}
+assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs an effect"
