@@ -65,6 +65,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     MAIL_SERVER = None
+    # Deliberately cheap hashing so that hundreds of test sign-ins stay fast.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def config_for_environment():

@@ -16,8 +16,10 @@ log = logging.getLogger(__name__)
 
 def select_locale() -> str:
     """The user's preference, else a valid ?lang= choice, else the browser's, else zh_CN."""
-    from flask import current_app
+    from flask import current_app, has_request_context
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: the default (mail uses the recipient's language)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
@@ -26,7 +28,15 @@ def select_locale() -> str:
             return current_user.language
     if session.get("lang") in languages:
         return session["lang"]
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not request.accept_languages:  # Werkzeug would pick the first language for an empty header
+        return default
+    # Browsers send zh-CN / en-US; match them to our zh_CN / en.
+    wanted = [lang.replace("_", "-") for lang in languages]
+    best = request.accept_languages.best_match(wanted + ["zh"])
+    if best is None:
+        return default
+    return "zh_CN" if best.lower().startswith("zh") else best.replace("-", "_")
 
 
 def create_app(config_class=None) -> Flask:

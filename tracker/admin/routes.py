@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +19,7 @@ bp = Blueprint("admin", __name__)
 
 def _unit_choices():
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
-    return [(None, "—")] + [(u.id, u.name) for u in units]
+    return [SelectChoice(None, "—")] + [SelectChoice(u.id, u.name) for u in units]
 
 
 def _show_errors(form, exc: Invalid) -> None:
@@ -45,7 +46,7 @@ def unit_form(unit_id):
     if unit_id and unit is None:
         abort(404)
     form = UnitForm(obj=unit)
-    form.parent_id.choices = [c for c in _unit_choices() if unit is None or c[0] != unit.id]
+    form.parent_id.choices = [c for c in _unit_choices() if unit is None or c.value != unit.id]
     if form.validate_on_submit():
         try:
             services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,

@@ -3,6 +3,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 from sqlalchemy import select
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
@@ -25,7 +26,7 @@ class ItemForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
     measures = TextAreaField(_l("Measures"), validators=[DataRequired(), Length(max=LIMITS["measures"])])
     target = TextAreaField(_l("Target"), validators=[DataRequired(), Length(max=LIMITS["target"])])
-    kind = SelectField(_l("Type"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField(_l("Type"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[InputRequired()])
     cooperating_unit_ids = SelectMultipleField(_l("Cooperating units"), coerce=int)
     owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validators=[Optional()])
@@ -39,15 +40,15 @@ class ItemForm(FlaskForm):
 
     def load_choices(self) -> None:
         findings = db.session.scalars(select(Finding).order_by(Finding.evaluation_id, Finding.id)).all()
-        self.finding_id.choices = [(f.id, f"{f.id} · {f.short_text}") for f in findings]
+        self.finding_id.choices = [SelectChoice(f.id, f"{f.id} · {f.short_text}") for f in findings]
         units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name)).all()
-        self.lead_unit_id.choices = [(u.id, u.name) for u in units]
-        self.cooperating_unit_ids.choices = [(u.id, u.name) for u in units]
+        self.lead_unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+        self.cooperating_unit_ids.choices = [SelectChoice(u.id, u.name) for u in units]
         users = db.session.scalars(select(User).where(User.active, User.role.in_(UNIT_ROLES))
                                    .order_by(User.name)).all()
         unit_names = {u.id: u.name for u in units}
-        self.owner_id.choices = [(None, "—")] + [
-            (u.id, f"{u.name} ({unit_names.get(u.unit_id, '')})") for u in users]
+        self.owner_id.choices = [SelectChoice(None, "—")] + [
+            SelectChoice(u.id, f"{u.name} ({unit_names.get(u.unit_id, '')})") for u in users]
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in (
@@ -68,6 +69,6 @@ class ProgressForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=LIMITS["reason"])])
-    result = SelectField(_l("Result"), choices=[(r.value, label) for r, label in RESULT_LABELS.items()],
+    result = SelectField(_l("Result"), choices=[SelectChoice(r.value, label) for r, label in RESULT_LABELS.items()],
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))

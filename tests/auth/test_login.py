@@ -1,0 +1,112 @@
+"""Signing in and out."""
+
+from tests.conftest import Browser
+from tracker.auth.models import Role, User
+
+
+def test_login_page_has_username_and_password_fields(browser):
+    page = browser.get("/login")
+    assert page.status_code == 200
+    assert 'name="username"' in page.text and 'name="password"' in page.text
+    assert 'name="csrf_token"' in page.text
+
+
+def test_wrong_password_says_so_and_does_not_sign_in(browser, make):
+    user = make.user(Role.ADMIN)
+    page = browser.login(user.username, "wrong-password")
+    assert page.status_code == 401
+    assert "用户名或密码错误" in page.text
+    assert browser.get("/items").status_code == 302  # still signed out
+
+
+def test_many_wrong_passwords_keep_answering_clearly(browser, make):
+    user = make.user(Role.ADMIN)
+    for _ in range(12):
+        page = browser.login(user.username, "nope")
+        assert page.status_code == 401 and "用户名或密码错误" in page.text
+    assert browser.login(user.username).status_code == 302
+
+
+def test_unknown_user_gets_the_same_message(browser, db):
+    page = browser.login("ghost", "whatever")
+    assert page.status_code == 401 and "用户名或密码错误" in page.text
+
+
+def test_inactive_user_cannot_sign_in(browser, make):
+    user = make.user(Role.ADMIN, active=False)
+    assert browser.login(user.username).status_code == 401
+
+
+def test_sign_in_lands_head_on_my_items_and_admin_on_ledger(login_as, make):
+    head = login_as(make.user(Role.HEAD))
+    assert head.get("/").headers["Location"].endswith("/my")
+    admin = login_as(make.user(Role.ADMIN))
+    assert admin.get("/").headers["Location"].endswith("/items")
+
+
+def test_session_cookie_is_httponly_and_samesite(browser, make):
+    user = make.user(Role.ADMIN)
+    response = browser.login(user.username)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_cookie_copied_before_sign_out_no_longer_works(app, login_as, make):
+    user = make.user(Role.ADMIN)
+    browser = login_as(user)
+    stolen = browser.client.get_cookie("session").value
+    browser.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert Browser._isolated(thief.get, "/items").status_code == 302  # sent to the login page
+
+
+def test_other_sessions_survive_one_sign_out(login_as, make):
+    user = make.user(Role.ADMIN)
+    laptop, phone = login_as(user), login_as(user)
+    laptop.logout()
+    assert phone.get("/items").status_code == 200
+
+
+def test_post_without_csrf_token_is_refused(browser, make):
+    user = make.user(Role.ADMIN)
+    response = browser.client.post("/login", data={"username": user.username, "password": "secret-pass"})
+    assert response.status_code == 400
+    assert browser.get("/items").status_code == 302
+
+
+def test_sign_out_is_a_post_only(login_as, make):
+    browser = login_as(make.user(Role.ADMIN))
+    assert browser.get("/logout").status_code == 405
+    assert browser.get("/items").status_code == 200
+
+
+def test_next_parameter_cannot_redirect_off_site(browser, make):
+    user = make.user(Role.ADMIN)
+    response = browser.post("/login?next=https://evil.example/", {"username": user.username,
+                                                                  "password": "secret-pass"})
+    assert response.headers["Location"] == "/"
+
+
+def test_next_parameter_returns_to_the_page_asked_for(browser, make):
+    user = make.user(Role.ADMIN)
+    response = browser.post("/login?next=/evaluations/", {"username": user.username, "password": "secret-pass"})
+    assert response.headers["Location"] == "/evaluations/"
+
+
+def test_create_user_command_makes_an_account_that_can_sign_in(app, db, browser):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "--username", "coord", "--name", "整改办", "--email",
+                                 "c@example.org", "--role", "admin", "--password", "long-enough-1"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(User).filter_by(username="coord").one().role == Role.ADMIN
+    assert browser.login("coord", "long-enough-1").status_code == 302
+
+
+def test_create_user_command_refuses_a_head_without_unit(app, db):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--username", "h", "--name", "H", "--email", "h@example.org", "--role", "head",
+        "--password", "long-enough-1"])
+    assert result.exit_code != 0
+    assert "unit" in result.output.lower()
+    assert db.session.query(User).count() == 0

@@ -1,0 +1,139 @@
+"""The workflow table decides every transition, for every role and state, through the pages."""
+import itertools
+
+import pytest
+
+from tracker.auth.models import Role
+from tracker.items.models import Item, Status
+from tracker.items.workflow import BY_ACTION, TRANSITIONS
+from tracker.journal import JournalEntry
+
+INPUTS = {"reason": "理由：材料不全", "result": "rectified"}
+
+
+def _expected(action, role, status):
+    transition = BY_ACTION[action]
+    return role in transition.roles and status in transition.sources
+
+
+@pytest.mark.parametrize("action,role,status", list(itertools.product(
+    [t.action for t in TRANSITIONS], list(Role), list(Status))))
+def test_transition_matrix(login_as, make, db, action, role, status):
+    """Each role, in each state, may take exactly the actions the table gives it; refusals change nothing."""
+    lead = make.unit()
+    actor = make.user(role, unit=lead if role in (Role.HEAD, Role.STAFF) else None)
+    item = make.item(status=status, lead_unit=lead, owner=make.user(Role.HEAD, unit=lead))
+    browser = login_as(actor)
+    before = item.status
+    response = browser.post(f"/items/{item.id}/actions/{action}", INPUTS, follow_redirects=True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    item = db.session.get(Item, item.id)
+    if _expected(action, role, status):
+        assert item.status == BY_ACTION[action].target
+        assert db.session.query(JournalEntry).filter_by(item_id=item.id, action=action).count() == 1
+    else:
+        assert item.status == before
+        assert db.session.query(JournalEntry).filter_by(item_id=item.id).count() == 0
+        assert 'class="flash flash-error"' in response.text
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "submit_for_closure"])
+def test_cooperating_unit_cannot_take_lead_unit_actions(login_as, make, db, action):
+    lead, partner = make.unit(), make.unit()
+    status = Status.ASSIGNED if action == "acknowledge" else Status.IN_PROGRESS
+    item = make.item(status=status, lead_unit=lead, cooperating=[partner])
+    response = login_as(make.user(Role.HEAD, unit=partner)).post(
+        f"/items/{item.id}/actions/{action}", follow_redirects=True)
+    assert "只有牵头单位" in response.text
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == status
+
+
+def test_other_units_head_gets_404_on_actions(login_as, make, db):
+    item = make.item(status=Status.ASSIGNED)
+    response = login_as(make.user(Role.HEAD)).post(f"/items/{item.id}/actions/acknowledge")
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.ASSIGNED
+
+
+@pytest.mark.parametrize("action", ["return_item", "cancel", "reopen"])
+def test_actions_needing_a_reason_refuse_without_one(login_as, make, db, action):
+    status = {"return_item": Status.SUBMITTED, "cancel": Status.IN_PROGRESS, "reopen": Status.CLOSED}[action]
+    item = make.item(status=status)
+    response = login_as(make.user(Role.ADMIN)).post(f"/items/{item.id}/actions/{action}", {"reason": "  "})
+    assert response.status_code == 422
+    assert "请填写理由" in response.text
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == status
+
+
+def test_close_needs_a_valid_result(login_as, make, db):
+    item = make.item(status=Status.SUBMITTED)
+    response = login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/close_item",
+                                                        {"result": "bogus"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.SUBMITTED
+
+
+def test_closing_records_who_when_and_result(login_as, make, db):
+    item = make.item(status=Status.SUBMITTED, progress=80)
+    inspector = make.user(Role.INSPECTOR)
+    login_as(inspector).post(f"/items/{item.id}/actions/close_item", {"result": "ongoing"})
+    db.session.expire_all()
+    item = db.session.get(Item, item.id)
+    assert item.status == Status.CLOSED and item.closed_by_id == inspector.id
+    assert item.closed_at is not None and item.closure_result.value == "ongoing"
+
+
+def test_return_reason_is_shown_to_the_unit(login_as, make, db):
+    lead = make.unit()
+    item = make.item(status=Status.SUBMITTED, lead_unit=lead)
+    login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/return_item",
+                                             {"reason": "缺少县政府批准文件"})
+    page = login_as(make.user(Role.HEAD, unit=lead)).get(f"/items/{item.id}")
+    assert "缺少县政府批准文件" in page.text and "已退回" in page.text
+
+
+def test_assign_needs_an_owner(login_as, make, db):
+    item = make.item(status=Status.DRAFT, owner=None)
+    response = login_as(make.user(Role.ADMIN)).post(f"/items/{item.id}/actions/assign")
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.DRAFT
+
+
+def test_unknown_action_is_refused_clearly(login_as, make, db):
+    item = make.item()
+    response = login_as(make.user(Role.ADMIN)).post(f"/items/{item.id}/actions/explode", follow_redirects=True)
+    assert response.status_code == 200 and "未知操作" in response.text
+
+
+def test_actions_box_lists_only_allowed_actions(login_as, make):
+    lead = make.unit()
+    item = make.item(status=Status.ASSIGNED, lead_unit=lead)
+    page = login_as(make.user(Role.HEAD, unit=lead)).get(f"/items/{item.id}")
+    assert f"/items/{item.id}/actions/acknowledge" in page.text
+    assert f"/items/{item.id}/actions/close_item" not in page.text
+    page = login_as(make.user(Role.LEADER)).get(f"/items/{item.id}")
+    assert "/actions/" not in page.text
+
+
+def test_full_life_of_an_item(login_as, make, db):
+    """draft → assigned → acknowledged → submitted → returned → in progress → submitted → closed."""
+    lead = make.unit()
+    head = make.user(Role.HEAD, unit=lead)
+    item = make.item(status=Status.DRAFT, lead_unit=lead, owner=head)
+    admin, unit, inspector = login_as(make.user(Role.ADMIN)), login_as(head), login_as(make.user(Role.INSPECTOR))
+    steps = [(admin, "assign", {}), (unit, "acknowledge", {}), (unit, "submit_for_closure", {}),
+             (inspector, "return_item", {"reason": "补充材料"}), (unit, "resume", {}),
+             (unit, "submit_for_closure", {}), (inspector, "close_item", {"result": "rectified"})]
+    for who, action, data in steps:
+        assert who.post(f"/items/{item.id}/actions/{action}", data).status_code == 302
+    db.session.expire_all()
+    item = db.session.get(Item, item.id)
+    assert item.status == Status.CLOSED and item.progress_percent == 100
+    actions = [e.action for e in db.session.query(JournalEntry).filter_by(item_id=item.id).order_by(JournalEntry.id)]
+    assert actions == [s[1] for s in steps]
