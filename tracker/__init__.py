@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, request, session
 from flask_login import current_user
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from tracker.extensions import babel, csrf, db, login_manager, migrate
 
@@ -39,6 +40,13 @@ def select_locale() -> str:
     return "zh_CN" if best.lower().startswith("zh") else best.replace("-", "_")
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in URLs matches only ids the database can hold; larger numbers are a plain 404."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(config_class=None) -> Flask:
     from config import config_for_environment
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
@@ -56,6 +64,7 @@ def create_app(config_class=None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "tracker" / "translations"))
 
+    app.url_map.converters["int"] = DatabaseId
     _import_models()
     _register_blueprints(app)
     _register_template_helpers(app)

@@ -1,0 +1,41 @@
+# Rectify: `make run` to use it, `make test` to check it. Everything else is set up on the way.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run serve test install catalogues upgrade seed clean-db extract-messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed catalogues
+
+catalogues: $(VENV)/.installed
+	$(BIN)/pybabel compile -d tracker/translations
+
+upgrade: install
+	$(BIN)/flask db upgrade
+
+seed: upgrade
+	$(BIN)/flask seed-demo --if-empty
+
+## run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:$(PORT)
+run: seed
+	@echo "Rectify on http://127.0.0.1:$(PORT)/  (demo accounts: see README.md)"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
+test: install
+	$(BIN)/python -m pytest
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching

@@ -1,0 +1,124 @@
+"""The ledger: filters, sorting, counts and pagination live in the URL; no N+1 queries."""
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import event
+
+from tracker.auth.models import Role
+from tracker.extensions import db as _db
+from tracker.items.models import Status
+
+D = dt.timedelta
+
+
+def titles(page) -> list[str]:
+    return re.findall(r'<td class="title-cell"><a href="/items/\d+">([^<]+)</a>', page.text)
+
+
+@pytest.fixture
+def admin(login_as, make):
+    return login_as(make.user(Role.ADMIN))
+
+
+def test_empty_ledger_says_so(admin):
+    assert "没有符合筛选条件的整改事项" in admin.get("/items").text
+
+
+def test_filter_by_unit_includes_cooperating_items(admin, make):
+    edu, fin = make.unit("县教育局"), make.unit("县财政局")
+    make.item(lead_unit=edu, title="甲")
+    make.item(lead_unit=fin, cooperating=[edu], title="乙")
+    make.item(lead_unit=fin, title="丙")
+    assert sorted(titles(admin.get(f"/items?unit={edu.id}"))) == ["乙", "甲"]
+
+
+def test_filter_by_status_owner_and_text(admin, make):
+    unit = make.unit()
+    owner = make.user(Role.HEAD, unit=unit)
+    make.item(status=Status.SUBMITTED, title="特殊教育学校建设", lead_unit=unit, owner=owner)
+    make.item(status=Status.IN_PROGRESS, title="消除大班额", lead_unit=unit)
+    assert titles(admin.get("/items?status=submitted")) == ["特殊教育学校建设"]
+    assert titles(admin.get(f"/items?owner={owner.id}")) == ["特殊教育学校建设"]
+    assert titles(admin.get("/items?q=大班额")) == ["消除大班额"]
+
+
+def test_free_text_matches_the_problem_text_and_escapes_wildcards(admin, make):
+    make.item(title="事项一")
+    assert titles(admin.get("/items?q=结构性短缺")) == ["事项一"]  # the finding's text
+    assert titles(admin.get("/items?q=%25")) == []                 # a literal %, not a wildcard
+    assert titles(admin.get("/items?q=_")) == []
+
+
+def test_filter_by_evaluation(admin, make, db):
+    from tracker.evaluations.models import Evaluation, Finding
+    item = make.item(title="旧评价事项")
+    other = Evaluation(title="2020", year=2020, issuing_body="州政府")
+    db.session.add(Finding(evaluation=other, text="大班额", category="办学条件"))
+    db.session.commit()
+    assert titles(admin.get(f"/items?evaluation={item.finding.evaluation_id}")) == ["旧评价事项"]
+    assert titles(admin.get(f"/items?evaluation={other.id}")) == []
+
+
+@pytest.mark.parametrize("sort,expected", [
+    ("deadline", ["B", "C", "A"]), ("-deadline", ["A", "C", "B"]),
+    ("progress", ["C", "A", "B"]), ("-progress", ["B", "A", "C"]),
+    ("title", ["A", "B", "C"]), ("light", ["B", "C", "A"]),
+])
+def test_sorting(admin, make, today, sort, expected):
+    make.item(title="A", deadline=today + D(days=90), progress=50)
+    make.item(title="B", deadline=today - D(days=2), progress=60)
+    make.item(title="C", deadline=today + D(days=3), progress=10)
+    assert titles(admin.get(f"/items?sort={sort}")) == expected
+
+
+def test_pagination_keeps_filters_in_links(admin, make, app):
+    for n in range(30):
+        make.item(title=f"事项{n:02d}", status=Status.IN_PROGRESS)
+    make.item(title="草稿", status=Status.DRAFT)
+    first = admin.get("/items?status=in_progress&sort=title")
+    assert len(titles(first)) == app.config["ITEMS_PER_PAGE"]
+    assert "page=2" in first.text and "status=in_progress" in first.text
+    second = admin.get("/items?status=in_progress&sort=title&page=2")
+    assert titles(second) == [f"事项{n:02d}" for n in range(25, 30)]
+    assert titles(admin.get("/items?status=in_progress&page=99")) == []
+
+
+def test_counts_per_status_at_the_top(admin, make):
+    make.item(status=Status.DRAFT)
+    make.item(status=Status.SUBMITTED)
+    make.item(status=Status.SUBMITTED)
+    page = admin.get("/items?status=draft").text
+    assert re.search(r"已申请销号 <b>2</b>", page)
+    assert re.search(r"全部 <b>3</b>", page)
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "light=purple", "unit=abc", "owner=-4", "page=-1",
+                                   "page=abc", "sort=password_hash", "evaluation=99999999999999999999",
+                                   "q=" + "长" * 500])
+def test_malformed_parameters_are_ignored(admin, make, query):
+    make.item(title="可见事项")
+    page = admin.get(f"/items?{query}")
+    assert page.status_code == 200
+
+
+def test_query_count_does_not_grow_with_items_shown(admin, make, app):
+    def count_queries(n_items) -> int:
+        for _ in range(n_items):
+            unit = make.unit()
+            make.item(lead_unit=unit, cooperating=[make.unit()], owner=make.user(Role.HEAD, unit=unit))
+        with app.app_context():
+            engine = _db.engine
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert admin.get("/items").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = count_queries(2)
+    many = count_queries(20)
+    assert many == few, f"{few} queries for 2 items, {many} for 22"
+    assert few <= 15
