@@ -66,7 +66,10 @@ def app(database_url):
     with application.app_context():
         from flask_migrate import upgrade
         upgrade()
-    return application
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()  # close pooled connections before the schema is dropped
 
 
 @pytest.fixture(autouse=True)
