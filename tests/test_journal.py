@@ -30,7 +30,7 @@ def test_item_history_is_visible_to_its_unit(login_as, make):
     head = login_as(make.user(Role.HEAD, unit=lead, name="张股长"))
     head.post(f"/items/{item.id}/progress", {"body": "进展", "percent": "30", "submission_key": "k"})
     page = head.get(f"/items/{item.id}").text
-    assert "张股长" in page and "<del>10</del>" in page and "<ins>30</ins>" in page
+    assert "张股长" in page and "<del>10%</del>" in page and "<ins>30%</ins>" in page
 
 
 def test_sign_in_is_journaled(browser, make, db):

@@ -46,3 +46,59 @@ def enum_label(mapping, value) -> str:
         if key == value:
             return str(label)
     return "" if value is None else str(value)
+
+
+# -- the journal as people read it -------------------------------------------------
+
+# Bookkeeping columns a person does not need to see in the history (the action says it all).
+HIDDEN_FIELDS = frozenset({"start_on", "behind_on", "last_activity_on", "assigned_at", "acknowledged_at",
+                           "acknowledged_by_id", "submitted_at", "closed_at", "closed_by_id", "cancelled_at",
+                           "version", "updated_at"})
+ENUM_FIELDS = {"status": STATUS_LABELS, "kind": KIND_LABELS, "closure_result": RESULT_LABELS}
+
+
+def journal_rows(entries) -> list[dict]:
+    """Entries with readable changes: labels instead of enum values, names instead of ids."""
+    from sqlalchemy import select
+
+    from tracker.auth.models import User
+    from tracker.evaluations.models import Finding
+    from tracker.extensions import db
+    from tracker.units.models import Unit
+
+    wanted = {"lead_unit_id": set(), "owner_id": set(), "finding_id": set()}
+    for entry in entries:
+        for name, ids in wanted.items():
+            for value in entry.changes.get(name, []):
+                if isinstance(value, int):
+                    ids.add(value)
+    names = {
+        "lead_unit_id": dict(db.session.execute(select(Unit.id, Unit.name).where(
+            Unit.id.in_(wanted["lead_unit_id"]))).all()) if wanted["lead_unit_id"] else {},
+        "owner_id": dict(db.session.execute(select(User.id, User.name).where(
+            User.id.in_(wanted["owner_id"]))).all()) if wanted["owner_id"] else {},
+        "finding_id": {f.id: f.short_text for f in db.session.scalars(select(Finding).where(
+            Finding.id.in_(wanted["finding_id"])))} if wanted["finding_id"] else {},
+    }
+
+    def show(name, value):
+        if value is None or value == []:
+            return "—"
+        if name in ENUM_FIELDS:
+            return enum_label(ENUM_FIELDS[name], value)
+        if name in names:
+            return names[name].get(value, f"#{value}")
+        if isinstance(value, bool):
+            return str(_l("yes") if value else _l("no"))
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value)
+        if name == "progress_percent":
+            return f"{value}%"
+        return str(value)
+
+    rows = []
+    for entry in entries:
+        changes = [(enum_label(FIELD_LABELS, name), show(name, old), show(name, new))
+                   for name, (old, new) in entry.changes.items() if name not in HIDDEN_FIELDS]
+        rows.append({"entry": entry, "changes": changes})
+    return rows

@@ -13,7 +13,7 @@ from tracker.auth.models import UNIT_ROLES, Role, User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
-from tracker.items import ledger, services, workflow
+from tracker.items import ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, ProgressUpdate, Status
@@ -108,7 +108,7 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
                                  .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())).all()
     return render_template(
         "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
-        actions=workflow.available(item, current_user), action_form=ActionForm(),
+        actions=workflow.available(item, current_user), journal=presentation.journal_rows(entries),
         action_errors=action_errors or {}, progress_form=progress_form,
         can_post=item.can_post_progress(current_user)), status
 
