@@ -227,6 +227,11 @@ def _items(today, units, users, findings) -> None:
                 ["ndrc", "finance", "housing", "land", "disabled"], 200, listed=True)
     run(item, [(-58, admin, "assign"), (-54, head("edu"), "acknowledge"),
                (-30, head("edu"), ("progress", "项目已由发改委批复立项，用地已选址。", 20))])
+    at(-57)
+    stages = [("项目立项批复", -35), ("用地划拨", -5), ("主体工程开工", 40), ("竣工验收并招生", 195)]
+    planned = [services.add_milestone(admin, item, title, today + days(days=due)) for title, due in stages]
+    at(-30)
+    services.complete_milestone(head("edu"), item, planned[0].id)
 
     item = make("special", "对不能到校的重度残疾儿童开展送教上门",
                 "摸清适龄残疾儿童底数，建立一人一案，组织特教教师送教上门。",

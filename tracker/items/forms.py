@@ -72,3 +72,9 @@ class ActionForm(FlaskForm):
     result = SelectField(_l("Result"), choices=[SelectChoice(r.value, label) for r, label in RESULT_LABELS.items()],
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))
+
+
+class MilestoneForm(FlaskForm):
+    title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=LIMITS["milestone_title"])])
+    due_on = DateField(_l("Due on"), validators=[InputRequired()])
+    submit = SubmitField(_l("Add milestone"))

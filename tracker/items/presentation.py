@@ -18,14 +18,16 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "assign": _l("assigned"), "acknowledge": _l("acknowledged receipt"),
                  "submit_for_closure": _l("submitted for closure"), "resume": _l("resumed"),
                  "return_item": _l("returned"), "close_item": _l("closed"), "reopen": _l("reopened"),
-                 "cancel": _l("cancelled"), "sign_in": _l("signed in")}
+                 "cancel": _l("cancelled"), "sign_in": _l("signed in"),
+                 "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
                 "deadline": _l("Deadline"), "listed_supervision": _l("Listed supervision"),
                 "cooperating_units": _l("Cooperating units"), "status": _l("Status"),
                 "progress_percent": _l("Progress"), "return_reason": _l("Return reason"),
-                "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason")}
+                "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason"),
+                "due_on": _l("Due on"), "done": _l("Reached")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS

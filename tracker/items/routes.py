@@ -14,7 +14,7 @@ from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger, presentation, services, workflow
-from tracker.items.forms import ActionForm, ItemForm, ProgressForm
+from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
@@ -95,7 +95,7 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-def _render_detail(item: Item, progress_form=None, action_errors=None, status=200):
+def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
     progress_form = progress_form or ProgressForm()
     progress_form.fresh_key()
     if progress_form.percent.data is None:
@@ -110,7 +110,9 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
         actions=workflow.available(item, current_user), journal=presentation.journal_rows(entries),
         action_errors=action_errors or {}, progress_form=progress_form,
-        can_post=item.can_post_progress(current_user)), status
+        can_post=item.can_post_progress(current_user), milestone_form=milestone_form or MilestoneForm(),
+        can_complete_milestones=item.is_open and (current_user.is_admin or (
+            item.is_lead_member(current_user) and current_user.role in UNIT_ROLES))), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -178,3 +180,38 @@ def act(item_id: int, action: str):
         label = workflow.BY_ACTION[action].label
         flash(_("Done: %(action)s.", action=label), "success")
     return redirect(url_for("items.detail", item_id=item.id))
+
+
+@bp.post("/items/<int:item_id>/milestones")
+@login_required
+def add_milestone(item_id: int):
+    item = services.item_for(current_user, item_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        return _render_detail(item, milestone_form=form, status=422)
+    try:
+        services.add_milestone(current_user, item, form.title.data, form.due_on.data)
+    except Refused as exc:
+        flash(exc.message, "error")
+    except Invalid as exc:
+        _show_errors(form, exc)
+        return _render_detail(item, milestone_form=form, status=422)
+    else:
+        flash(_("Milestone added."), "success")
+    return redirect(url_for("items.detail", item_id=item.id, _anchor="milestones"))
+
+
+@bp.post("/items/<int:item_id>/milestones/<int:milestone_id>/done")
+@login_required
+def complete_milestone(item_id: int, milestone_id: int):
+    item = services.item_for(current_user, item_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form was incomplete or has expired. Please try again."), "error")
+    else:
+        try:
+            services.complete_milestone(current_user, item, milestone_id)
+        except Refused as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Milestone marked as reached."), "success")
+    return redirect(url_for("items.detail", item_id=item.id, _anchor="milestones"))

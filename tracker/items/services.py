@@ -21,7 +21,7 @@ from tracker.evaluations.models import Finding
 from tracker.extensions import db
 from tracker.items import workflow
 from tracker.items.lights import refresh_schedule
-from tracker.items.models import LIMITS, ClosureResult, Item, ItemKind, ProgressUpdate, Status
+from tracker.items.models import LIMITS, ClosureResult, Item, ItemKind, Milestone, ProgressUpdate, Status
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -281,3 +281,49 @@ _ACTION_EFFECTS = {
     "cancel": _cancel,
 }
 assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs an effect"
+
+
+# -- milestones -------------------------------------------------------------------
+
+def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone:
+    """Add a stage target (阶段目标) to an open item (admin only)."""
+    if not item.can_edit(actor):
+        raise Refused(_("Only an administrator may plan milestones of an open item."))
+    title = (title or "").strip()
+    errors = {}
+    if not title:
+        errors["title"] = _("This field is required.")
+    elif len(title) > LIMITS["milestone_title"]:
+        errors["title"] = _("At most %(n)d characters.", n=LIMITS["milestone_title"])
+    if not isinstance(due_on, dt.date):
+        errors["due_on"] = _("Enter a date.")
+    if errors:
+        raise Invalid(errors)
+    milestone = Milestone(item=item, title=title, due_on=due_on)
+    db.session.add(milestone)
+    _touch(item)
+    db.session.flush()
+    journal.record(actor, "add_milestone", milestone, {"title": [None, title],
+                                                       "due_on": [None, due_on.isoformat()]}, item_id=item.id)
+    _commit()
+    return milestone
+
+
+def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
+    """Mark a milestone reached (lead unit or admin)."""
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.item_id != item.id:
+        abort(404)
+    if not (actor.role == Role.ADMIN or (item.is_lead_member(actor) and actor.role in UNIT_ROLES)):
+        raise Refused(_("Only the lead unit may mark a milestone as reached."))
+    if not item.is_open:
+        raise Refused(_("A closed or cancelled item cannot be changed."))
+    if milestone.done:
+        return milestone
+    changes = journal.apply_changes(milestone, {"done": True, "done_at": clock.now()})
+    item.last_activity_on = clock.today()
+    _touch(item)
+    journal.record(actor, "complete_milestone", milestone, {"done": changes["done"]},
+                   note=milestone.title, item_id=item.id)
+    _commit()
+    return milestone
