@@ -44,13 +44,19 @@ def empty_app(tmp_path):
 
 
 def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
+    def tables():
+        return set(inspect(db.engine).get_table_names())
+
     upgrade()
-    tables = set(inspect(db.engine).get_table_names())
-    assert {"items", "users", "units", "journal_entries", "progress_updates", "login_sessions"} <= tables
+    full = tables()
+    assert {"items", "users", "units", "journal_entries", "progress_updates", "login_sessions",
+            "evidence"} <= full
     downgrade(revision="-1")
-    assert "items" not in set(inspect(db.engine).get_table_names())
+    assert tables() < full
     upgrade()
-    assert "items" in set(inspect(db.engine).get_table_names())
+    assert tables() == full
+    downgrade(revision="base")
+    assert tables() <= {"alembic_version"}
 
 
 def test_models_and_migrations_agree(empty_app):

@@ -81,6 +81,7 @@ def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees the whole schema."""
     import tracker.auth.models  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
+    import tracker.evidence.models  # noqa: F401
     import tracker.items.models  # noqa: F401
     import tracker.journal  # noqa: F401
     import tracker.units.models  # noqa: F401
