@@ -58,6 +58,19 @@ class Config:
     STALE_DAYS = _int("STALE_DAYS", 30)
     ITEMS_PER_PAGE = _int("ITEMS_PER_PAGE", 25)
 
+    # Reminders and digests (see tracker/notifications/): days before a deadline to remind,
+    # the overdue cadence, escalation after M days overdue, days allowed to acknowledge receipt.
+    REMINDER_OFFSETS = tuple(int(d) for d in (os.environ.get("REMINDER_OFFSETS") or "7,3,1").split(",") if d.strip())
+    OVERDUE_EVERY_DAYS = _int("OVERDUE_EVERY_DAYS", 3)
+    ESCALATE_AFTER_DAYS = _int("ESCALATE_AFTER_DAYS", 7)
+    ACKNOWLEDGE_DAYS = _int("ACKNOWLEDGE_DAYS", 3)
+    SCAN_HOUR = _int("SCAN_HOUR", 7)                       # local hour of the daily deadline scan
+    DIGEST_DAY = os.environ.get("DIGEST_DAY") or "mon"     # weekday of the weekly digest
+    DIGEST_HOUR = _int("DIGEST_HOUR", 8)
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+    MAIL_LOG = os.environ.get("MAIL_LOG") or str(INSTANCE_DIR / "mail.log")  # used when no MAIL_SERVER
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")

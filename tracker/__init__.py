@@ -84,6 +84,7 @@ def _import_models() -> None:
     import tracker.evidence.models  # noqa: F401
     import tracker.items.models  # noqa: F401
     import tracker.journal  # noqa: F401
+    import tracker.notifications.models  # noqa: F401
     import tracker.units.models  # noqa: F401
 
 
@@ -92,10 +93,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.auth.routes import bp as auth_bp
     from tracker.evaluations.routes import bp as evaluations_bp
     from tracker.items.routes import bp as items_bp
+    from tracker.notifications.routes import bp as notifications_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notifications_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -19,6 +19,9 @@ def _schema_ready() -> bool:
 
 
 def register_cli(app) -> None:
+    from tracker.notifications.commands import register_commands
+    register_commands(app)
+
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)
     @click.option("--name", prompt=True)

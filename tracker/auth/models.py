@@ -45,6 +45,8 @@ class User(UserMixin, db.Model):
                                             create_constraint=True, length=20))
     language: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The weekly digest can be switched off; reminders about one's own overdue items cannot.
+    digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 

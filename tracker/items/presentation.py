@@ -19,7 +19,8 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "submit_for_closure": _l("submitted for closure"), "resume": _l("resumed"),
                  "return_item": _l("returned"), "close_item": _l("closed"), "reopen": _l("reopened"),
                  "cancel": _l("cancelled"), "sign_in": _l("signed in"),
-                 "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone")}
+                 "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone"),
+                 "remind": _l("sent a reminder"), "escalate": _l("escalated"), "retry": _l("queued again")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -27,7 +28,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "cooperating_units": _l("Cooperating units"), "status": _l("Status"),
                 "progress_percent": _l("Progress"), "return_reason": _l("Return reason"),
                 "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason"),
-                "due_on": _l("Due on"), "done": _l("Reached")}
+                "due_on": _l("Due on"), "done": _l("Reached"),
+                "number": _l("Reminder number"), "recipients": _l("Sent to")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS

@@ -1,0 +1,91 @@
+"""Fixtures for mail: a real SMTP server (aiosmtpd) on a free port, and helpers to move the clock."""
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tracker import clock
+from tracker.auth.models import Role
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and can refuse chosen recipients."""
+
+    def __init__(self):
+        self.messages = []        # email.message.EmailMessage, as received
+        self.envelopes = []       # (mail_from, [rcpt_tos])
+        self.refuse: set[str] = set()
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+    def keys(self) -> list[str]:
+        return [m["X-Rectify-Key"] for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mail_log(app, tmp_path, monkeypatch):
+    """Without a mail server, messages go to this file."""
+    path = tmp_path / "mail.log"
+    monkeypatch.setitem(app.config, "MAIL_LOG", str(path))
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    return path
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch, tmp_path):
+    """A real SMTP server on a free port; the app is configured to send through it."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 5)
+    monkeypatch.setitem(app.config, "MAIL_LOG", str(tmp_path / "unused.log"))
+    inbox.controller = controller
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def people(make):
+    """A lead unit with its head and a staff owner, a coordinator, an inspector and a leader.
+    They read English, so that tests can check the wording (one test checks the Chinese)."""
+    unit = make.unit("县教育局人事股")
+    return {
+        "unit": unit,
+        "owner": make.user(Role.STAFF, unit=unit, name="李联络", language="en"),
+        "head": make.user(Role.HEAD, unit=unit, name="王股长", language="en"),
+        "admin": make.user(Role.ADMIN, name="整改办", language="en"),
+        "inspector": make.user(Role.INSPECTOR, name="赵督学", language="en"),
+        "leader": make.user(Role.LEADER, name="钱县长", language="en"),
+    }
+
+
+def move_clock(**delta) -> None:
+    """Advance the frozen clock (minutes, days)."""
+    clock.freeze(clock.now() + dt.timedelta(**delta))

@@ -1,0 +1,130 @@
+"""Operator commands: reminders scan, digest send, outbox flush/list/retry, and the scheduler."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.notifications import jobs, outbox
+from tracker.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="Pretend today is this date (YYYY-MM-DD).")
+
+
+def _pin(today: dt.datetime | None) -> dt.date | None:
+    """--today pins the clock for the whole command (mail dates, de-duplication keys, ages)."""
+    if today is None:
+        return None
+    clock.freeze(today.date())
+    return today.date()
+
+
+def _report(name: str, result: dict | None) -> None:
+    if result is None:
+        raise click.ClickException(f"{name}: another process is running this job now; try again later.")
+    click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
+
+
+def _run_then_send(name: str, job, today) -> None:
+    _report(name, job(_pin(today)))
+    _report("outbox", jobs.outbox_job() or {"sent": 0, "failed": 0})
+
+
+@click.group("reminders")
+def reminders_group():
+    """Deadline reminders and escalations."""
+
+
+@reminders_group.command("scan")
+@TODAY
+@with_appcontext
+def scan_command(today):
+    """Record today's reminders and queue their mails (safe to run twice), then send them."""
+    _run_then_send("reminders", jobs.scan_job, today)
+
+
+@click.group("digest")
+def digest_group():
+    """The weekly digest."""
+
+
+@digest_group.command("send")
+@TODAY
+@with_appcontext
+def digest_command(today):
+    """Queue this week's digests (safe to run twice), then send them."""
+    _run_then_send("digest", jobs.digest_job, today)
+
+
+@click.group("outbox")
+def outbox_group():
+    """The mail outbox."""
+
+
+@outbox_group.command("flush")
+@with_appcontext
+def flush_command():
+    """Send every message that is due now."""
+    total = {"sent": 0, "failed": 0}
+    while True:
+        result = outbox.flush()
+        total = {k: total[k] + result[k] for k in total}
+        if not any(result.values()):
+            break
+    _report("outbox", total)
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=None)
+@click.option("--limit", default=50, show_default=True)
+@with_appcontext
+def list_command(status, limit):
+    """Show the newest messages, optionally of one status."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == OutboxStatus(status))
+    for m in db.session.scalars(query):
+        sent = m.sent_at.isoformat(timespec="seconds") if m.sent_at else "-"
+        click.echo(f"{m.id:>6}  {m.status.value:<8} {m.attempts:>2}  {sent:<25} {m.to_address:<30} "
+                   f"{m.subject[:60]}" + (f"\n        error: {m.last_error}" if m.last_error else ""))
+
+
+@outbox_group.command("retry")
+@click.argument("message_id", type=int)
+@with_appcontext
+def retry_command(message_id):
+    """Queue a failed message again (with the recipient's current address)."""
+    message = outbox.retry(None, message_id)
+    if message is None:
+        raise click.ClickException(f"No unsent message {message_id}.")
+    click.echo(f"Message {message.id} is {message.status.value}"
+               + (f": {message.last_error}" if message.status == OutboxStatus.FAILED else "."))
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler in the foreground: daily scan, weekly digest, outbox every minute."""
+    app = current_app._get_current_object()
+    scheduler = jobs.build_scheduler(app)
+    jobs.catch_up()
+    db.session.remove()
+    log.info("scheduler %s started (time zone %s)", jobs.HOLDER, app.config["TRACKER_TIMEZONE"])
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopped")
+
+
+def register_commands(app) -> None:
+    for command in (reminders_group, digest_group, outbox_group, scheduler_command):
+        app.cli.add_command(command)

@@ -1,0 +1,152 @@
+"""Scheduled work: each job is a plain function, safe to run twice, guarded by a database lease.
+
+The lease (one row per job in `scheduler_leases`) is taken with a conditional UPDATE, so when
+several scheduler processes run (or an operator runs a command while the scheduler is busy), only
+one runs a job at a time and the others skip it. The jobs are idempotent anyway (de-duplication
+keys, claimed outbox rows); the lease keeps two scans from racing for the same keys.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.notifications import digests, outbox, reminders
+from tracker.notifications.models import JobRun, SchedulerLease
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = dt.timedelta(minutes=30)   # longer than any run; a crashed holder frees it after this
+HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
+
+
+def acquire(name: str, holder: str = HOLDER) -> bool:
+    """Take the lease on `name` unless another live holder has it; commits."""
+    now = clock.now()
+    taken = db.session.execute(
+        update(SchedulerLease).where(SchedulerLease.name == name,
+                                     (SchedulerLease.expires_at <= now) | (SchedulerLease.holder == holder))
+        .values(holder=holder, expires_at=now + LEASE_TTL).execution_options(synchronize_session=False))
+    if taken.rowcount == 1:
+        db.session.commit()
+        return True
+    db.session.rollback()
+    if db.session.get(SchedulerLease, name) is not None:
+        return False
+    try:
+        db.session.add(SchedulerLease(name=name, holder=holder, expires_at=now + LEASE_TTL))
+        db.session.commit()
+    except IntegrityError:  # another process created it a moment ago
+        db.session.rollback()
+        return False
+    return True
+
+
+def release(name: str, holder: str = HOLDER) -> None:
+    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
+                       .values(expires_at=clock.now()).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def run_job(name: str, work: Callable[[], dict], record_idle: bool = True) -> dict | None:
+    """Run `work` under the lease `name` and log the run; None when another process holds it."""
+    if not acquire(name):
+        log.info("job %s skipped: another process holds the lease", name)
+        return None
+    started = clock.now()
+    try:
+        result = work()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("job %s failed", name)
+        _log_run(name, started, False, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        release(name)
+    if record_idle or any(result.values()):
+        _log_run(name, started, True, ", ".join(f"{k}={v}" for k, v in result.items()))
+    return result
+
+
+def _log_run(name: str, started: dt.datetime, ok: bool, summary: str) -> None:
+    db.session.add(JobRun(job=name, holder=HOLDER, started_at=started, finished_at=clock.now(), ok=ok,
+                          summary=summary[:2000]))
+    db.session.commit()
+
+
+def last_runs(limit: int = 20) -> list[JobRun]:
+    return db.session.scalars(select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+                              .limit(limit)).all()
+
+
+# -- the jobs --------------------------------------------------------------------------
+
+def scan_job(today: dt.date | None = None) -> dict | None:
+    """The daily deadline scan (reminders and escalations)."""
+    return run_job("reminders", lambda: reminders.scan(today))
+
+
+def digest_job(today: dt.date | None = None) -> dict | None:
+    """The weekly digest."""
+    return run_job("digest", lambda: digests.send_digests(today))
+
+
+def outbox_job() -> dict | None:
+    """Send what the outbox holds (every minute); idle runs are not logged."""
+    return run_job("outbox", outbox.flush, record_idle=False)
+
+
+# -- the scheduler process -------------------------------------------------------------
+
+def _in_app(app: Flask, job: Callable) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                job()
+            except Exception:  # logged by run_job; the scheduler keeps going
+                pass
+            finally:
+                db.session.remove()
+    return run
+
+
+def build_scheduler(app: Flask, scheduler_class=None):
+    """An APScheduler with the three jobs, in TRACKER_TIMEZONE."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    cfg = app.config
+    zone = cfg["TRACKER_TIMEZONE"]
+    scheduler = (scheduler_class or BlockingScheduler)(timezone=zone)
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+    scheduler.add_job(_in_app(app, scan_job), CronTrigger(hour=cfg["SCAN_HOUR"], minute=0, timezone=zone),
+                      id="reminders", **common)
+    scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
+                                                            minute=0, timezone=zone), id="digest", **common)
+    scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", **common)
+    return scheduler
+
+
+def catch_up() -> None:
+    """At start-up: run today's scan and this week's digest if their time has passed (both idempotent),
+    so a scheduler that was down at 07:00 or on Monday morning does not skip a day or a week."""
+    cfg = current_app.config
+    local = clock.now().astimezone(clock.tz())
+    if local.hour >= cfg["SCAN_HOUR"]:
+        scan_job()
+    weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(cfg["DIGEST_DAY"][:3].lower())
+    slot = (local - dt.timedelta(days=(local.weekday() - weekday) % 7)).replace(
+        hour=cfg["DIGEST_HOUR"], minute=0, second=0, microsecond=0)
+    if local >= slot and slot.isocalendar()[:2] == local.isocalendar()[:2]:
+        digest_job(slot.date())
+    outbox_job()

@@ -1,0 +1,242 @@
+"""The durable outbox: queue a message in the caller's transaction, send it after the commit.
+
+Sending is at-least-once made exactly-once in practice: a sender first *claims* rows (pending ->
+sending, committed), then talks SMTP, then marks each row sent in its own commit. Two senders never
+claim the same row (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED; SQLite: an UPDATE that only
+succeeds while the row is still pending). If the process dies after the SMTP server accepted a
+message but before the row was marked sent, the row stays `sending`; after CLAIM_TIMEOUT it is
+claimed again and sent once more: at most one duplicate, never a loss. The Message-ID is derived
+from the row, so mail clients fold such a duplicate into the original.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import socket
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from tracker import clock, journal
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = dt.timedelta(minutes=15)
+BATCH = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def one_line(text: str | None, limit: int = 200) -> str:
+    """Text safe for a mail header: control characters (CR, LF, ...) become one space."""
+    return _CONTROL.sub(" ", text or "").strip()[:limit]
+
+
+def usable_address(address: str | None) -> str | None:
+    """The normalised address, or None when it cannot receive mail."""
+    if not address or _CONTROL.search(address):
+        return None
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def queue(user: User, kind: str, dedup_key: str, subject: str, body_text: str,
+          body_html: str) -> OutboxMessage | None:
+    """Add a message for `user` to the session (the caller commits); None when the key exists.
+
+    A user without a usable address still gets a row, marked failed, so an administrator sees
+    it on the outbox page, fixes the address and retries it."""
+    if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)):
+        return None
+    address = usable_address(user.email)
+    message = OutboxMessage(dedup_key=dedup_key, kind=kind, recipient=user, to_address=(user.email or "")[:254],
+                            to_name=one_line(user.name, 100), subject=one_line(subject, 300),
+                            body_text=body_text, body_html=body_html, created_at=clock.now(),
+                            next_attempt_at=clock.now())
+    if address is None:
+        message.status, message.last_error = OutboxStatus.FAILED, "no valid e-mail address"
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def compose(message: OutboxMessage) -> EmailMessage:
+    """The MIME message: plain text with an HTML alternative; headers stripped of line breaks."""
+    cfg = current_app.config
+    mail = EmailMessage()
+    mail["Subject"] = one_line(message.subject, 300)
+    mail["From"] = one_line(cfg["MAIL_DEFAULT_SENDER"])
+    mail["To"] = formataddr((one_line(message.to_name, 100), one_line(message.to_address, 254)))
+    mail["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
+    domain = one_line(cfg["MAIL_DEFAULT_SENDER"]).rpartition("@")[2] or "rectify.local"
+    digest = hashlib.sha1(message.dedup_key.encode()).hexdigest()[:12]
+    mail["Message-ID"] = f"<outbox-{message.id}.{digest}@{domain}>"
+    mail["X-Rectify-Key"] = one_line(message.dedup_key)
+    mail.set_content(message.body_text)
+    mail.add_alternative(message.body_html, subtype="html")
+    return mail
+
+
+# -- claiming -------------------------------------------------------------------------
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
+def _due_clause(now: dt.datetime):
+    return or_((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+               (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+
+
+def claim(worker: str, limit: int = BATCH) -> list[int]:
+    """Claim up to `limit` due rows for `worker` and commit; no other sender gets them."""
+    now = clock.now()
+    candidates = select(OutboxMessage.id).where(_due_clause(now)).order_by(OutboxMessage.id).limit(limit)
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = []
+    for message_id in db.session.scalars(candidates).all():
+        # The WHERE repeats the due test: on SQLite a concurrent sender may have claimed it since.
+        result = db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id, _due_clause(now))
+            .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    db.session.commit()
+    return claimed
+
+
+# -- sending ----------------------------------------------------------------------------
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(minutes=min(2 ** (attempts - 1), 60))
+
+
+def _mark_sent(message: OutboxMessage, worker: str) -> None:
+    if message.claimed_by != worker:  # taken over after a timeout: the other sender owns it now
+        return
+    message.status, message.sent_at, message.last_error = OutboxStatus.SENT, clock.now(), None
+    message.attempts += 1
+    db.session.commit()
+
+
+def _mark_failed(message: OutboxMessage, error: str) -> None:
+    message.attempts += 1
+    message.last_error = one_line(error, 1000)
+    message.claimed_by = message.claimed_at = None
+    if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+    else:
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = clock.now() + _backoff(message.attempts)
+    db.session.commit()
+    log.warning("outbox %s not sent (attempt %s): %s", message.id, message.attempts, error)
+
+
+class _LogTransport:
+    """No MAIL_SERVER: append each message to a log file (the single-machine default)."""
+
+    def __enter__(self):
+        self.file = open(current_app.config["MAIL_LOG"], "a", encoding="utf-8")
+        return self
+
+    def send(self, mail: EmailMessage) -> None:
+        headers = "".join(f"{name}: {value}\n" for name, value in mail.items())
+        text = mail.get_body(("plain",)).get_content()
+        self.file.write(f"{'=' * 72}\n{headers}\n{text}\n")
+        self.file.flush()
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+class _SMTPTransport:
+    def __enter__(self):
+        cfg = current_app.config
+        self.smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+        try:
+            if cfg["MAIL_USE_TLS"]:
+                self.smtp.starttls()
+            if cfg["MAIL_USERNAME"]:
+                self.smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        except Exception:
+            self.smtp.close()
+            raise
+        return self
+
+    def send(self, mail: EmailMessage) -> None:
+        self.smtp.send_message(mail)
+
+    def __exit__(self, *exc):
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            self.smtp.close()
+
+
+def _transport():
+    return _SMTPTransport() if current_app.config["MAIL_SERVER"] else _LogTransport()
+
+
+def flush(limit: int = BATCH) -> dict[str, int]:
+    """Send what is due; returns counts of sent and failed messages. Safe to run concurrently."""
+    worker = _worker_name()
+    ids = claim(worker, limit)
+    counts = {"sent": 0, "failed": 0}
+    if not ids:
+        return counts
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                  .order_by(OutboxMessage.id)).all()
+    try:
+        transport = _transport().__enter__()
+    except (OSError, smtplib.SMTPException) as exc:  # server down: everyone waits for the next try
+        for message in messages:
+            _mark_failed(message, f"cannot reach the mail server: {exc}")
+        counts["failed"] = len(messages)
+        return counts
+    try:
+        for message in messages:
+            try:
+                transport.send(compose(message))
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                _mark_failed(message, str(exc))
+                counts["failed"] += 1
+            else:
+                _mark_sent(message, worker)
+                counts["sent"] += 1
+    finally:
+        transport.__exit__(None, None, None)
+    return counts
+
+
+def retry(actor: User | None, message_id: int) -> OutboxMessage | None:
+    """Put a failed (or stuck) message back in the queue, with the recipient's current address."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status == OutboxStatus.SENT:
+        return None
+    before = (message.status.value, message.to_address)
+    if message.recipient is not None:
+        message.to_address = (message.recipient.email or "")[:254]
+    if usable_address(message.to_address) is None:
+        message.status, message.last_error = OutboxStatus.FAILED, "no valid e-mail address"
+    else:
+        message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING, 0, clock.now()
+        message.claimed_by = message.claimed_at = None
+    journal.record(actor, "retry", message, {"status": [before[0], message.status.value],
+                                             "to_address": [before[1], message.to_address]})
+    db.session.commit()
+    return message
+

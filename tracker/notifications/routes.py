@@ -1,0 +1,91 @@
+"""Pages: my notifications, my profile (digest opt-out), the per-unit reminder record, the outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from tracker.auth.decorators import roles_required
+from tracker.auth.models import Role
+from tracker.extensions import db
+from tracker.notifications import jobs, mails, outbox, services
+from tracker.notifications.forms import ProfileForm, RetryForm
+from tracker.notifications.models import OutboxStatus
+from tracker.units.models import Unit
+
+bp = Blueprint("notifications", __name__)
+
+PER_PAGE = 50
+OUTBOX_LABELS = {OutboxStatus.PENDING: _l("Pending"), OutboxStatus.SENDING: _l("Sending"),
+                 OutboxStatus.SENT: _l("Sent"), OutboxStatus.FAILED: _l("Failed")}
+
+
+@bp.context_processor
+def _labels():
+    return {"outbox_label": lambda status: OUTBOX_LABELS[OutboxStatus(status)]}
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int)
+
+
+@bp.get("/notifications")
+@login_required
+def mine():
+    pagination = services.notifications_of(current_user, _page(), PER_PAGE)
+    return render_template("notifications/mine.html", pagination=pagination, describe=mails.describe,
+                           role_label=mails.role_label)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        services.set_digest_opt_out(current_user, form.digest_opt_out.data)
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("notifications.profile"))
+    return render_template("notifications/profile.html", form=form)
+
+
+@bp.get("/reminders")
+@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+def units():
+    return render_template("notifications/units.html", rows=services.unit_summary())
+
+
+@bp.get("/reminders/units/<int:unit_id>")
+@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+def unit_record(unit_id: int):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    pagination = services.unit_record(unit, _page(), PER_PAGE)
+    return render_template("notifications/unit_record.html", unit=unit, pagination=pagination,
+                           describe=mails.describe, role_label=mails.role_label)
+
+
+@bp.get("/admin/outbox")
+@roles_required(Role.ADMIN)
+def outbox_page():
+    status = request.args.get("status")
+    status = OutboxStatus(status) if status in set(OutboxStatus) else None
+    return render_template("notifications/outbox.html", status=status, statuses=list(OutboxStatus),
+                           pagination=services.outbox_page(status, _page(), PER_PAGE),
+                           counts=services.outbox_counts(), runs=jobs.last_runs(), form=RetryForm())
+
+
+@bp.post("/admin/outbox/<int:message_id>/retry")
+@roles_required(Role.ADMIN)
+def retry(message_id: int):
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    message = outbox.retry(current_user, message_id)
+    if message is None:
+        abort(404)
+    if message.status == OutboxStatus.FAILED:
+        flash(_("The message cannot be sent: %(error)s", error=message.last_error), "error")
+    else:
+        flash(_("The message is queued again; it goes out within a minute."), "success")
+    return redirect(url_for("notifications.outbox_page"))

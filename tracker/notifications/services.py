@@ -1,0 +1,62 @@
+"""Reading the reminder record and the outbox for the pages, and the digest opt-out."""
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from tracker import journal
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder, ReminderKind
+from tracker.units.models import Unit
+
+
+def set_digest_opt_out(user: User, opt_out: bool) -> dict:
+    """Switch the user's weekly digest off (or on again); returns the journaled diff."""
+    changes = journal.apply_changes(user, {"digest_opt_out": bool(opt_out)})
+    if changes:
+        journal.record(user, "update", user, changes)
+    db.session.commit()
+    return changes
+
+
+def notifications_of(user: User, page: int, per_page: int):
+    """The user's reminders and escalations, newest first."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc())
+             .options(selectinload(Notification.reminder).selectinload(Reminder.item),
+                      selectinload(Notification.outbox_message)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def unit_summary() -> list[dict]:
+    """Per lead unit: how many reminders and escalations it received, and the last one's date."""
+    escalation = case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)
+    rows = db.session.execute(
+        select(Unit, func.count(Reminder.id), func.sum(escalation), func.count(func.distinct(Reminder.item_id)),
+               func.max(Reminder.sent_on))
+        .join(Reminder, Reminder.unit_id == Unit.id).group_by(Unit.id)
+        .order_by(func.sum(escalation).desc(), func.count(Reminder.id).desc(), Unit.name)).all()
+    return [{"unit": unit, "reminders": total, "escalations": int(escalated or 0), "items": items, "last": last}
+            for unit, total, escalated, items, last in rows]
+
+
+def unit_record(unit: Unit, page: int, per_page: int):
+    """Every reminder and escalation a unit received, newest first, with who was told."""
+    query = (select(Reminder).where(Reminder.unit_id == unit.id)
+             .order_by(Reminder.sent_on.desc(), Reminder.id.desc())
+             .options(selectinload(Reminder.item), selectinload(Reminder.milestone),
+                      selectinload(Reminder.notifications).selectinload(Notification.user)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def outbox_page(status: OutboxStatus | None, page: int, per_page: int):
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def outbox_counts() -> dict[OutboxStatus, int]:
+    counts = dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    return {status: counts.get(status, 0) for status in OutboxStatus}
