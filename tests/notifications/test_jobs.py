@@ -1,0 +1,61 @@
+"""The scheduler's jobs: the lease makes a second process harmless; commands run the jobs."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from tests.notifications.conftest import move_clock
+from tracker.notifications import jobs
+from tracker.notifications.models import JobRun, OutboxMessage, Reminder
+
+
+def test_a_second_process_finds_the_lease_taken_and_skips(db):
+    assert jobs.acquire("reminders", holder="process-a")
+    assert not jobs.acquire("reminders", holder="process-b")
+    assert jobs.acquire("reminders", holder="process-a")          # the holder may renew
+    jobs.release("reminders", holder="process-a")
+    assert jobs.acquire("reminders", holder="process-b")
+
+
+def test_a_crashed_holders_lease_expires(db):
+    assert jobs.acquire("digest", holder="crashed")
+    move_clock(minutes=31)
+    assert jobs.acquire("digest", holder="alive")
+
+
+def test_a_job_skipped_for_the_lease_does_nothing(db, make, people, today, mail_log):
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today - dt.timedelta(days=1))
+    assert jobs.acquire("reminders", holder="other-scheduler")
+    assert jobs.scan_job() is None
+    assert db.session.scalars(select(Reminder)).all() == []
+    jobs.release("reminders", holder="other-scheduler")
+    assert jobs.scan_job() == {"reminders": 1, "mails": 1}
+    assert [r.job for r in jobs.last_runs()] == ["reminders"]
+
+
+def test_the_scheduler_runs_three_jobs_in_the_local_time_zone(app):
+    from apscheduler.schedulers.background import BackgroundScheduler
+    scheduler = jobs.build_scheduler(app, BackgroundScheduler)
+    triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
+    assert set(triggers) == {"reminders", "digest", "outbox"}
+    assert str(triggers["digest"].timezone) == "Asia/Shanghai"
+    monday = dt.datetime(2026, 3, 16, 7, 0, tzinfo=triggers["digest"].timezone)
+    assert triggers["digest"].get_next_fire_time(None, monday).isoformat() == "2026-03-16T08:00:00+08:00"
+
+
+def test_commands_scan_send_list_and_retry(app, db, make, people, today, mail_log):
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "reminders: reminders 1, mails 1" in result.output and "outbox: sent 1" in result.output
+    again = runner.invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    assert "reminders: reminders 0, mails 0" in again.output
+    assert "digest: queued" in runner.invoke(args=["digest", "send", "--today", today.isoformat()]).output
+    listing = runner.invoke(args=["outbox", "list", "--status", "sent"])
+    assert people["owner"].email in listing.output
+    message = db.session.scalar(select(OutboxMessage))
+    assert "No unsent message" in runner.invoke(args=["outbox", "retry", str(message.id)]).output
+    assert runner.invoke(args=["outbox", "flush"]).exit_code == 0
+    assert {r.job for r in db.session.scalars(select(JobRun))} >= {"reminders", "digest"}
