@@ -28,8 +28,10 @@ seed: upgrade
 	$(BIN)/flask seed-demo --if-empty
 
 ## run: install, migrate, load demo data into an empty database, serve on 127.0.0.1:$(PORT)
+## with the scheduler (reminders, digests, outbox) beside it; both stop together.
 run: seed
 	@echo "Rectify on http://127.0.0.1:$(PORT)/  (demo accounts: see README.md)"
+	@$(BIN)/flask scheduler & sched=$$!; trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)

@@ -130,10 +130,10 @@ def build_scheduler(app: Flask, scheduler_class=None):
     scheduler = (scheduler_class or BlockingScheduler)(timezone=zone)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     scheduler.add_job(_in_app(app, scan_job), CronTrigger(hour=cfg["SCAN_HOUR"], minute=0, timezone=zone),
-                      id="reminders", **common)
+                      id="reminders", name="reminders", **common)
     scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
-                                                            minute=0, timezone=zone), id="digest", **common)
-    scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", **common)
+                                                            minute=0, timezone=zone), id="digest", name="digest", **common)
+    scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", name="outbox", **common)
     return scheduler
 
 
