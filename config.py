@@ -40,6 +40,14 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
+    # Evidence limits: per file, per request (Flask refuses larger bodies with 413), and for ZIPs
+    # (entry count, expansion ratio and total expanded size, against ZIP bombs).
+    UPLOAD_MAX_FILE_MB = _int("UPLOAD_MAX_FILE_MB", 50)
+    UPLOAD_MAX_REQUEST_MB = _int("UPLOAD_MAX_REQUEST_MB", 200)
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_REQUEST_MB * 1024 * 1024
+    ZIP_MAX_ENTRIES = _int("ZIP_MAX_ENTRIES", 1000)
+    ZIP_MAX_RATIO = _int("ZIP_MAX_RATIO", 100)
+    ZIP_MAX_TOTAL_MB = _int("ZIP_MAX_TOTAL_MB", 1024)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
     MAIL_PORT = _int("MAIL_PORT", 25)

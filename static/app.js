@@ -12,3 +12,57 @@ document.addEventListener("submit", function (event) {
   var buttons = event.target.querySelectorAll("button[type=submit], input[type=submit]");
   setTimeout(function () { buttons.forEach(function (b) { b.disabled = true; }); }, 0);
 });
+// Evidence inputs: list the chosen files with their sizes, refuse oversize ones before sending,
+// and show upload progress (the form is sent with XMLHttpRequest when files are chosen).
+function formatSize(bytes) {
+  if (bytes >= 1048576) { return (bytes / 1048576).toFixed(1) + " MB"; }
+  return Math.max(1, Math.round(bytes / 1024)) + " KB";
+}
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.classList || !input.classList.contains("file-input")) { return; }
+  var list = input.parentNode.querySelector(".chosen-files");
+  list.textContent = "";
+  Array.prototype.forEach.call(input.files, function (file) {
+    var li = document.createElement("li");
+    li.textContent = file.name + " (" + formatSize(file.size) + ")";
+    if (file.size > Number(input.getAttribute("data-max-file"))) {
+      li.className = "too-large";
+      li.textContent = input.getAttribute("data-too-large") + " " + li.textContent;
+    }
+    list.appendChild(li);
+  });
+});
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || !form.classList.contains("upload-form")) { return; }
+  var input = form.querySelector(".file-input");
+  if (!input || !input.files.length || !window.FormData) { return; }
+  var total = 0, tooLarge = false;
+  Array.prototype.forEach.call(input.files, function (file) {
+    total += file.size;
+    if (file.size > Number(input.getAttribute("data-max-file"))) { tooLarge = true; }
+  });
+  if (tooLarge || total > Number(input.getAttribute("data-max-total"))) {
+    event.preventDefault();
+    window.alert(tooLarge ? input.getAttribute("data-too-large") : input.getAttribute("data-too-much"));
+    return;
+  }
+  event.preventDefault();
+  var bar = form.querySelector(".upload-progress");
+  bar.hidden = false;
+  var xhr = new XMLHttpRequest();
+  xhr.open("POST", form.action);
+  xhr.upload.addEventListener("progress", function (e) {
+    if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
+  });
+  xhr.addEventListener("load", function () {
+    if (xhr.responseURL && xhr.responseURL !== form.action) {
+      window.location.assign(xhr.responseURL);
+    } else {
+      document.open(); document.write(xhr.responseText); document.close();
+    }
+  });
+  xhr.addEventListener("error", function () { bar.hidden = true; form.submit(); });
+  xhr.send(new FormData(form));
+});

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,11 +57,12 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     _compile_catalogues()
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
+        UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads"))
 
     application = create_app(Config)
     with application.app_context():
@@ -85,6 +87,7 @@ def _fresh_state(request):
             with _db.engine.begin() as conn:
                 for table in reversed(_db.metadata.sorted_tables):
                     conn.execute(table.delete())
+        shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
 
 
 @pytest.fixture
@@ -113,7 +116,10 @@ class Browser:
         """Run a request in a fresh thread: its own app context, `g` and database session,
         as in production, not the test's own app context."""
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(call, *args, **kw).result()
+            response = pool.submit(call, *args, **kw).result()
+        response.get_data()  # buffer a streamed body (a sent file), then release the file handle
+        response.close()
+        return response
 
     def get(self, url, **kw):
         return self._isolated(self.client.get, url, **kw)

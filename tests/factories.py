@@ -48,8 +48,19 @@ class Factory:
             self.db.session.commit()
         return self._finding
 
+    def evidence(self, item, uploader=None, name="报告.pdf"):
+        """An evidence row (its bytes are not stored: enough for rules that count evidence)."""
+        from tracker.evidence.models import Evidence
+        sha = f"{next(_seq):064x}"
+        row = Evidence(item=item, storage_key=f"{sha[:2]}/{sha[2:4]}/{sha}", original_name=name, size=10,
+                       content_type="application/pdf", sha256=sha,
+                       uploaded_by_id=(uploader or self.user(Role.ADMIN)).id, uploaded_at=clock.now())
+        self.db.session.add(row)
+        self.db.session.commit()
+        return row
+
     def item(self, status=Status.IN_PROGRESS, lead_unit=None, cooperating=(), owner=None,
-             deadline=None, progress=0, title=None, start_on=None, **kw) -> Item:
+             deadline=None, progress=0, title=None, start_on=None, with_evidence=False, **kw) -> Item:
         today = clock.today()
         lead_unit = lead_unit or self.unit()
         deadline = deadline or today + dt.timedelta(days=60)
@@ -73,6 +84,8 @@ class Factory:
         refresh_schedule(item) if self._has_app() else None
         self.db.session.add(item)
         self.db.session.commit()
+        if with_evidence:
+            self.evidence(item)
         return item
 
     @staticmethod

@@ -74,6 +74,8 @@ def create_app(config_class=None) -> Flask:
     register_error_pages(app)
     from tracker.cli import register_cli
     register_cli(app)
+    from tracker.evidence.cli import evidence_cli
+    app.cli.add_command(evidence_cli)
     return app
 
 
@@ -92,11 +94,13 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.admin.routes import bp as admin_bp
     from tracker.auth.routes import bp as auth_bp
     from tracker.evaluations.routes import bp as evaluations_bp
+    from tracker.evidence.routes import bp as evidence_bp
     from tracker.items.routes import bp as items_bp
     from tracker.notifications.routes import bp as notifications_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(evaluations_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)
 

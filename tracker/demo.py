@@ -154,6 +154,37 @@ def seed(today: dt.date | None = None) -> None:
         clock._frozen_now = previous
 
 
+def _pdf(title: str) -> bytes:
+    """A small, real PDF (one page) standing in for a scanned document."""
+    text = title.encode("utf-8").hex()
+    body = f"BT /F1 18 Tf 72 720 Td <{text}> Tj ET".encode()
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+            b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R>>endobj\n"
+            b"4 0 obj<</Length " + str(len(body)).encode() + b">>stream\n" + body +
+            b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _png(seed: int) -> bytes:
+    """A small real PNG photo placeholder (16x16, coloured by seed)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes([(seed * 40 + x * 8) % 256, 120, (200 - x * 8) % 256]) * 16 for x in range(16))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _attach(actor, item, *files) -> None:
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.evidence import services as evidence
+    evidence.attach(actor, item, [FileStorage(BytesIO(data), filename=name) for name, data in files])
+
+
 def _items(today, units, users, findings) -> None:
     admin, inspector = users["admin"], users["inspector"]
     days = dt.timedelta
@@ -218,8 +249,11 @@ def _items(today, units, users, findings) -> None:
                 "制定教师轮岗交流实施办法，城区学校教师到乡镇学校支教不少于一年。",
                 "年度轮岗交流教师比例不低于符合条件教师的10%。", ItemKind.DEADLINE, "edu-personnel", ["hrss"], 20)
     run(item, [(-58, admin, "assign"), (-57, head("edu-personnel"), "acknowledge"),
-               (-20, head("edu-personnel"), ("progress", "实施办法已印发，首批52名教师完成交流。", 100)),
-               (-3, head("edu-personnel"), "submit_for_closure")])
+               (-20, head("edu-personnel"), ("progress", "实施办法已印发，首批52名教师完成交流。", 100))])
+    at(-19)
+    _attach(head("edu-personnel"), item, ("教师轮岗交流实施办法.pdf", _pdf("教师轮岗交流实施办法")),
+            ("交流教师名单.pdf", _pdf("首批交流教师名单")))
+    run(item, [(-3, head("edu-personnel"), "submit_for_closure")])
 
     item = make("special", "建成新源县特殊教育学校",
                 "积极争取资金，完成项目立项、用地划拨、施工建设和竣工验收；同步完善特殊教育条件保障机制。",
@@ -227,6 +261,9 @@ def _items(today, units, users, findings) -> None:
                 ["ndrc", "finance", "housing", "land", "disabled"], 200, listed=True)
     run(item, [(-58, admin, "assign"), (-54, head("edu"), "acknowledge"),
                (-30, head("edu"), ("progress", "项目已由发改委批复立项，用地已选址。", 20))])
+    at(-29)
+    _attach(head("edu"), item, ("特殊教育学校项目立项批复.pdf", _pdf("特殊教育学校项目立项批复")),
+            ("选址现场.png", _png(2)))
     at(-57)
     stages = [("项目立项批复", -35), ("用地划拨", -5), ("主体工程开工", 40), ("竣工验收并招生", 195)]
     planned = [services.add_milestone(admin, item, title, today + days(days=due)) for title, due in stages]
@@ -248,8 +285,11 @@ def _items(today, units, users, findings) -> None:
                 "对未达二级乙等的教师开展集中培训并组织测试。", "全体教师普通话达到二级乙等以上。",
                 ItemKind.IMMEDIATE, "edu-personnel", [], -5)
     run(item, [(-58, admin, "assign"), (-57, head("edu-personnel"), "acknowledge"),
-               (-20, head("edu-personnel"), ("progress", "培训测试完成，全体教师达标。", 100)),
-               (-18, head("edu-personnel"), "submit_for_closure"),
+               (-20, head("edu-personnel"), ("progress", "培训测试完成，全体教师达标。", 100))])
+    at(-19)
+    _attach(head("edu-personnel"), item, ("普通话测试成绩汇总.pdf", _pdf("普通话测试成绩汇总")),
+            ("培训现场.png", _png(1)))
+    run(item, [(-18, head("edu-personnel"), "submit_for_closure"),
                (-15, inspector, {"action": "close_item", "result": "rectified"})])
 
     make("funding", "足额及时拨付生均公用经费", "按季度预拨生均公用经费，建立拨付台账。",
@@ -258,7 +298,9 @@ def _items(today, units, users, findings) -> None:
     item = make("layout", "优化城乡学校布局规划", "编制全县中小学布局专项规划，纳入国土空间规划。",
                 "布局规划经县政府批准实施。", ItemKind.LONG_TERM, "edu", ["land", "housing"], 90)
     run(item, [(-58, admin, "assign"), (-55, head("edu"), "acknowledge"),
-               (-20, head("edu"), ("progress", "规划初稿完成。", 80)),
-               (-15, head("edu"), "submit_for_closure"),
+               (-20, head("edu"), ("progress", "规划初稿完成。", 80))])
+    at(-19)
+    _attach(head("edu"), item, ("学校布局专项规划（初稿）.pdf", _pdf("学校布局专项规划初稿")))
+    run(item, [(-15, head("edu"), "submit_for_closure"),
                (-8, inspector, {"action": "return_item",
                                 "reason": "规划尚未经县政府批准，请补充批准文件后再申请销号。"})])

@@ -62,7 +62,12 @@ def register_error_pages(app) -> None:
 
     @app.errorhandler(413)
     def too_large(exc):
-        return _page(413, _("Too large"), _("The upload is larger than allowed."))
+        from flask import current_app
+        return _page(413, _("Too large"), _(
+            "The upload is larger than allowed (%(file)d MB per file, %(total)d MB per upload). "
+            "Nothing was saved. Go back and choose fewer or smaller files.",
+            file=current_app.config["UPLOAD_MAX_FILE_MB"],
+            total=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) or 1))
 
     @app.errorhandler(500)
     def server_error(exc):

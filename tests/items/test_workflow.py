@@ -22,7 +22,7 @@ def test_transition_matrix(login_as, make, db, action, role, status):
     """Each role, in each state, may take exactly the actions the table gives it; refusals change nothing."""
     lead = make.unit()
     actor = make.user(role, unit=lead if role in (Role.HEAD, Role.STAFF) else None)
-    item = make.item(status=status, lead_unit=lead, owner=make.user(Role.HEAD, unit=lead))
+    item = make.item(status=status, lead_unit=lead, owner=make.user(Role.HEAD, unit=lead), with_evidence=True)
     browser = login_as(actor)
     before = item.status
     response = browser.post(f"/items/{item.id}/actions/{action}", INPUTS, follow_redirects=True)
@@ -34,7 +34,8 @@ def test_transition_matrix(login_as, make, db, action, role, status):
         assert db.session.query(JournalEntry).filter_by(item_id=item.id, action=action).count() == 1
     else:
         assert item.status == before
-        assert db.session.query(JournalEntry).filter_by(item_id=item.id).count() == 0
+        assert db.session.query(JournalEntry).filter_by(item_id=item.id).filter(
+            JournalEntry.action != "attach_evidence").count() == 0
         assert 'class="flash flash-error"' in response.text
 
 
@@ -125,7 +126,7 @@ def test_full_life_of_an_item(login_as, make, db):
     """draft → assigned → acknowledged → submitted → returned → in progress → submitted → closed."""
     lead = make.unit()
     head = make.user(Role.HEAD, unit=lead)
-    item = make.item(status=Status.DRAFT, lead_unit=lead, owner=head)
+    item = make.item(status=Status.DRAFT, lead_unit=lead, owner=head, with_evidence=True)
     admin, unit, inspector = login_as(make.user(Role.ADMIN)), login_as(head), login_as(make.user(Role.INSPECTOR))
     steps = [(admin, "assign", {}), (unit, "acknowledge", {}), (unit, "submit_for_closure", {}),
              (inspector, "return_item", {"reason": "补充材料"}), (unit, "resume", {}),

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 from sqlalchemy import select
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -59,6 +59,7 @@ class ItemForm(FlaskForm):
 class ProgressForm(FlaskForm):
     body = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=LIMITS["body"])])
     percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
+    files = MultipleFileField(_l("Evidence files"))
     submission_key = HiddenField()
     submit = SubmitField(_l("Post progress"))
 

@@ -12,6 +12,9 @@ from tracker.auth.decorators import roles_required
 from tracker.auth.models import UNIT_ROLES, Role, User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation
+from tracker.evidence import services as evidence_services
+from tracker.evidence.forms import AttachForm, WithdrawForm
+from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.items import ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
@@ -106,8 +109,19 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
     entries = db.session.scalars(select(JournalEntry).where(JournalEntry.item_id == item.id)
                                  .options(selectinload(JournalEntry.actor))
                                  .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())).all()
+    files = db.session.scalars(select(Evidence).where(Evidence.item_id == item.id)
+                               .options(selectinload(Evidence.uploaded_by), selectinload(Evidence.withdrawn_by))
+                               .order_by(Evidence.uploaded_at, Evidence.id)).all()
+    files_by_update: dict = {}
+    for evidence in files:
+        files_by_update.setdefault(evidence.progress_update_id, []).append(evidence)
     return render_template(
         "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
+        files_by_update=files_by_update, current_files=[f for f in files if not f.withdrawn],
+        may_attach=evidence_services.may_attach(item, current_user), attach_form=AttachForm(),
+        withdraw_form=WithdrawForm(),
+        max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
+        max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=workflow.available(item, current_user), journal=presentation.journal_rows(entries),
         action_errors=action_errors or {}, progress_form=progress_form,
         can_post=item.can_post_progress(current_user), milestone_form=milestone_form or MilestoneForm(),
@@ -150,7 +164,7 @@ def post_progress(item_id: int):
         return _render_detail(item, progress_form=form, status=422)
     try:
         _update, created = services.post_progress(current_user, item, form.body.data, form.percent.data,
-                                                  form.submission_key.data)
+                                                  form.submission_key.data, request.files.getlist("files"))
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("items.detail", item_id=item.id))

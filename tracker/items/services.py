@@ -171,8 +171,12 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
 
 # -- progress ---------------------------------------------------------------------
 
-def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str) -> tuple[ProgressUpdate, bool]:
-    """Record a progress update; returns (update, created). A repeated submission_key is not posted twice."""
+def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str,
+                  files: list | None = None) -> tuple[ProgressUpdate, bool]:
+    """Record a progress update with its evidence files; returns (update, created).
+
+    A repeated submission_key is not posted twice (a double-submitted form)."""
+    from tracker.evidence import services as evidence
     if not item.can_post_progress(actor):
         if item.status in (Status.DRAFT, Status.ASSIGNED):
             raise Refused(_("The lead unit must acknowledge receipt before progress can be posted."))
@@ -181,6 +185,27 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
         ProgressUpdate.item_id == item.id, ProgressUpdate.submission_key == submission_key))
     if existing is not None:
         return existing, False
+    body, percent = _clean_progress(body, percent, submission_key)
+    staged = evidence.stage(files or [])
+    try:
+        update = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
+                                submission_key=submission_key, created_at=clock.now())
+        db.session.add(update)
+        changes = journal.apply_changes(item, {"progress_percent": percent, "last_activity_on": clock.today()})
+        refresh_schedule(item)
+        _touch(item)
+        db.session.flush()
+        journal.record(actor, "progress", update, changes, note=body[:200], item_id=item.id)
+        evidence.add_rows(actor, item, staged, update)
+        _commit()
+    except BaseException:
+        db.session.rollback()
+        evidence.discard(staged)
+        raise
+    return update, True
+
+
+def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, int]:
     errors = {}
     body = (body or "").strip()
     if not body:
@@ -197,17 +222,7 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
         errors["body"] = _("The form has expired. Reload the page and try again.")
     if errors:
         raise Invalid(errors)
-    update = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
-                            submission_key=submission_key, created_at=clock.now())
-    db.session.add(update)
-    changes = journal.apply_changes(item, {"progress_percent": percent,
-                                           "last_activity_on": clock.today()})
-    refresh_schedule(item)
-    _touch(item)
-    db.session.flush()
-    journal.record(actor, "progress", update, changes, note=body[:200], item_id=item.id)
-    _commit()
-    return update, True
+    return body, percent
 
 
 # -- workflow transitions ---------------------------------------------------------
@@ -244,6 +259,9 @@ def _acknowledge(actor, item, reason, result):
 
 
 def _submit(actor, item, reason, result):
+    from tracker.evidence.services import current_count
+    if current_count(item) == 0:
+        raise Refused(_("Attach at least one evidence file before submitting for closure."))
     return {"submitted_at": clock.now()}
 
 

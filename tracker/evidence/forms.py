@@ -1,0 +1,16 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from tracker.items.models import LIMITS
+
+
+class AttachForm(FlaskForm):
+    files = MultipleFileField(_l("Evidence files"))
+    submit = SubmitField(_l("Upload"))
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
+    submit = SubmitField(_l("Withdraw file"))

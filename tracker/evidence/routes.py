@@ -1,0 +1,95 @@
+"""Uploading, downloading, previewing and withdrawing evidence; every route checks the item first."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker.errors import Invalid, Refused
+from tracker.evidence import services
+from tracker.evidence.forms import AttachForm, WithdrawForm
+from tracker.evidence.storage import storage
+from tracker.items.services import item_for
+
+bp = Blueprint("evidence", __name__)
+
+
+def _back(item_id: int):
+    return redirect(url_for("items.detail", item_id=item_id, _anchor="evidence"))
+
+
+@bp.post("/items/<int:item_id>/evidence")
+@login_required
+def attach(item_id: int):
+    item = item_for(current_user, item_id)
+    form = AttachForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        return _back(item.id)
+    try:
+        added, duplicates = services.attach(current_user, item, request.files.getlist("files"))
+    except (Refused, Invalid) as exc:
+        messages = [exc.message] if isinstance(exc, Refused) else list(exc.errors.values())
+        for message in messages:
+            flash(message, "error")
+        return _back(item.id)
+    if added:
+        flash(_("%(n)d file(s) attached.", n=len(added)), "success")
+    for name in duplicates:
+        flash(_("“%(name)s” is already attached to this item; it was not stored twice.", name=name), "info")
+    return _back(item.id)
+
+
+def _send(item_id: int, evidence_id: int, inline: bool):
+    item = item_for(current_user, item_id)
+    evidence = services.evidence_for(item, evidence_id)
+    if inline and not evidence.is_previewable:
+        abort(404)
+    store = storage()
+    if not store.exists(evidence.storage_key):
+        abort(404)
+    response = send_file(store.path_for_sending(evidence.storage_key), mimetype=evidence.content_type,
+                         as_attachment=not inline, download_name=evidence.original_name,
+                         conditional=True, etag=evidence.sha256, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    # The bytes were checked to be an image or a PDF; still, nothing in them may run.
+    policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+    if evidence.content_type != "application/pdf":  # the browser's PDF viewer cannot run sandboxed
+        policy += "; sandbox"
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
+
+@bp.get("/items/<int:item_id>/evidence/<int:evidence_id>")
+@login_required
+def download(item_id: int, evidence_id: int):
+    return _send(item_id, evidence_id, inline=False)
+
+
+@bp.get("/items/<int:item_id>/evidence/<int:evidence_id>/preview")
+@login_required
+def preview(item_id: int, evidence_id: int):
+    return _send(item_id, evidence_id, inline=True)
+
+
+@bp.post("/items/<int:item_id>/evidence/<int:evidence_id>/withdraw")
+@login_required
+def withdraw(item_id: int, evidence_id: int):
+    item = item_for(current_user, item_id)
+    evidence = services.evidence_for(item, evidence_id)
+    form = WithdrawForm()
+    form.validate_on_submit()
+    if not form.csrf_token.data or "csrf_token" in form.errors:
+        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        return _back(item.id)
+    try:
+        services.withdraw(current_user, item, evidence, form.reason.data)
+    except Refused as exc:
+        flash(exc.message, "error")
+    except Invalid as exc:
+        for message in exc.errors.values():
+            flash(message, "error")
+    else:
+        flash(_("“%(name)s” was withdrawn. It stays on record.", name=evidence.original_name), "success")
+    return _back(item.id)

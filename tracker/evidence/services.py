@@ -1,0 +1,201 @@
+"""Attaching and withdrawing evidence. Files are checked and written before the database rows,
+and removed again if the transaction fails: no row without its file, no new file without its row."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from tracker import clock, journal
+from tracker.auth.models import UNIT_ROLES, User
+from tracker.errors import Invalid, Refused
+from tracker.evidence import detect
+from tracker.evidence.models import Evidence
+from tracker.evidence.names import display_name
+from tracker.evidence.storage import TooLarge, key_for, spool, storage
+from tracker.extensions import db
+from tracker.items.models import LIMITS, Item, ProgressUpdate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StagedFile:
+    """An upload that passed every check, waiting in a temporary file."""
+
+    temp: Path
+    sha256: str
+    size: int
+    content_type: str
+    name: str
+    placed: bool = False  # True once this request put new bytes into the storage
+
+    @property
+    def key(self) -> str:
+        return key_for(self.sha256)
+
+
+def may_attach(item: Item, user: User) -> bool:
+    """Units of the item (heads and staff) and admins may add evidence while the item is open."""
+    if not item.is_open:
+        return False
+    return user.is_admin or (user.role in UNIT_ROLES and item.can_view(user))
+
+
+def _limits() -> detect.ZipLimits:
+    cfg = current_app.config
+    return detect.ZipLimits(cfg["ZIP_MAX_ENTRIES"], cfg["ZIP_MAX_RATIO"], cfg["ZIP_MAX_TOTAL_MB"] * 1024 * 1024)
+
+
+def stage(files: list[FileStorage]) -> list[StagedFile]:
+    """Spool, hash and type-check every file; on the first bad one remove them all and raise Invalid."""
+    max_mb = current_app.config["UPLOAD_MAX_FILE_MB"]
+    staged: list[StagedFile] = []
+    try:
+        for upload in files:
+            if upload is None or not upload.filename:  # an empty file input sends a nameless part
+                continue
+            shown = (upload.filename or "")[:200]
+            try:
+                temp, sha, size = spool(upload.stream, max_mb * 1024 * 1024)
+            except TooLarge:
+                raise Invalid({"files": _("“%(name)s” is larger than %(n)d MB.", name=shown, n=max_mb)})
+            except OSError:
+                log.exception("could not spool upload %r", shown)
+                raise Invalid({"files": _("The file could not be saved (storage error). Nothing was saved; "
+                                          "please try again later.")})
+            staged.append(StagedFile(temp, sha, size, "", ""))
+            if size == 0:
+                raise Invalid({"files": _("“%(name)s” is empty.", name=shown)})
+            try:
+                content_type = detect.detect(temp, _limits())
+            except detect.Refusal as exc:
+                raise Invalid({"files": f"“{shown}”: {exc.message}"})
+            staged[-1].content_type = content_type
+            staged[-1].name = display_name(upload.filename, detect.EXTENSIONS[content_type])
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def discard(staged: list[StagedFile]) -> None:
+    """Remove temporary files and any bytes this request newly placed in the storage."""
+    for item in staged:
+        item.temp.unlink(missing_ok=True)
+        if item.placed and not _referenced(item.sha256):
+            storage().delete(item.key)
+
+
+def _referenced(sha256: str) -> bool:
+    return db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
+
+
+def add_rows(actor: User, item: Item, staged: list[StagedFile],
+             update: ProgressUpdate | None = None) -> tuple[list[Evidence], list[str]]:
+    """Place the files and add their rows and journal entries (the caller commits or calls discard).
+
+    Returns (new evidence, names of files the item already had)."""
+    known = set(db.session.scalars(select(Evidence.sha256).where(Evidence.item_id == item.id)))
+    added, duplicates = [], []
+    store = storage()
+    for file in staged:
+        if file.sha256 in known:
+            duplicates.append(file.name)
+            file.temp.unlink(missing_ok=True)
+            continue
+        known.add(file.sha256)
+        try:
+            if store.exists(file.key):
+                file.temp.unlink(missing_ok=True)
+            else:
+                store.put_file(file.key, file.temp)
+                file.placed = True
+        except OSError:
+            log.exception("could not store %s", file.key)
+            raise Invalid({"files": _("The file could not be saved (storage error). Nothing was saved; "
+                                      "please try again later.")})
+        evidence = Evidence(item=item, progress_update=update, storage_key=file.key, original_name=file.name,
+                            size=file.size, content_type=file.content_type, sha256=file.sha256,
+                            uploaded_by_id=actor.id, uploaded_at=clock.now())
+        db.session.add(evidence)
+        db.session.flush()
+        journal.record(actor, "attach_evidence", evidence,
+                       {"file": [None, file.name], "sha256": [None, file.sha256], "size": [None, file.size]},
+                       item_id=item.id)
+        added.append(evidence)
+    return added, duplicates
+
+
+def attach(actor: User, item: Item, files: list[FileStorage]) -> tuple[list[Evidence], list[str]]:
+    """Attach files directly to an item."""
+    if not may_attach(item, actor):
+        raise Refused(_("Evidence cannot be added to this item now.") if item.can_view(actor)
+                      else _("You may not add evidence to this item."))
+    staged = stage(files)
+    if not staged:
+        raise Invalid({"files": _("Choose at least one file.")})
+    try:
+        added, duplicates = add_rows(actor, item, staged)
+        if added:
+            item.last_activity_on = clock.today()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        discard(staged)
+        raise
+    return added, duplicates
+
+
+def evidence_for(item: Item, evidence_id: int) -> Evidence:
+    """An evidence row of this (already permission-checked) item, else 404."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None or evidence.item_id != item.id:
+        abort(404)
+    return evidence
+
+
+def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
+    """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
+    if not may_attach(item, actor):
+        raise Refused(_("Evidence of a closed or cancelled item is frozen.") if item.can_view(actor)
+                      else _("You may not change this item's evidence."))
+    if evidence.withdrawn:
+        raise Refused(_("This file is already withdrawn."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": _("Give a reason.")})
+    if len(reason) > LIMITS["reason"]:
+        raise Invalid({"reason": _("At most %(n)d characters.", n=LIMITS["reason"])})
+    changes = journal.apply_changes(evidence, {"withdrawn": True, "withdrawn_at": clock.now(),
+                                               "withdrawn_by_id": actor.id, "withdraw_reason": reason})
+    journal.record(actor, "withdraw_evidence", evidence, {"withdrawn": changes["withdrawn"]},
+                   note=f"{evidence.original_name}: {reason}", item_id=item.id)
+    db.session.commit()
+
+
+def current_count(item: Item) -> int:
+    from sqlalchemy import func
+    return db.session.scalar(select(func.count()).select_from(Evidence).where(
+        Evidence.item_id == item.id, Evidence.withdrawn.is_(False))) or 0
+
+
+def verify() -> list[tuple[Evidence, str]]:
+    """Re-hash every stored file; return (evidence, 'missing' | 'altered') for each problem."""
+    from tracker.evidence.storage import file_sha256
+    store, problems, checked = storage(), [], {}
+    for evidence in db.session.scalars(select(Evidence).order_by(Evidence.id)):
+        if evidence.sha256 not in checked:
+            if not store.exists(evidence.storage_key):
+                checked[evidence.sha256] = "missing"
+            else:
+                with store.open(evidence.storage_key) as f:
+                    checked[evidence.sha256] = None if file_sha256(f) == evidence.sha256 else "altered"
+        if checked[evidence.sha256]:
+            problems.append((evidence, checked[evidence.sha256]))
+    return problems
