@@ -84,6 +84,7 @@ def _import_models() -> None:
     import tracker.auth.models  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
     import tracker.evidence.models  # noqa: F401
+    import tracker.inspection.models  # noqa: F401
     import tracker.items.models  # noqa: F401
     import tracker.journal  # noqa: F401
     import tracker.notifications.models  # noqa: F401

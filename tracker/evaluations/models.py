@@ -59,6 +59,8 @@ class Indicator(db.Model):
     sort_key: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(300))
     self_rating: Mapped[Rating | None] = mapped_column(_enum(Rating, "indicator_rating"))
+    # The rating after rectification, set by an inspector or admin (None: not re-rated yet).
+    rating_after: Mapped[Rating | None] = mapped_column(_enum(Rating, "indicator_rating_after"))
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="indicators")

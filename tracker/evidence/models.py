@@ -26,6 +26,8 @@ class Evidence(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     progress_update_id: Mapped[int | None] = mapped_column(ForeignKey("progress_updates.id"), index=True)
+    # The checklist entry (EvidenceRequirement) this file satisfies, if any.
+    requirement_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_requirements.id"), index=True)
     # Where the bytes live in the storage (content-addressed: derived from the hash).
     storage_key: Mapped[str] = mapped_column(String(200))
     original_name: Mapped[str] = mapped_column(String(255))

@@ -20,7 +20,8 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "return_item": _l("returned"), "close_item": _l("closed"), "reopen": _l("reopened"),
                  "cancel": _l("cancelled"), "sign_in": _l("signed in"),
                  "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone"),
-                 "remind": _l("sent a reminder"), "escalate": _l("escalated"), "retry": _l("queued again")}
+                 "remind": _l("sent a reminder"), "escalate": _l("escalated"), "retry": _l("queued again"),
+                 "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -29,7 +30,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "progress_percent": _l("Progress"), "return_reason": _l("Return reason"),
                 "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason"),
                 "due_on": _l("Due on"), "done": _l("Reached"),
-                "number": _l("Reminder number"), "recipients": _l("Sent to")}
+                "number": _l("Reminder number"), "recipients": _l("Sent to"),
+                "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS
