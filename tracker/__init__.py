@@ -98,12 +98,14 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.evidence.routes import bp as evidence_bp
     from tracker.items.routes import bp as items_bp
     from tracker.notifications.routes import bp as notifications_bp
+    from tracker.reports.routes import bp as reports_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
