@@ -1,0 +1,37 @@
+"""Forms of the reports package: the supervision notice's text and the ledger import."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, Form, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from tracker.reports.printable import REQUIREMENT_MAX
+
+
+class NoticeForm(Form):
+    """What the inspector writes on a supervision notice; read from the query string (it only prints)."""
+
+    requirement = TextAreaField(_l("Requirement"), validators=[Optional(), Length(max=REQUIREMENT_MAX)])
+    reply_by = DateField(_l("Reply by"), validators=[Optional()])
+    submit = SubmitField(_l("Show the notice"))
+
+
+IMPORT_KINDS = (("ledger", _l("Ledger (findings and items)")), ("indicators", _l("Indicator framework")))
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(_l("What the sheet holds"), choices=IMPORT_KINDS, validators=[InputRequired()])
+    evaluation_id = SelectField(_l("Evaluation"), coerce=int, validators=[InputRequired()])
+    file = FileField(_l("xlsx file"), validators=[FileRequired()])
+    submit = SubmitField(_l("Preview"))
+
+
+class ConfirmForm(FlaskForm):
+    token = HiddenField()
+    submit = SubmitField(_l("Import"))
+
+
+class CreateUnitsForm(FlaskForm):
+    token = HiddenField()
+    confirm = BooleanField(_l("Yes, create these units"), validators=[InputRequired()])
+    submit = SubmitField(_l("Create units"))
