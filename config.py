@@ -1,4 +1,5 @@
 """Configuration classes; every deployment setting comes from the environment."""
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -81,8 +82,27 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    # Served over HTTPS (PREFERRED_URL_SCHEME=https): cookies are sent over HTTPS only.
+    PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME") or "http"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PREFERRED_URL_SCHEME == "https")
     REMEMBER_COOKIE_HTTPONLY = True
+    # A sign-in lasts this long (cookie and server-side session), then the user signs in again.
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=_int("SESSION_LIFETIME_MINUTES", 8 * 60))
+    # Number of reverse proxies in front whose X-Forwarded-For/-Proto to trust (0: none).
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+
+    # Rate limits (Flask-Limiter syntax). Memory storage suits one process; several workers or
+    # hosts share a Redis: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in attempts per address and username (a brute force on one account from one address),
+    # and per address whatever the username (a sweep over many accounts).
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per 5 minutes;30 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT") or "100 per hour"
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "300 per minute"            # per token
+    API_ADDRESS_RATE_LIMIT = os.environ.get("API_ADDRESS_RATE_LIMIT") or "1200 per minute"  # per address
+    API_MAX_JSON_KB = _int("API_MAX_JSON_KB", 256)  # larger JSON bodies are refused with 413
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -101,6 +121,9 @@ class TestConfig(Config):
     MAIL_SERVER = None
     # Deliberately cheap hashing so that hundreds of test sign-ins stay fast.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Limits stay on but out of reach; tests of the limits set tiny ones (tests/auth/test_rate_limits.py).
+    RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_RATE_LIMIT = LOGIN_ADDRESS_RATE_LIMIT = API_RATE_LIMIT = API_ADDRESS_RATE_LIMIT = "100000 per minute"
 
 
 def config_for_environment():

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from tracker.extensions import babel, csrf, db, login_manager, migrate
+from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -61,6 +61,11 @@ def create_app(config_class=None) -> Flask:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "tracker" / "translations"))
 
@@ -81,6 +86,7 @@ def create_app(config_class=None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees the whole schema."""
+    import tracker.api.models  # noqa: F401
     import tracker.auth.models  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
     import tracker.evidence.models  # noqa: F401
@@ -93,6 +99,8 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from tracker.admin.routes import bp as admin_bp
+    from tracker.api.pages import bp as tokens_bp
+    from tracker.api.routes import bp as api_bp
     from tracker.auth.routes import bp as auth_bp
     from tracker.evaluations.routes import bp as evaluations_bp
     from tracker.evidence.routes import bp as evidence_bp
@@ -104,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
 

@@ -28,10 +28,28 @@ class Invalid(Exception):
         self.errors = errors
 
 
+# The stable `code` of a JSON error for each status (see tracker/api/).
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def json_error(status: int, message: str, fields: dict | None = None, code: str | None = None):
+    """The one shape of an API error: {"error": {"code", "message", "fields"}}."""
+    body = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": str(message),
+                      "fields": {k: str(v) for k, v in (fields or {}).items()}}}
+    return jsonify(body), status
+
+
 def _page(code: int, title: str, message: str):
-    if request.path.startswith("/api/") or request.path == "/healthz":
-        return jsonify({"error": {"code": code, "message": message}}), code
+    if wants_json():
+        return json_error(code, message)
     return render_template("errors/error.html", code=code, title=title, message=message), code
+
 
 
 def _database_unavailable(exc):
@@ -68,6 +86,16 @@ def register_error_pages(app) -> None:
             "Nothing was saved. Go back and choose fewer or smaller files.",
             file=current_app.config["UPLOAD_MAX_FILE_MB"],
             total=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024) or 1))
+
+    @app.errorhandler(429)
+    def too_many_requests(exc):
+        return _page(429, _("Too many requests"), _(
+            "Too many attempts in a short time. Wait a few minutes, then try again."))
+
+    @app.errorhandler(503)
+    def unavailable(exc):
+        return _page(503, _("Temporarily unavailable"), _(
+            "The service is briefly unavailable (maintenance or overload). Please try again in a few minutes."))
 
     @app.errorhandler(500)
     def server_error(exc):

@@ -6,12 +6,11 @@ from sqlalchemy import select
 
 from tracker import journal
 from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.passwords import PASSWORD_MIN, policy_error
 from tracker.auth.sessions import end_all_sessions
 from tracker.errors import Invalid, Refused
 from tracker.extensions import db
 from tracker.units.models import Unit
-
-PASSWORD_MIN = 8
 
 
 def _require_admin(actor: User | None) -> None:
@@ -86,8 +85,8 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
     password = values.get("password") or ""
     if user is None and len(password) < PASSWORD_MIN:
         errors["password"] = _("A new account needs a password of at least %(n)d characters.", n=PASSWORD_MIN)
-    elif password and len(password) < PASSWORD_MIN:
-        errors["password"] = _("At least %(n)d characters.", n=PASSWORD_MIN)
+    elif password and policy_error(password, username):
+        errors["password"] = policy_error(password, username)
     if actor is not None and user is not None and user.id == actor.id and (role != Role.ADMIN or not values.get("active", True)):
         errors["role"] = _("You cannot remove your own administrator access.")
     if errors:
@@ -107,6 +106,8 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
         changes = journal.apply_changes(user, fields)
         if password:
             user.set_password(password)
+            # A password set by someone else is a one-time password: changed at the next sign-in.
+            user.must_change_password = actor is not None and actor.id != user.id
             end_all_sessions(user)
             changes["password"] = ["***", "***"]
         if not user.active:

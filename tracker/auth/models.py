@@ -48,6 +48,8 @@ class User(UserMixin, db.Model):
     # The weekly digest can be switched off; reminders about one's own overdue items cannot.
     digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Set when an administrator resets the password: the user must choose a new one at sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     unit: Mapped[Unit | None] = relationship()

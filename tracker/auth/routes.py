@@ -2,16 +2,16 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from tracker import journal
-from tracker.auth.forms import LoginForm
-from tracker.auth.models import User
+from tracker.auth import signin
+from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.auth.passwords import PASSWORD_MIN, change_own_password
 from tracker.auth.sessions import end_session, start_session
-from tracker.extensions import db
+from tracker.errors import Invalid
+from tracker.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -27,22 +27,60 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _failed_attempt(response) -> bool:
+    return response.status_code != 302  # only attempts that did not sign in use up the allowance
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=signin.address_and_username,
+               methods=["POST"], deduct_when=_failed_attempt, on_breach=signin.record_throttled)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               deduct_when=_failed_attempt, on_breach=signin.record_throttled)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("items.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.check_password(form.password.data) or not user.active:
-            log.info("failed sign-in for %r", form.username.data[:64])
+        user = signin.check_credentials(form.username.data, form.password.data)
+        if user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         start_session(user)
-        journal.record(user, "sign_in", user)
+        signin.record_success(user)
         db.session.commit()
+        if user.must_change_password:
+            return redirect(url_for("auth.change_password"))
         return redirect(_safe_next(request.args.get("next")) or url_for("items.home"))
     return render_template("auth/login.html", form=form)
+
+
+@bp.before_app_request
+def _require_new_password():
+    """A user whose password was reset by an administrator chooses a new one before anything else."""
+    if request.endpoint in ("auth.change_password", "auth.logout", "static") or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        flash(_("Your password was reset by an administrator. Choose a new password to continue."), "info")
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_user._get_current_object(), form.current_password.data,
+                                form.new_password.data, form.confirm.data)
+        except Invalid as exc:
+            for name, message in exc.errors.items():
+                getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        else:
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            return redirect(url_for("items.home"))
+    return render_template("auth/change_password.html", form=form, minimum=PASSWORD_MIN), \
+        422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

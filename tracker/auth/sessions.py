@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import session
+from flask import current_app, session
 from flask_login import login_user, logout_user
 
 from tracker import clock
@@ -28,6 +28,7 @@ def start_session(user: User) -> None:
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(id=_digest(token), user_id=user.id, created_at=clock.now()))
     login_user(user)
+    session.permanent = True  # the cookie expires after PERMANENT_SESSION_LIFETIME, as the row does
     session[SESSION_KEY] = token
 
 
@@ -52,5 +53,7 @@ def load_user(user_id: str) -> User | None:
     row = db.session.get(LoginSession, _digest(token))
     if row is None or row.user_id != int(user_id):
         return None
+    if clock.now() - row.created_at > current_app.permanent_session_lifetime:
+        return None  # expired: signing in again starts a new session (old rows are harmless)
     user = row.user
     return user if user.active else None

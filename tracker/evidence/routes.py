@@ -42,7 +42,11 @@ def attach(item_id: int):
 
 def _send(item_id: int, evidence_id: int, inline: bool):
     item = item_for(current_user, item_id)
-    evidence = services.evidence_for(item, evidence_id)
+    return send_evidence(services.evidence_for(item, evidence_id), inline)
+
+
+def send_evidence(evidence, inline: bool):
+    """The file of an (already permission-checked) evidence row, safe to open (pages and API)."""
     if inline and not evidence.is_previewable:
         abort(404)
     store = storage()

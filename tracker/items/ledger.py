@@ -54,7 +54,8 @@ class LedgerFilter:
         status = args.get("status")
         light = args.get("light")
         return cls(
-            q=(args.get("q") or "").strip()[:Q_MAX],
+            # NUL cannot be stored or compared by PostgreSQL: it is dropped like other malformed input.
+            q=(args.get("q") or "").replace("\x00", "").strip()[:Q_MAX],
             evaluation=_int(args.get("evaluation")),
             unit=_int(args.get("unit")),
             status=Status(status) if status in Status._value2member_map_ else None,

@@ -1,0 +1,86 @@
+"""The JSON form of items, milestones, progress, evidence, units and evaluations.
+
+Every key here is described in openapi.py; the schemathesis test checks they agree."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import url_for
+
+from tracker.evaluations.models import Evaluation
+from tracker.evidence.models import Evidence
+from tracker.items import workflow
+from tracker.items.lights import is_overdue, light_of
+from tracker.items.models import Item, Milestone, ProgressUpdate
+from tracker.units.models import Unit
+
+
+def _at(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def unit_ref(unit: Unit | None) -> dict | None:
+    return None if unit is None else {"id": unit.id, "name": unit.name}
+
+
+def unit(row: Unit) -> dict:
+    return {"id": row.id, "name": row.name, "code": row.code, "parent_id": row.parent_id, "active": row.active}
+
+
+def evaluation(row: Evaluation) -> dict:
+    return {"id": row.id, "title": row.title, "year": row.year, "issuing_body": row.issuing_body,
+            "issued_on": _day(row.issued_on)}
+
+
+def item_summary(item: Item, today: dt.date) -> dict:
+    """An item as a ledger row shows it."""
+    return {
+        "id": item.id, "title": item.title, "status": item.status.value, "kind": item.kind.value,
+        "deadline": _day(item.deadline), "original_deadline": _day(item.original_deadline),
+        "progress_percent": item.progress_percent, "light": light_of(item, today).value,
+        "overdue": is_overdue(item, today), "listed_supervision": item.listed_supervision,
+        "lead_unit": unit_ref(item.lead_unit),
+        "cooperating_units": [unit_ref(u) for u in item.cooperating_units],
+        "owner": None if item.owner is None else {"id": item.owner.id, "name": item.owner.name},
+        "finding": {"id": item.finding.id, "text": item.finding.text},
+        "evaluation": {"id": item.finding.evaluation.id, "title": item.finding.evaluation.title},
+        "updated_at": _at(item.updated_at), "version": item.version,
+    }
+
+
+def milestone(row: Milestone) -> dict:
+    return {"id": row.id, "title": row.title, "due_on": _day(row.due_on), "done": row.done,
+            "done_at": _at(row.done_at)}
+
+
+def progress(row: ProgressUpdate) -> dict:
+    return {"id": row.id, "body": row.body, "percent": row.percent, "author": row.author.name,
+            "created_at": _at(row.created_at)}
+
+
+def evidence(row: Evidence) -> dict:
+    return {"id": row.id, "name": row.original_name, "size": row.size, "content_type": row.content_type,
+            "sha256": row.sha256, "progress_update_id": row.progress_update_id,
+            "uploaded_by": row.uploaded_by.name, "uploaded_at": _at(row.uploaded_at),
+            "withdrawn": row.withdrawn, "withdraw_reason": row.withdraw_reason,
+            "download_url": url_for("api.download_evidence", item_id=row.item_id, evidence_id=row.id)}
+
+
+def item_detail(item: Item, today: dt.date, user, updates, files) -> dict:
+    """An item with everything its page shows except the journal."""
+    body = item_summary(item, today)
+    body.update({
+        "measures": item.measures, "target": item.target, "responsible_leader": item.responsible_leader,
+        "return_reason": item.return_reason, "closure_result": item.closure_result.value if item.closure_result else None,
+        "closed_at": _at(item.closed_at), "submitted_at": _at(item.submitted_at),
+        "milestones": [milestone(m) for m in item.milestones],
+        "progress": [progress(u) for u in updates],
+        "evidence": [evidence(f) for f in files],
+        "actions": [{"action": t.action, "needs": list(t.needs)} for t in workflow.available(item, user)],
+        "can_post_progress": item.can_post_progress(user),
+    })
+    return body

@@ -1,0 +1,84 @@
+"""Creating, listing, revoking and checking personal API tokens."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracker import clock, journal
+from tracker.api.models import NAME_MAX, ApiToken
+from tracker.auth.models import User
+from tracker.errors import Invalid, Refused
+from tracker.extensions import db
+
+PREFIX = "rct_"
+MAX_TOKENS = 20  # active tokens per user
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones included, for the record)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def create_token(user: User, name: str, expires_on: dt.date | None) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns it with the secret, which is shown once and never stored."""
+    name = (name or "").strip()
+    errors = {}
+    if not name or len(name) > NAME_MAX:
+        errors["name"] = _("Enter a name of at most %(n)d characters.", n=NAME_MAX)
+    if expires_on is not None and expires_on <= clock.today():
+        errors["expires_on"] = _("Choose a date after today, or leave it empty.")
+    if errors:
+        raise Invalid(errors)
+    now = clock.now()
+    active = [t for t in tokens_of(user) if t.is_usable(now)]
+    if len(active) >= MAX_TOKENS:
+        raise Refused(_("You already have %(n)d active tokens. Revoke one first.", n=MAX_TOKENS))
+    secret = PREFIX + secrets.token_urlsafe(32)
+    expires_at = None
+    if expires_on is not None:  # valid through the chosen local day
+        end = dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=clock.tz())
+        expires_at = end.astimezone(dt.timezone.utc)
+    token = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), hint=secret[:8],
+                     created_at=now, expires_at=expires_at)
+    db.session.add(token)
+    db.session.flush()
+    journal.record(user, "create_token", token, {"name": [None, name], "expires_at": [
+        None, journal.plain(expires_at)]})
+    db.session.commit()
+    return token, secret
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's own tokens; None when it is not theirs (the page answers 404)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        return None
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        journal.record(user, "revoke_token", token, {"revoked": [False, True]}, note=token.name)
+        db.session.commit()
+    return token
+
+
+def user_for_secret(secret: str) -> User | None:
+    """The active user owning this usable token, else None. Marks the token as used."""
+    if not secret.startswith(PREFIX) or len(secret) > 100:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    now = clock.now()
+    if token is None or not token.is_usable(now):
+        return None
+    # Written at most once a minute per token, so that reads do not each cost a write.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now
+        db.session.commit()
+    return token.user
