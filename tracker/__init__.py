@@ -62,6 +62,8 @@ def create_app(config_class=None) -> Flask:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
+    if app.config["PREFERRED_URL_SCHEME"] == "https":  # served over HTTPS: cookies never go over HTTP
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from it
         from werkzeug.middleware.proxy_fix import ProxyFix
         count = app.config["PROXY_COUNT"]
@@ -133,6 +135,10 @@ def _register_template_helpers(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure or app.config["PREFERRED_URL_SCHEME"] == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 

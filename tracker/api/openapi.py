@@ -42,7 +42,7 @@ SCHEMAS = {
                      "active": BOOLEAN}),
     "Evaluation": _object({"id": INTEGER, "title": STRING, "year": INTEGER, "issuing_body": STRING,
                            "issued_on": _nullable(DATE)}),
-    "ItemSummary": _object({
+    "ItemSummary": _object(ITEM_PROPERTIES := {
         "id": INTEGER, "title": STRING, "status": {"type": "string", "enum": [s.value for s in Status]},
         "kind": {"type": "string", "enum": [k.value for k in ItemKind]},
         "deadline": DATE, "original_deadline": DATE,
@@ -63,21 +63,17 @@ SCHEMAS = {
                          "uploaded_at": DATETIME, "withdrawn": BOOLEAN, "withdraw_reason": _nullable(STRING),
                          "download_url": STRING}),
 }
-SCHEMAS["ItemDetail"] = {"allOf": [_ref("ItemSummary"), {
-    "type": "object",
-    "required": ["measures", "target", "responsible_leader", "return_reason", "closure_result", "closed_at",
-                 "submitted_at", "milestones", "progress", "evidence", "actions", "can_post_progress"],
-    "properties": {
-        "measures": STRING, "target": STRING, "responsible_leader": STRING,
-        "return_reason": _nullable(STRING),
-        "closure_result": {"type": "string", "enum": [r.value for r in ClosureResult], "nullable": True},
-        "closed_at": _nullable(DATETIME), "submitted_at": _nullable(DATETIME),
-        "milestones": {"type": "array", "items": _ref("Milestone")},
-        "progress": {"type": "array", "items": _ref("Progress")},
-        "evidence": {"type": "array", "items": _ref("Evidence")},
-        "actions": {"type": "array", "items": _object({"action": STRING,
-                                                       "needs": {"type": "array", "items": STRING}})},
-        "can_post_progress": BOOLEAN}}]}
+SCHEMAS["ItemDetail"] = _object({
+    **ITEM_PROPERTIES,
+    "measures": STRING, "target": STRING, "responsible_leader": STRING,
+    "return_reason": _nullable(STRING),
+    "closure_result": {"type": "string", "enum": [r.value for r in ClosureResult], "nullable": True},
+    "closed_at": _nullable(DATETIME), "submitted_at": _nullable(DATETIME),
+    "milestones": {"type": "array", "items": _ref("Milestone")},
+    "progress": {"type": "array", "items": _ref("Progress")},
+    "evidence": {"type": "array", "items": _ref("Evidence")},
+    "actions": {"type": "array", "items": _object({"action": STRING, "needs": {"type": "array", "items": STRING}})},
+    "can_post_progress": BOOLEAN})
 
 
 def _error(description: str) -> dict:
