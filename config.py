@@ -79,6 +79,10 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
     MAIL_LOG = os.environ.get("MAIL_LOG") or str(INSTANCE_DIR / "mail.log")  # used when no MAIL_SERVER
+    # Ledger import (tracker/reports/): where uploads wait between preview and confirmation, and limits.
+    IMPORT_DIR = os.environ.get("IMPORT_DIR") or str(INSTANCE_DIR / "imports")
+    IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 2000)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

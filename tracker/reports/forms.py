@@ -2,7 +2,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, Form, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import (BooleanField, DateField, Form, HiddenField, SelectChoice, SelectField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Length, Optional
 
 from tracker.reports.printable import REQUIREMENT_MAX
@@ -16,7 +17,8 @@ class NoticeForm(Form):
     submit = SubmitField(_l("Show the notice"))
 
 
-IMPORT_KINDS = (("ledger", _l("Ledger (findings and items)")), ("indicators", _l("Indicator framework")))
+IMPORT_KINDS = [SelectChoice("ledger", _l("Ledger (findings and items)")),
+                SelectChoice("indicators", _l("Indicator framework"))]
 
 
 class ImportForm(FlaskForm):

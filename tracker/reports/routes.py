@@ -7,6 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from tracker import clock
 from tracker.auth.decorators import roles_required
@@ -15,8 +16,9 @@ from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger
 from tracker.items.services import item_for
-from tracker.reports import dashboard, export, printable, views
-from tracker.reports.forms import NoticeForm
+from tracker.errors import Refused
+from tracker.reports import dashboard, export, importer, printable, samples, views
+from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -112,7 +114,75 @@ def notice(item_id: int):
                            notice=printable.notice(item, today, requirement or "", reply_by)), 200 if valid else 422
 
 
-@bp.get("/import")
+
+# -- import -----------------------------------------------------------------------------------
+
+def _import_form() -> ImportForm:
+    form = ImportForm()
+    form.evaluation_id.choices = [SelectChoice(e.id, f"{e.year} · {e.title}") for e in db.session.scalars(
+        select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc()))]
+    return form
+
+
+@bp.route("/import", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def import_page():
-    return "", 204
+    """Upload a sheet; the preview follows on its own page, nothing is written yet."""
+    form = _import_form()
+    if form.validate_on_submit():
+        try:
+            token = importer.stash(current_user, form.file.data, form.evaluation_id.data, form.kind.data)
+        except Refused as exc:
+            form.file.errors = list(form.file.errors) + [exc.message]
+        else:
+            return redirect(url_for("reports.import_preview", token=token))
+    return render_template("reports/import.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/import/<token>")
+@roles_required(Role.ADMIN)
+def import_preview(token: str):
+    upload = importer.upload_for(current_user, token)
+    return render_template("reports/import_preview.html", preview=importer.preview(upload), upload=upload,
+                           confirm_form=ConfirmForm(), units_form=CreateUnitsForm())
+
+
+@bp.post("/import/<token>/units")
+@roles_required(Role.ADMIN)
+def import_create_units(token: str):
+    """Create the units the sheet names but the database does not know (names from the stored sheet)."""
+    upload = importer.upload_for(current_user, token)
+    form = CreateUnitsForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the confirmation to create the units."), "error")
+    else:
+        created = importer.create_units(current_user, importer.preview(upload).unknown_units)
+        flash(_("%(n)d units created: %(names)s", n=len(created), names="、".join(u.name for u in created)),
+              "success")
+    return redirect(url_for("reports.import_preview", token=token))
+
+
+@bp.post("/import/<token>/confirm")
+@roles_required(Role.ADMIN)
+def import_confirm(token: str):
+    upload = importer.upload_for(current_user, token)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        return redirect(url_for("reports.import_preview", token=token))
+    try:
+        count = importer.confirm(current_user, upload)
+    except Refused as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.import_preview", token=token))
+    if upload.kind == "ledger":
+        flash(_("%(n)d items imported as drafts.", n=count), "success")
+        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
+    flash(_("%(n)d indicators imported.", n=count), "success")
+    return redirect(url_for("evaluations.detail", evaluation_id=upload.evaluation_id))
+
+
+@bp.get("/import/sample-<any(ledger, indicators):kind>.xlsx")
+@roles_required(Role.ADMIN)
+def import_sample(kind: str):
+    columns, rows = samples.sheet(kind)
+    return xlsx_response(rows, f"{kind}-sample.xlsx", _("Sample"), columns=columns)

@@ -1,0 +1,404 @@
+"""Importing a ledger (findings and items) or an indicator framework from xlsx.
+
+The upload is kept under IMPORT_DIR with a random token and the uploader's id beside it; the
+preview and the confirmation both re-read that file on the server, so nothing the browser sends
+back is trusted. `preview_*` only reads; `confirm` validates everything again and writes every row
+in one transaction with journal entries, or nothing at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tracker import clock, journal
+from tracker.auth.models import Role, User
+from tracker.errors import Refused
+from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
+from tracker.evidence import detect
+from tracker.extensions import db
+from tracker.items.lights import refresh_schedule
+from tracker.items.models import LIMITS, Item, ItemKind, Status
+from tracker.items.presentation import KIND_LABELS, RATING_LABELS
+from tracker.reports import sheets_in
+from tracker.reports.sheet import INDICATOR_COLUMNS, LEDGER_COLUMNS
+from tracker.units.models import CODE_MAX, NAME_MAX, Unit
+
+log = logging.getLogger(__name__)
+
+KINDS = ("ledger", "indicators")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+KEEP_SECONDS = 24 * 3600
+_SPLIT_UNITS = re.compile(r"[、,，;；/\n]+")
+KIND_WORDS = {"立行立改": ItemKind.IMMEDIATE, "限期整改": ItemKind.DEADLINE, "长期坚持": ItemKind.LONG_TERM,
+              **{str(k.value): k for k in ItemKind}}
+RATING_WORDS = {"完全落实": Rating.FULLY, "基本落实": Rating.BASICALLY, "尚未落实": Rating.NOT_YET,
+                "未落实": Rating.NOT_YET, **{str(r.value): r for r in Rating}}
+
+
+def _settings() -> tuple[int, int, Path]:
+    cfg = current_app.config
+    folder = Path(cfg.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+    return cfg.get("IMPORT_MAX_ROWS", 2000), cfg.get("IMPORT_MAX_MB", 10), folder
+
+
+# -- the stored upload ------------------------------------------------------------------------
+
+@dataclass
+class Upload:
+    token: str
+    path: Path
+    user_id: int
+    evaluation_id: int
+    kind: str
+    filename: str
+
+
+def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
+    """Keep an uploaded workbook for preview and confirmation; return its token. Refused when the
+    file is not an xlsx workbook or too large."""
+    if actor.role != Role.ADMIN:
+        raise Refused(_("Only an administrator may import."))
+    if kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
+        raise Refused(_("Choose an evaluation and what the sheet holds."))
+    _rows, max_mb, folder = _settings()
+    folder.mkdir(parents=True, exist_ok=True)
+    _forget_old(folder)
+    token = secrets.token_urlsafe(24)
+    path = folder / f"{token}.xlsx"
+    file_storage.save(path)
+    try:
+        if path.stat().st_size > max_mb * 1024 * 1024:
+            raise Refused(_("The file is larger than %(n)d MB.", n=max_mb))
+        limits = detect.ZipLimits(1000, 100, 512 * 1024 * 1024)
+        try:
+            kind_found = detect.detect(path, limits)
+        except detect.Refusal:
+            kind_found = None
+        if kind_found != detect.XLSX:
+            raise Refused(_("This file is not an Excel workbook (.xlsx). Open it in Excel or WPS, "
+                            "save it as .xlsx (not .xls or .csv) and try again."))
+    except Refused:
+        path.unlink(missing_ok=True)
+        raise
+    meta = {"user_id": actor.id, "evaluation_id": evaluation_id, "kind": kind,
+            "filename": (file_storage.filename or "")[:200]}
+    (folder / f"{token}.json").write_text(json.dumps(meta))
+    return token
+
+
+def upload_for(user: User, token: str) -> Upload:
+    """The stored upload when it exists and is `user`'s own; 404 otherwise."""
+    _rows, _mb, folder = _settings()
+    if not TOKEN.match(token or ""):
+        abort(404)
+    path, meta_path = folder / f"{token}.xlsx", folder / f"{token}.json"
+    if not path.exists() or not meta_path.exists():
+        abort(404)
+    meta = json.loads(meta_path.read_text())
+    if meta.get("user_id") != user.id:
+        abort(404)
+    return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"])
+
+
+def discard(upload: Upload) -> None:
+    upload.path.unlink(missing_ok=True)
+    upload.path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _forget_old(folder: Path) -> None:
+    cutoff = time.time() - KEEP_SECONDS
+    for path in folder.iterdir():
+        if path.suffix in (".xlsx", ".json") and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+# -- the preview --------------------------------------------------------------------------------
+
+@dataclass
+class RowOutcome:
+    number: int
+    values: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    kind: str
+    evaluation: Evaluation
+    filename: str
+    rows: list[RowOutcome] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    unknown_units: list[str] = field(default_factory=list)
+    problem: str | None = None           # the sheet as a whole cannot be imported
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None and bool(self.rows) and self.error_count == 0
+
+
+def preview(upload: Upload) -> Preview:
+    evaluation = db.session.get(Evaluation, upload.evaluation_id)
+    if evaluation is None:
+        abort(404)
+    result = Preview(upload.kind, evaluation, upload.filename)
+    max_rows, _mb, _folder = _settings()
+    columns, required = (LEDGER_COLUMNS, "problem") if upload.kind == "ledger" else (INDICATOR_COLUMNS, "code")
+    try:
+        sheet = sheets_in.read(upload.path, columns, required, max_rows)
+    except sheets_in.SheetError as exc:
+        result.problem = exc.message
+        return result
+    result.headers, result.ignored = sheet.headers, sheet.ignored
+    check = _check_ledger_row if upload.kind == "ledger" else _check_indicator_row
+    context = _Context(evaluation)
+    for row in sheet.rows:
+        outcome = RowOutcome(row.number)
+        for key in row.formula_errors:
+            outcome.errors.append(_("The column “%(column)s” holds a formula without a value; "
+                                    "paste the values instead.", column=sheet.headers[key]))
+        if row.formulas:
+            outcome.notes.append(_("Formulas were replaced by their values."))
+        check(row.values, outcome, context)
+        result.rows.append(outcome)
+    result.unknown_units = sorted(context.unknown_units)
+    if not result.rows:
+        result.problem = _("The sheet has a header row but no data rows.")
+    return result
+
+
+class _Context:
+    """What the rows are checked against, loaded once per preview."""
+
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation = evaluation
+        self.units = {u.name: u for u in db.session.scalars(select(Unit).where(Unit.active.is_(True)))}
+        self.indicators = {i.code: i for i in db.session.scalars(
+            select(Indicator).where(Indicator.evaluation_id == evaluation.id))}
+        self.findings = {f.text: f for f in db.session.scalars(
+            select(Finding).where(Finding.evaluation_id == evaluation.id))}
+        self.users = list(db.session.scalars(select(User).where(User.active.is_(True))))
+        self.unknown_units: set[str] = set()
+        self.sheet_codes: set[str] = set()
+
+
+def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
+    unit = ctx.units.get(name)
+    if unit is None:
+        ctx.unknown_units.add(name)
+        outcome.errors.append(_("Unknown unit “%(name)s”.", name=name))
+    return unit
+
+
+def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
+    text = {key: sheets_in.as_text(values.get(key)) for key in
+            ("source", "problem", "title", "target", "measures", "responsible_leader", "lead_unit",
+             "cooperating_units", "owner", "kind")}
+    clean: dict = {"problem": text["problem"]}
+    if not text["problem"]:
+        outcome.errors.append(_("The problem text is missing."))
+    missing = {"target": _("The target is missing."), "measures": _("The measures are missing.")}
+    for key in ("target", "measures"):
+        clean[key] = text[key]
+        if not text[key]:
+            outcome.errors.append(missing[key])
+        elif len(text[key]) > LIMITS[key]:
+            outcome.errors.append(_("The column “%(column)s” is longer than %(n)d characters.",
+                                    column=next(c.zh for c in LEDGER_COLUMNS if c.key == key), n=LIMITS[key]))
+    clean["title"] = (text["title"] or text["problem"].split("\n")[0])[:LIMITS["title"]]
+    clean["responsible_leader"] = text["responsible_leader"][:LIMITS["responsible_leader"]]
+
+    lead = _unit(text["lead_unit"], outcome, ctx) if text["lead_unit"] else None
+    if not text["lead_unit"]:
+        outcome.errors.append(_("The lead unit is missing."))
+    clean["lead_unit"] = lead
+    names = [n.strip() for n in _SPLIT_UNITS.split(text["cooperating_units"]) if n.strip()]
+    clean["cooperating"] = [u for u in (_unit(n, outcome, ctx) for n in dict.fromkeys(names))
+                            if u is not None and u is not lead]
+
+    raw_deadline = values.get("deadline")
+    clean["deadline"] = None
+    if raw_deadline is None:
+        outcome.errors.append(_("The deadline is missing."))
+    else:
+        try:
+            clean["deadline"] = sheets_in.as_date(raw_deadline)
+        except (ValueError, OverflowError):
+            outcome.errors.append(_("The deadline “%(value)s” is not a date we can read; write it as "
+                                    "2024-06-30 or 2024年6月30日.", value=sheets_in.as_text(raw_deadline)))
+        else:
+            if clean["deadline"] < clock.today():
+                outcome.notes.append(_("The deadline has already passed."))
+
+    clean["kind"] = ItemKind.DEADLINE
+    if text["kind"]:
+        labels = {str(label): kind for kind, label in KIND_LABELS.items()}
+        kind = KIND_WORDS.get(text["kind"]) or labels.get(text["kind"])
+        if kind is None:
+            outcome.errors.append(_("Unknown item type “%(value)s” (立行立改, 限期整改 or 长期坚持).",
+                                    value=text["kind"]))
+        clean["kind"] = kind or ItemKind.DEADLINE
+
+    clean["owner"] = None
+    if text["owner"] and lead is not None:
+        clean["owner"] = next((u for u in ctx.users if u.name == text["owner"] and u.unit_id == lead.id), None)
+        if clean["owner"] is None:
+            outcome.notes.append(_("No user “%(name)s” in the lead unit: the owner is left empty.",
+                                   name=text["owner"]))
+
+    code = re.match(r"\s*([0-9A-Za-z]+(?:\.[0-9]+)*)", text["source"])
+    clean["indicator"] = ctx.indicators.get(code.group(1)) if code else None
+    finding = ctx.findings.get(text["problem"])
+    clean["finding"] = finding
+    if text["problem"]:
+        outcome.notes.append(_("Adds to the existing finding.") if finding else _("New finding."))
+    outcome.values = clean
+
+
+def _check_indicator_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
+    code = sheets_in.as_text(values.get("code")).rstrip(".").replace("．", ".")
+    name = sheets_in.as_text(values.get("name"))
+    clean: dict = {"code": code, "name": name, "level": code.count(".") + 1 if code else 0}
+    if not re.fullmatch(r"[0-9A-Za-z]{1,6}(\.[0-9]{1,4}){0,2}", code):
+        outcome.errors.append(_("The code “%(code)s” is not like 1, 1.2 or 1.2.3.", code=code))
+    elif code in ctx.indicators:
+        outcome.errors.append(_("The indicator %(code)s already exists in this evaluation.", code=code))
+    elif code in ctx.sheet_codes:
+        outcome.errors.append(_("The code %(code)s appears twice in the sheet.", code=code))
+    elif "." in code:
+        parent = code.rsplit(".", 1)[0]
+        if parent not in ctx.indicators and parent not in ctx.sheet_codes:
+            outcome.errors.append(_("Its parent indicator %(code)s is neither in the sheet above it nor "
+                                    "in the evaluation.", code=parent))
+    ctx.sheet_codes.add(code)
+    if not name:
+        outcome.errors.append(_("The indicator name is missing."))
+    elif len(name) > 300:
+        outcome.errors.append(_("The indicator name is longer than 300 characters."))
+    rating_text = sheets_in.as_text(values.get("self_rating"))
+    clean["self_rating"] = None
+    if rating_text:
+        labels = {str(label): rating for rating, label in RATING_LABELS.items()}
+        clean["self_rating"] = RATING_WORDS.get(rating_text) or labels.get(rating_text)
+        if clean["self_rating"] is None:
+            outcome.errors.append(_("Unknown rating “%(value)s” (完全落实, 基本落实 or 尚未落实).", value=rating_text))
+    clean["score"] = None
+    score = sheets_in.as_text(values.get("score"))
+    if score:
+        try:
+            clean["score"] = Decimal(score).quantize(Decimal("0.01"))
+            if abs(clean["score"]) >= 10000:
+                raise InvalidOperation
+        except InvalidOperation:
+            outcome.errors.append(_("The score “%(value)s” is not a number.", value=score))
+    outcome.values = clean
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+def confirm(actor: User, upload: Upload) -> int:
+    """Write every row of the upload in one transaction (or nothing); return the number of rows."""
+    if actor.role != Role.ADMIN:
+        raise Refused(_("Only an administrator may import."))
+    result = preview(upload)
+    if not result.ready:
+        raise Refused(_("Nothing was imported: the sheet still has errors. Correct them and upload it again."))
+    note = _("Imported from %(file)s", file=upload.filename or "xlsx")
+    try:
+        if upload.kind == "ledger":
+            _write_ledger(actor, result, note)
+        else:
+            _write_indicators(actor, result, note)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    discard(upload)
+    log.info("%s imported %d %s rows from %s", actor.username, len(result.rows), upload.kind, upload.filename)
+    return len(result.rows)
+
+
+def _write_ledger(actor: User, result: Preview, note: str) -> None:
+    new_findings: dict[str, Finding] = {}
+    today, now = clock.today(), clock.now()
+    for row in result.rows:
+        v = row.values
+        finding = v["finding"] or new_findings.get(v["problem"])
+        if finding is None:
+            finding = Finding(evaluation_id=result.evaluation.id, text=v["problem"], category="",
+                              indicator_id=v["indicator"].id if v["indicator"] else None)
+            db.session.add(finding)
+            new_findings[v["problem"]] = finding
+            journal.record(actor, "create", finding, {"text": [None, v["problem"][:200]]}, note=note)
+        item = Item(finding=finding, title=v["title"], measures=v["measures"], target=v["target"], kind=v["kind"],
+                    lead_unit_id=v["lead_unit"].id, owner_id=v["owner"].id if v["owner"] else None,
+                    responsible_leader=v["responsible_leader"], deadline=v["deadline"],
+                    original_deadline=v["deadline"], status=Status.DRAFT, progress_percent=0,
+                    last_activity_on=today, created_at=now, updated_at=now)
+        item.cooperating_units = v["cooperating"]
+        refresh_schedule(item)
+        db.session.add(item)
+        db.session.flush()
+        changes = {f: [None, journal.plain(getattr(item, f))] for f in
+                   ("finding_id", "title", "measures", "target", "kind", "lead_unit_id", "owner_id",
+                    "responsible_leader", "deadline")}
+        changes["cooperating_units"] = [None, [u.name for u in v["cooperating"]]]
+        journal.record(actor, "create", item, changes, note=f"{note}, {_('row %(n)d', n=row.number)}",
+                       item_id=item.id)
+
+
+def _write_indicators(actor: User, result: Preview, note: str) -> None:
+    by_code = {i.code: i for i in db.session.scalars(
+        select(Indicator).where(Indicator.evaluation_id == result.evaluation.id))}
+    for row in result.rows:
+        v = row.values
+        parent = by_code.get(v["code"].rsplit(".", 1)[0]) if "." in v["code"] else None
+        indicator = Indicator(evaluation_id=result.evaluation.id, parent=parent, level=v["level"],
+                              code=v["code"], sort_key=Indicator.sort_key_for(v["code"]), name=v["name"],
+                              self_rating=v["self_rating"], score=v["score"])
+        db.session.add(indicator)
+        by_code[v["code"]] = indicator
+        journal.record(actor, "create", indicator, {"code": [None, v["code"]], "name": [None, v["name"]],
+                                                    "self_rating": [None, journal.plain(v["self_rating"])]},
+                       note=note)
+
+
+def create_units(actor: User, names: list[str]) -> list[Unit]:
+    """Create the units a sheet names but the database does not know (admin; journaled; one commit)."""
+    if actor.role != Role.ADMIN:
+        raise Refused(_("Only an administrator may create units."))
+    existing = set(db.session.scalars(select(Unit.name)))
+    codes = set(db.session.scalars(select(Unit.code)))
+    created = []
+    for name in dict.fromkeys(n.strip() for n in names):
+        if not name or name in existing:
+            continue
+        if len(name) > NAME_MAX:
+            raise Refused(_("The unit name “%(name)s” is longer than %(n)d characters.", name=name[:40], n=NAME_MAX))
+        code = "u-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+        while code in codes:
+            code = "u-" + secrets.token_hex(4)
+        codes.add(code)
+        unit = Unit(name=name, code=code[:CODE_MAX], active=True)
+        db.session.add(unit)
+        journal.record(actor, "create", unit, {"name": [None, name], "code": [None, unit.code]})
+        created.append(unit)
+    db.session.commit()
+    return created
