@@ -65,7 +65,7 @@ class Factory:
         lead_unit = lead_unit or self.unit()
         deadline = deadline or today + dt.timedelta(days=60)
         status = Status(status)
-        item = Item(finding=self.finding(), title=title or f"整改事项{next(_seq)}", measures="措施", target="目标",
+        item = Item(finding=kw.pop("finding", None) or self.finding(), title=title or f"整改事项{next(_seq)}", measures="措施", target="目标",
                     kind=ItemKind.DEADLINE, lead_unit=lead_unit, owner=owner, deadline=deadline,
                     original_deadline=deadline, status=status, progress_percent=progress,
                     last_activity_on=kw.pop("last_activity_on", today),

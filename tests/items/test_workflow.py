@@ -79,8 +79,12 @@ def test_close_needs_a_valid_result(login_as, make, db):
     assert db.session.get(Item, item.id).status == Status.SUBMITTED
 
 
-def test_closing_records_who_when_and_result(login_as, make, db):
+def test_closing_records_who_when_and_result(login_as, make, db, today):
+    import datetime as dt
+    from tracker.items.models import Milestone
     item = make.item(status=Status.SUBMITTED, progress=80)
+    db.session.add(Milestone(item=item, title="二期工程", due_on=today + dt.timedelta(days=90)))
+    db.session.commit()
     inspector = make.user(Role.INSPECTOR)
     login_as(inspector).post(f"/items/{item.id}/actions/close_item", {"result": "ongoing"})
     db.session.expire_all()
@@ -138,3 +142,11 @@ def test_full_life_of_an_item(login_as, make, db):
     assert item.status == Status.CLOSED and item.progress_percent == 100
     actions = [e.action for e in db.session.query(JournalEntry).filter_by(item_id=item.id).order_by(JournalEntry.id)]
     assert actions == [s[1] for s in steps]
+
+
+def test_ongoing_closure_needs_a_future_milestone(login_as, make, db):
+    item = make.item(status=Status.SUBMITTED)
+    response = login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/close_item", {"result": "ongoing"})
+    assert response.status_code == 422 and "时间节点" in response.text
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.SUBMITTED

@@ -27,7 +27,11 @@ def attach(item_id: int):
         flash(_("The form was incomplete or has expired. Please try again."), "error")
         return _back(item.id)
     try:
-        added, duplicates = services.attach(current_user, item, request.files.getlist("files"))
+        raw = request.form.get("requirement_id", "")
+        requirement_id = int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+        if raw and requirement_id is None:
+            raise Invalid({"requirement_id": _("Choose an entry of this item's checklist.")})
+        added, duplicates = services.attach(current_user, item, request.files.getlist("files"), requirement_id)
     except (Refused, Invalid) as exc:
         messages = [exc.message] if isinstance(exc, Refused) else list(exc.errors.values())
         for message in messages:

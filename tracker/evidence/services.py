@@ -96,8 +96,8 @@ def _referenced(sha256: str) -> bool:
     return db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
 
 
-def add_rows(actor: User, item: Item, staged: list[StagedFile],
-             update: ProgressUpdate | None = None) -> tuple[list[Evidence], list[str]]:
+def add_rows(actor: User, item: Item, staged: list[StagedFile], update: ProgressUpdate | None = None,
+             requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Place the files and add their rows and journal entries (the caller commits or calls discard).
 
     Returns (new evidence, names of files the item already had)."""
@@ -122,7 +122,7 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile],
                                       "please try again later.")})
         evidence = Evidence(item=item, progress_update=update, storage_key=file.key, original_name=file.name,
                             size=file.size, content_type=file.content_type, sha256=file.sha256,
-                            uploaded_by_id=actor.id, uploaded_at=clock.now())
+                            uploaded_by_id=actor.id, uploaded_at=clock.now(), requirement_id=requirement_id)
         db.session.add(evidence)
         db.session.flush()
         journal.record(actor, "attach_evidence", evidence,
@@ -132,16 +132,22 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile],
     return added, duplicates
 
 
-def attach(actor: User, item: Item, files: list[FileStorage]) -> tuple[list[Evidence], list[str]]:
-    """Attach files directly to an item."""
+def attach(actor: User, item: Item, files: list[FileStorage],
+           requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
+    """Attach files directly to an item, optionally for one entry of its required-evidence checklist."""
+    from tracker.inspection.models import EvidenceRequirement
     if not may_attach(item, actor):
         raise Refused(_("Evidence cannot be added to this item now.") if item.can_view(actor)
                       else _("You may not add evidence to this item."))
+    if requirement_id is not None:
+        requirement = db.session.get(EvidenceRequirement, requirement_id)
+        if requirement is None or requirement.item_id != item.id:
+            raise Invalid({"requirement_id": _("Choose an entry of this item's checklist.")})
     staged = stage(files)
     if not staged:
         raise Invalid({"files": _("Choose at least one file.")})
     try:
-        added, duplicates = add_rows(actor, item, staged)
+        added, duplicates = add_rows(actor, item, staged, requirement_id=requirement_id)
         if added:
             item.last_activity_on = clock.today()
         db.session.commit()

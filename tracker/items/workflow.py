@@ -29,6 +29,7 @@ class Transition:
     lead_unit_only: bool = False     # heads/staff must belong to the lead unit
     label: object = ""
     danger: bool = False             # destructive: the page asks for confirmation
+    in_actions_box: bool = True      # False: taken from its own form (e.g. a re-check's outcome)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -48,6 +49,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                needs=("reason",), label=_l("Reopen"), danger=True),
     Transition("cancel", frozenset(OPEN_STATUSES), Status.CANCELLED, ADMIN,
                needs=("reason",), label=_l("Cancel item"), danger=True),
+    Transition("reopen_after_recheck", frozenset({Status.CLOSED}), Status.IN_PROGRESS, DECIDERS,
+               needs=("reason",), label=_l("Reopen: the problem is back"), danger=True, in_actions_box=False),
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -87,4 +90,4 @@ def check(item: Item, action: str, user: User) -> Transition:
 
 def available(item: Item, user: User) -> list[Transition]:
     """The actions `user` may take on `item` now, in table order (for the actions box)."""
-    return [t for t in TRANSITIONS if refusal(item, t.action, user) is None]
+    return [t for t in TRANSITIONS if t.in_actions_box and refusal(item, t.action, user) is None]

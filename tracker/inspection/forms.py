@@ -1,0 +1,35 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, DateField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from tracker.items.models import LIMITS
+
+
+class ExtensionRequestForm(FlaskForm):
+    new_deadline = DateField(_l("New deadline"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
+    submit = SubmitField(_l("Request extension"))
+
+
+class ExtensionDecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=LIMITS["reason"])])
+
+
+class RequirementForm(FlaskForm):
+    title = StringField(_l("Required evidence"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Add to checklist"))
+
+
+class RecheckForm(FlaskForm):
+    due_on = DateField(_l("Re-check on"), validators=[InputRequired()])
+    submit = SubmitField(_l("Schedule re-check"))
+
+
+class RecheckResultForm(FlaskForm):
+    outcome = RadioField(_l("Outcome"), choices=[SelectChoice("holds", _l("The rectification holds")),
+                                                 SelectChoice("problem_back",
+                                                              _l("The problem is back: reopen the item"))],
+                         validators=[InputRequired()])
+    finding = TextAreaField(_l("What was found"), validators=[Optional(), Length(max=LIMITS["reason"])])
+    submit = SubmitField(_l("Record re-check"))
