@@ -37,6 +37,7 @@ run: seed
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
 test: install
 	$(BIN)/python -m pytest
+	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot .

@@ -39,7 +39,14 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
         f"sqlite:///{INSTANCE_DIR / 'rectify.sqlite3'}"
     )
+    # pre-ping: a connection the database dropped (a restart, pg_terminate_backend) is replaced on
+    # the next checkout, so the app recovers without a restart.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # How long a statement waits for a row lock (PostgreSQL lock_timeout, SQLite busy timeout) and
+    # how long any statement may run (PostgreSQL statement_timeout; 0 = no limit). A request that
+    # hits either gets a "busy, try again" page and nothing is saved.
+    DB_LOCK_TIMEOUT_MS = _int("DB_LOCK_TIMEOUT_MS", 10000)
+    DB_STATEMENT_TIMEOUT_MS = _int("DB_STATEMENT_TIMEOUT_MS", 0)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR") or str(INSTANCE_DIR / "uploads")
     # Evidence limits: per file, per request (Flask refuses larger bodies with 413), and for ZIPs
     # (entry count, expansion ratio and total expanded size, against ZIP bombs).

@@ -5,7 +5,8 @@ from tracker import create_app
 
 def test_healthz_reports_ok_after_a_database_round_trip(browser):
     response = browser.get("/healthz")
-    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "reachable"}
 
 
 def test_unmigrated_database_gives_a_clear_page_not_a_stack_trace(tmp_path):
@@ -30,4 +31,6 @@ def test_unreachable_database_gives_503(tmp_path):
     page = client.post("/login", data={"username": "a", "password": "b"})
     assert page.status_code == 503
     assert "db upgrade" in page.text and "Traceback" not in page.text
-    assert client.get("/healthz").status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json() == {"status": "unavailable", "database": "unreachable"}

@@ -56,6 +56,8 @@ def create_app(config_class=None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    from tracker import database
+    database.init_app(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -145,5 +147,12 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_health(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
-        db.session.execute(text("SELECT 1"))
-        return jsonify({"status": "ok"})
+        """For load balancers and monitoring: 200 when the database answers SELECT 1, else 503."""
+        from sqlalchemy.exc import SQLAlchemyError
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            log.error("health check: database unreachable: %s", exc)
+            return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+        return jsonify({"status": "ok", "database": "reachable"})

@@ -20,6 +20,14 @@ class Refused(Exception):
         self.message = message
 
 
+class Conflict(Refused):
+    """Someone else saved the same item first (optimistic lock); `item_id` says which."""
+
+    def __init__(self, message: str, item_id: int):
+        super().__init__(message)
+        self.item_id = item_id
+
+
 class Invalid(Exception):
     """The input is wrong; `errors` maps field names to messages. Nothing was changed."""
 
@@ -53,7 +61,14 @@ def _page(code: int, title: str, message: str):
 
 
 def _database_unavailable(exc):
+    from tracker.database import is_busy
     db.session.rollback()
+    if is_busy(exc):  # a lock held too long by another transaction, or a statement timeout
+        log.warning("database busy: %s", exc)
+        response, code = _page(503, _("Busy"), _(
+            "Someone else is saving the same record right now, or the database is overloaded. "
+            "Nothing was saved; please try again in a moment."))
+        return response, code, {"Retry-After": "5"}
     log.error("database unavailable or not migrated: %s", exc)
     return _page(503, _("Database unavailable"),
                  _("The database is not reachable or not initialised. "

@@ -7,7 +7,8 @@ from tracker.items.models import LIMITS
 
 
 class AttachForm(FlaskForm):
-    files = MultipleFileField(_l("Evidence files"))
+    # Its own id: the progress form on the same page has a "files" input too.
+    files = MultipleFileField(_l("Evidence files"), id="attach-files")
     submit = SubmitField(_l("Upload"))
 
 

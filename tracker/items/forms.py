@@ -36,6 +36,7 @@ class ItemForm(FlaskForm):
     confirm_past_deadline = BooleanField(_l("Yes, the deadline is in the past on purpose"))
     listed_supervision = BooleanField(_l("Listed supervision"))
     version = HiddenField()
+    seen_entry = HiddenField()  # the newest journal entry when the form was opened (see conflicts.py)
     submit = SubmitField(_l("Save"))
 
     def load_choices(self) -> None:

@@ -10,13 +10,13 @@ from sqlalchemy.orm import selectinload
 from tracker import clock
 from tracker.auth.decorators import roles_required
 from tracker.auth.models import UNIT_ROLES, Role, User
-from tracker.errors import Invalid, Refused
+from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Evaluation
 from tracker.evidence import services as evidence_services
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
-from tracker.items import ledger, presentation, services, workflow
+from tracker.items import conflicts, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, ProgressUpdate, Status
@@ -141,18 +141,33 @@ def edit(item_id: int):
     if request.method == "GET":
         form.cooperating_unit_ids.data = [u.id for u in item.cooperating_units]
         form.version.data = item.version
+        form.seen_entry.data = conflicts.latest_entry_id(item.id)
     if form.validate_on_submit():
         try:
             version = int(form.version.data) if (form.version.data or "").isdigit() else None
             changes = services.update_item(current_user, item, form.values(), expected_version=version)
         except Invalid as exc:
             _show_errors(form, exc)
+        except Conflict as exc:
+            return _edit_conflict(form, exc)
         except Refused as exc:
             flash(exc.message, "error")
         else:
             flash(_("Saved.") if changes else _("Nothing changed."), "success")
             return redirect(url_for("items.detail", item_id=item.id))
     return render_template("items/form.html", form=form, item=item), 200 if not form.errors else 422
+
+
+def _edit_conflict(form: ItemForm, exc: Conflict):
+    """Someone saved the item first: show what they changed; keep the typed values for a second save."""
+    flash(exc.message, "error")
+    db.session.expire_all()
+    item = services.item_for(current_user, exc.item_id)
+    entries = conflicts.entries_since(item.id, form.seen_entry.data)
+    form.version.data = item.version  # saving again now is a deliberate choice, made knowingly
+    form.seen_entry.data = conflicts.latest_entry_id(item.id)
+    return render_template("items/form.html", form=form, item=item,
+                           conflict=presentation.journal_rows(entries)), 409
 
 
 @bp.post("/items/<int:item_id>/progress")

@@ -16,10 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock, journal
 from tracker.auth.models import UNIT_ROLES, Role, User
-from tracker.errors import Invalid, Refused
+from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
 from tracker.items import workflow
+from tracker.items.conflicts import guarded, stale_message
 from tracker.items.lights import refresh_schedule
 from tracker.items.models import LIMITS, ClosureResult, Item, ItemKind, Milestone, ProgressUpdate, Status
 from tracker.units.models import Unit
@@ -43,8 +44,7 @@ def _commit(item: Item | None = None) -> None:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise Refused(_("Someone else changed this item at the same time. "
-                        "Reload the page to see their change, then try again."))
+        raise Refused(stale_message())
 
 
 def _touch(item: Item) -> None:
@@ -144,13 +144,14 @@ def create_item(actor: User, values: dict) -> Item:
     return item
 
 
+@guarded
 def update_item(actor: User, item: Item, values: dict, expected_version: int | None = None) -> dict:
     """Edit an open item's fields (admin only); returns the journaled diff."""
     if not item.can_edit(actor):
         raise Refused(_("Only an administrator may edit an open item."))
     if expected_version is not None and expected_version != item.version:
-        raise Refused(_("Someone else changed this item since you opened the form. "
-                        "Reload the page to see their change, then try again."))
+        raise Conflict(_("Someone else changed this item since you opened the form. "
+                         "Reload the page to see their change, then try again."), item.id)
     clean = _clean_item_values(actor, values, item)
     coops = clean.pop("cooperating_units")
     old_coops = [u.name for u in item.cooperating_units]
@@ -171,6 +172,7 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
 
 # -- progress ---------------------------------------------------------------------
 
+@guarded
 def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str,
                   files: list | None = None) -> tuple[ProgressUpdate, bool]:
     """Record a progress update with its evidence files; returns (update, created).
@@ -227,6 +229,7 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 
 # -- workflow transitions ---------------------------------------------------------
 
+@guarded
 def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "") -> Item:
     """Take a workflow action on an item, as allowed by workflow.TRANSITIONS."""
     transition = workflow.check(item, action, actor)
@@ -303,6 +306,7 @@ assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs 
 
 # -- milestones -------------------------------------------------------------------
 
+@guarded
 def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone:
     """Add a stage target (阶段目标) to an open item (admin only)."""
     if not item.can_edit(actor):
@@ -327,6 +331,7 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
     return milestone
 
 
+@guarded
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
     milestone = db.session.get(Milestone, milestone_id)

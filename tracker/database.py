@@ -1,0 +1,84 @@
+"""The database connection in production: timeouts on every connection, a start-up check with a
+clear message, and the classification of database errors into what a user can be told.
+
+Why timeouts: a long transaction holding a row lock (an administrator's slow import, a stuck
+worker) must not make every other request wait forever. With DB_LOCK_TIMEOUT_MS a request that
+waits that long for a lock fails with "busy, try again" (503) and nothing is saved; the worker is
+free again. SQLite gets the same limit as its busy timeout.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs of a statement that gave up waiting: lock_timeout, statement_timeout, deadlock, and
+# a serialisation failure; all transient, so the user is told to try again.
+BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
+
+
+def _install_timeouts(engine: Engine, lock_ms: int, statement_ms: int) -> None:
+    """Set the lock and statement timeouts on each new connection of `engine`."""
+    dialect = engine.dialect.name
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        try:
+            if dialect == "postgresql":
+                cursor.execute(f"SET lock_timeout = {int(lock_ms)}")
+                cursor.execute(f"SET statement_timeout = {int(statement_ms)}")
+            elif dialect == "sqlite" and lock_ms > 0:
+                cursor.execute(f"PRAGMA busy_timeout = {int(lock_ms)}")
+        finally:
+            cursor.close()
+        if dialect == "postgresql":
+            dbapi_connection.commit()  # psycopg opened a transaction for the SETs; keep them
+
+
+def init_app(app: Flask, db) -> None:
+    """Apply DB_LOCK_TIMEOUT_MS and DB_STATEMENT_TIMEOUT_MS to the app's engine."""
+    with app.app_context():
+        engine = db.engine
+    _install_timeouts(engine, app.config.get("DB_LOCK_TIMEOUT_MS", 0),
+                      app.config.get("DB_STATEMENT_TIMEOUT_MS", 0))
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when the database gave up waiting (a lock held by another transaction, a timeout)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig or "")  # SQLite's busy timeout
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as given: it has no password we could find
+        return url
+
+
+def check_connection(url: str) -> str | None:
+    """None when a connection to `url` can run SELECT 1; otherwise a message for the operator."""
+    try:
+        engine = create_engine(url)
+    except Exception as exc:  # a malformed URL or a missing driver
+        return f"DATABASE_URL {safe_url(url)!r} is not usable: {exc}"
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if isinstance(exc, DBAPIError) else exc).strip().splitlines()[0]
+        return (f"Cannot connect to the database {safe_url(url)}: {reason}. "
+                "Check DATABASE_URL (host, port, database name, user and password) and that the "
+                "database server is running.")
+    finally:
+        engine.dispose()
+    return None
