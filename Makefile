@@ -40,5 +40,7 @@ test: install
 	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot .
-	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".venv .git instance" \
+	  -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations \
+	  --no-fuzzy-matching --ignore-obsolete
