@@ -31,13 +31,13 @@ def tile(page, tile_id) -> str:
 def ledger(make, today):
     """Education bureau: closed, overdue, on track, cancelled; finance bureau: due soon, draft."""
     edu, fin = make.unit("县教育局"), make.unit("县财政局")
-    make.item(lead_unit=edu, status=Status.CLOSED, title="已销号事项", deadline=today + D(days=30))
-    make.item(lead_unit=edu, status=Status.IN_PROGRESS, title="逾期事项", deadline=today - D(days=5))
-    make.item(lead_unit=edu, status=Status.IN_PROGRESS, title="正常事项", deadline=today + D(days=60),
+    make.item(lead_unit=edu, status=Status.CLOSED, title="销号甲", deadline=today + D(days=30))
+    make.item(lead_unit=edu, status=Status.IN_PROGRESS, title="超期未改甲", deadline=today - D(days=5))
+    make.item(lead_unit=edu, status=Status.IN_PROGRESS, title="按期推进甲", deadline=today + D(days=60),
               progress=30)
-    make.item(lead_unit=edu, status=Status.CANCELLED, title="撤销事项")
-    make.item(lead_unit=fin, status=Status.IN_PROGRESS, title="临期事项", deadline=today + D(days=3))
-    make.item(lead_unit=fin, status=Status.DRAFT, title="待交办事项")
+    make.item(lead_unit=edu, status=Status.CANCELLED, title="撤销甲")
+    make.item(lead_unit=fin, status=Status.IN_PROGRESS, title="临期乙", deadline=today + D(days=3))
+    make.item(lead_unit=fin, status=Status.DRAFT, title="草稿乙")
     return edu, fin
 
 
@@ -94,7 +94,7 @@ def test_indicator_framework_with_ratings_and_linked_items(login_as, make, db, l
     rows = table(page, "framework")
     assert [r[0] for r in rows] == ["1", "1.1", "1.1.1", "1.1.2"]
     assert rows[3][2:4] == ["Not yet implemented", "Basically implemented"]
-    assert "逾期事项" in rows[3][4] and "临期事项" in rows[3][4]
+    assert "超期未改甲" in rows[3][4] and "临期乙" in rows[3][4]
     assert rows[2][4] == ""
     ratings = re.sub(r"\s+", " ", re.search(r'id="ratings">(.*?)</p>', page.text, re.S).group(1))
     assert "Fully implemented 1" in ratings and "Not yet implemented 1" in ratings
@@ -107,7 +107,7 @@ def test_a_head_sees_only_the_unit(login_as, make, ledger):
     assert f"Dashboard of {fin.name}" in page.text
     assert tile(page, "tile-total") == "2"
     assert [row[0] for row in table(page, "by-unit")] == ["县财政局"]
-    assert "逾期事项" not in page.text
+    assert "超期未改甲" not in page.text
 
 
 def test_charts_need_no_script_and_no_inline_style(login_as, make, ledger):

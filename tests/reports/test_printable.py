@@ -26,9 +26,9 @@ def cell(page, element_id) -> str:
 @pytest.fixture
 def units(make, today, db):
     edu, fin = make.unit("县教育局"), make.unit("县财政局")
-    late = make.item(lead_unit=edu, title="逾期事项", deadline=today - D(days=9), listed_supervision=True)
-    make.item(lead_unit=edu, title="已销号事项", status=Status.CLOSED)
-    make.item(lead_unit=fin, cooperating=[edu], title="配合事项", deadline=today - D(days=2))
+    late = make.item(lead_unit=edu, title="超期未改甲", deadline=today - D(days=9), listed_supervision=True)
+    make.item(lead_unit=edu, title="销号甲", status=Status.CLOSED)
+    make.item(lead_unit=fin, cooperating=[edu], title="协同补短板乙", deadline=today - D(days=2))
     remind(db, late, today=today, days_ago=6)
     remind(db, late, ReminderKind.ESCALATION, today=today, days_ago=1)
     return edu, fin, late
@@ -40,7 +40,7 @@ def test_unit_report_counts_and_lists_lead_and_cooperating_items(login_as, make,
     assert page.status_code == 200
     assert cell(page, "unit-total") == "2" and cell(page, "unit-overdue") == "1"
     assert cell(page, "unit-rate") == "50%" and cell(page, "unit-reminders") == "2"
-    assert "逾期事项" in page.text and "配合事项" in page.text and "Cooperating unit" in page.text
+    assert "超期未改甲" in page.text and "协同补短板乙" in page.text and "Cooperating unit" in page.text
     assert f"/reports/ledger.xlsx?unit={edu.id}" in page.text.replace("&amp;", "&")
 
 
@@ -55,7 +55,7 @@ def test_a_head_reads_the_own_unit_report_only(login_as, make, units):
 def test_overdue_report_longest_first_with_days_and_reminders(login_as, make, units):
     page = login_as(make.user(Role.INSPECTOR)).get("/reports/overdue?lang=en")
     rows = re.findall(r'<a href="/items/\d+">([^<]+)</a>', page.text)
-    assert rows == ["逾期事项", "配合事项"]
+    assert rows == ["超期未改甲", "协同补短板乙"]
     assert re.search(r'class="num alert">9<', page.text) and re.search(r'class="num alert">2<', page.text)
     assert "2 (Escalations 1)" in page.text
     assert "/reports/ledger.csv?overdue=1" in page.text.replace("&amp;", "&")
@@ -64,7 +64,7 @@ def test_overdue_report_longest_first_with_days_and_reminders(login_as, make, un
 def test_overdue_report_of_a_head_shows_the_unit_items(login_as, make, units):
     _edu, fin, _late = units
     page = login_as(make.user(Role.HEAD, unit=fin)).get("/reports/overdue")
-    assert "配合事项" in page.text and "逾期事项" not in page.text
+    assert "协同补短板乙" in page.text and "超期未改甲" not in page.text
     assert "/notice" not in page.text
 
 
@@ -81,7 +81,8 @@ def test_supervision_notice_of_a_listed_item(login_as, make, units, today):
 
 
 def test_notice_has_a_default_requirement_and_reply_date(login_as, make, units, today):
-    page = login_as(make.user(Role.ADMIN)).get(f"/reports/items/{units[2].id}/notice")
+    page = login_as(make.user(Role.ADMIN)).get(f"/reports/items/{units[2].id}/notice?lang=en")
+    assert "Report the progress of this item" in page.text
     assert cell(page, "notice-reply-by") == (today + D(days=7)).isoformat()
     assert cell(page, "notice-requirement")
 

@@ -48,10 +48,13 @@ class ReportLine:
 
 def _lines(items: list[Item], today: dt.date, unit: Unit | None = None) -> list[ReportLine]:
     tallies = reminder_tallies([i.id for i in items])
-    return [ReportLine(item, light_of(item, today), max(0, (today - item.deadline).days)
-                       if light_of(item, today) == Light.RED else 0,
-                       tallies.get(item.id, ReminderTally()), unit is None or item.lead_unit_id == unit.id)
-            for item in items]
+    lines = []
+    for item in items:
+        light = light_of(item, today)
+        lines.append(ReportLine(item, light, (today - item.deadline).days if light == Light.RED else 0,
+                                tallies.get(item.id, ReminderTally()),
+                                unit is None or item.lead_unit_id == unit.id))
+    return lines
 
 
 def _loaded(stmt):

@@ -104,7 +104,7 @@ def notice(item_id: int):
               "error")
         return redirect(url_for("items.detail", item_id=item.id))
     form = NoticeForm(request.args)
-    if not request.args:
+    if "requirement" not in request.args:
         form.requirement.data = _("Report the progress of this item with evidence by the reply date. "
                                   "If it cannot be completed, explain why and give a timetable.")
     valid = form.validate()
