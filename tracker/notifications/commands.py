@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 
 import click
 from flask import current_app
@@ -73,13 +74,17 @@ def outbox_group():
 @outbox_group.command("flush")
 @with_appcontext
 def flush_command():
-    """Send every message that is due now."""
+    """Send every message that is due now (SIGTERM: stop after the message being sent)."""
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: outbox.stopping.set())
     total = {"sent": 0, "failed": 0}
-    while True:
-        result = outbox.flush()
-        total = {k: total[k] + result[k] for k in total}
-        if not any(result.values()):
-            break
+    try:
+        while not outbox.stopping.is_set():
+            result = outbox.flush()
+            total = {k: total[k] + result[k] for k in total}
+            if not any(result.values()):
+                break
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _report("outbox", total)
 
 
@@ -110,19 +115,36 @@ def retry_command(message_id):
                + (f": {message.last_error}" if message.status == OutboxStatus.FAILED else "."))
 
 
+def _stop_gracefully(scheduler) -> None:
+    """SIGTERM/SIGINT: let the job in progress finish (the outbox hands back what it has not sent
+    yet), then stop. A second signal changes nothing; systemd's SIGKILL after its timeout would
+    leave claimed rows, which are taken over after outbox.CLAIM_TIMEOUT."""
+    def stop(signum, _frame):
+        log.info("scheduler %s: signal %s, finishing the job in progress", jobs.HOLDER, signum)
+        outbox.stopping.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():
     """Run the scheduler in the foreground: daily scan, weekly digest, outbox every minute."""
+    from tracker.database import check_connection
     app = current_app._get_current_object()
+    problem = check_connection(app.config["SQLALCHEMY_DATABASE_URI"])
+    if problem:
+        raise click.ClickException(problem)
     scheduler = jobs.build_scheduler(app)
+    _stop_gracefully(scheduler)
     jobs.catch_up()
     db.session.remove()
-    log.info("scheduler %s started (time zone %s)", jobs.HOLDER, app.config["TRACKER_TIMEZONE"])
-    try:
+    if not outbox.stopping.is_set():
+        log.info("scheduler %s started (time zone %s)", jobs.HOLDER, app.config["TRACKER_TIMEZONE"])
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("scheduler stopped")
+    log.info("scheduler %s stopped", jobs.HOLDER)
 
 
 def register_commands(app) -> None:

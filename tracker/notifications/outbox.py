@@ -7,6 +7,10 @@ succeeds while the row is still pending). If the process dies after the SMTP ser
 message but before the row was marked sent, the row stays `sending`; after CLAIM_TIMEOUT it is
 claimed again and sent once more: at most one duplicate, never a loss. The Message-ID is derived
 from the row, so mail clients fold such a duplicate into the original.
+
+Stopping (SIGTERM to the scheduler, see commands.py) sets `stopping`: the sender finishes the
+message it is handing to the SMTP server, marks it, and hands the rest of its claimed rows back
+(pending, unclaimed) for the next sender, so a graceful stop loses nothing and sends nothing twice.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import os
 import re
 import smtplib
 import socket
+import threading
 import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 BATCH = 50
+stopping = threading.Event()  # set when the process is asked to stop
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -133,6 +139,19 @@ def _mark_sent(message: OutboxMessage, worker: str) -> None:
     db.session.commit()
 
 
+def _release(messages: list[OutboxMessage], worker: str) -> None:
+    """Hand claimed but unsent rows back to the queue, for another sender to take at once."""
+    ids = [m.id for m in messages]
+    if not ids:
+        return
+    db.session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_by == worker).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    log.info("outbox: stopping; %s claimed messages handed back unsent", len(ids))
+
+
 def _mark_failed(message: OutboxMessage, error: str) -> None:
     message.attempts += 1
     message.last_error = one_line(error, 1000)
@@ -208,7 +227,10 @@ def flush(limit: int = BATCH) -> dict[str, int]:
         counts["failed"] = len(messages)
         return counts
     try:
-        for message in messages:
+        for index, message in enumerate(messages):
+            if stopping.is_set():
+                _release(messages[index:], worker)
+                break
             try:
                 transport.send(compose(message))
             except (OSError, smtplib.SMTPException, ValueError) as exc:
