@@ -34,6 +34,12 @@ run: seed
 	@$(BIN)/flask scheduler & sched=$$!; trap 'kill $$sched 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
+## serve: production-style: gunicorn with WEB_CONCURRENCY workers on PORT (gunicorn.conf.py) and
+## the scheduler process beside it; SIGTERM/Ctrl-C stops both gracefully. No demo data is loaded.
+serve: upgrade
+	@$(BIN)/flask scheduler & sched=$$!; trap 'kill -TERM $$sched 2>/dev/null; wait $$sched' EXIT INT TERM; \
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
 test: install
 	$(BIN)/python -m pytest

@@ -1,0 +1,93 @@
+"""Serving with gunicorn (gunicorn.conf.py, as `make serve` does): several workers, a clear refusal
+to start on a wrong DATABASE_URL, and a graceful stop that finishes the request in flight."""
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import postgres_url
+from tests.factories import PASSWORD
+from tests.locks import RowLock
+from tests.notifications.conftest import free_port
+from tests.processes import Process, app_environment
+from tracker.auth.models import Role
+from tracker.items.models import Item, Status
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def gunicorn(env: dict[str, str]) -> Process:
+    return Process([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kw):
+        return None  # the 302 itself is the answer (the server may be gone by the next request)
+
+
+class Visitor:
+    """A browser over real HTTP: cookies and CSRF tokens; a POST answers with its status."""
+
+    def __init__(self, port: int):
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.status, response.read().decode()
+
+    def post(self, path: str, form_page: str, data: dict) -> int:
+        token = TOKEN.search(self.get(form_page)[1]).group(1)
+        body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
+        try:
+            with self.opener.open(self.base + path, body, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as answer:
+            answer.close()
+            return answer.code
+
+
+def test_a_wrong_database_url_stops_gunicorn_at_once_with_a_clear_message(tmp_path, app):
+    env = app_environment(app, PORT=free_port(), WEB_CONCURRENCY=1,
+                          DATABASE_URL=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+    server = gunicorn(env)
+    try:
+        assert server.wait(60) != 0
+    finally:
+        server.close()
+    assert "Cannot connect to the database" in server.output and "Check DATABASE_URL" in server.output
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="needs a row lock other connections can be seen waiting on")
+def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_flight(app, db, make):
+    port = free_port()
+    item = make.item(status=Status.SUBMITTED, with_evidence=True)
+    inspector = make.user(Role.INSPECTOR, language="en")
+    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=2, GUNICORN_GRACEFUL_TIMEOUT=30))
+    try:
+        server.wait_for("Listening at")
+        visitor = Visitor(port)
+        assert visitor.get("/healthz")[0] == 200
+        assert visitor.post("/login", "/login", {"username": inspector.username, "password": PASSWORD}) == 302
+        with ThreadPoolExecutor(1) as pool:
+            with RowLock(app.config["SQLALCHEMY_DATABASE_URI"]).hold("items", item.id) as lock:
+                in_flight = pool.submit(visitor.post, f"/items/{item.id}/actions/close_item",
+                                        f"/items/{item.id}", {"result": "rectified"})
+                lock.wait_for_waiters(1)
+                server.terminate()  # as systemd would on a deploy
+                server.wait_for("Handling signal: term")
+            assert in_flight.result(timeout=60) == 302  # answered, not cut off
+        assert server.wait(60) == 0, server.output
+    finally:
+        server.close()
+    assert server.output.count("Booting worker") >= 2
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.CLOSED
