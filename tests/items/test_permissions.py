@@ -1,4 +1,5 @@
 """Who may see and do what: another unit's item is invisible, readers read, only admins edit."""
+import re
 import pytest
 
 from tracker.auth.models import Role
@@ -31,7 +32,9 @@ def test_guessing_ids_gives_the_same_404_as_a_missing_item(login_as, make, world
     hidden = browser.get(f"/items/{world['item'].id}")
     missing = browser.get("/items/999999")
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.text.replace(f"/items/{world['item'].id}", "/items/999999") == missing.text
+    def without_paths(text):  # the pages differ only by the URL they echo (language links)
+        return re.sub(r"/items/\d+", "/items/N", text)
+    assert without_paths(hidden.text) == without_paths(missing.text)
 
 
 @pytest.mark.parametrize("url", ["/items/abc", "/items/-1", "/items/1.5", "/items/99999999999999999999"])
