@@ -113,7 +113,6 @@ class Config:
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "300 per minute"            # per token
     API_ADDRESS_RATE_LIMIT = os.environ.get("API_ADDRESS_RATE_LIMIT") or "1200 per minute"  # per address
     API_MAX_JSON_KB = _int("API_MAX_JSON_KB", 256)  # larger JSON bodies are refused with 413
-
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def select_locale() -> str:
-    """The user's preference, else a valid ?lang= choice, else the browser's, else zh_CN."""
+    """A language picked with the switcher (?lang=, kept for the session), else the user's saved
+    preference, else the browser's Accept-Language, else zh_CN. Unknown codes are ignored."""
     from flask import current_app, has_request_context
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and jobs: the default (mail uses the recipient's language)
@@ -24,11 +25,10 @@ def select_locale() -> str:
     asked = request.args.get("lang")
     if asked in languages:
         session["lang"] = asked
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        if asked not in languages:
-            return current_user.language
     if session.get("lang") in languages:
         return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not request.accept_languages:  # Werkzeug would pick the first language for an empty header
         return default
@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.auth.routes import bp as auth_bp
     from tracker.evaluations.routes import bp as evaluations_bp
     from tracker.evidence.routes import bp as evidence_bp
+    from tracker.inspection.routes import bp as inspection_bp
     from tracker.items.routes import bp as items_bp
     from tracker.notifications.routes import bp as notifications_bp
     from tracker.reports.routes import bp as reports_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(items_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(inspection_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp)
     app.register_blueprint(tokens_bp)

@@ -59,7 +59,6 @@ def _page(code: int, title: str, message: str):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
-
 def _database_unavailable(exc):
     from tracker.database import is_busy
     db.session.rollback()

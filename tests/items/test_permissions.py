@@ -1,5 +1,6 @@
 """Who may see and do what: another unit's item is invisible, readers read, only admins edit."""
 import re
+
 import pytest
 
 from tracker.auth.models import Role

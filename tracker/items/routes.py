@@ -119,7 +119,7 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
         files_by_update=files_by_update, current_files=[f for f in files if not f.withdrawn],
         may_attach=evidence_services.may_attach(item, current_user), attach_form=AttachForm(),
-        withdraw_form=WithdrawForm(),
+        withdraw_form=WithdrawForm(), **_inspection_context(item),
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=workflow.available(item, current_user), journal=presentation.journal_rows(entries),
@@ -127,6 +127,32 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         can_post=item.can_post_progress(current_user), milestone_form=milestone_form or MilestoneForm(),
         can_complete_milestones=item.is_open and (current_user.is_admin or (
             item.is_lead_member(current_user) and current_user.role in UNIT_ROLES))), status
+
+
+def _inspection_context(item: Item) -> dict:
+    """What the item page shows of extensions, the checklist and re-checks."""
+    from tracker.inspection import forms as inspection_forms
+    from tracker.inspection import services as inspection
+    from tracker.inspection.models import ExtensionRequest, Recheck
+    deciders = (Role.ADMIN, Role.INSPECTOR)
+    return {
+        "extensions": db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.item_id == item.id)
+                                         .options(selectinload(ExtensionRequest.requested_by),
+                                                  selectinload(ExtensionRequest.decided_by))
+                                         .order_by(ExtensionRequest.requested_at.desc())).all(),
+        "pending_extension": inspection.pending_extension(item),
+        "may_request_extension": inspection.may_request_extension(item, current_user),
+        "is_decider": current_user.role in deciders,
+        "requirements": inspection.requirements_status(item),
+        "rechecks": db.session.scalars(select(Recheck).where(Recheck.item_id == item.id)
+                                       .options(selectinload(Recheck.done_by))
+                                       .order_by(Recheck.due_on)).all(),
+        "extension_form": inspection_forms.ExtensionRequestForm(),
+        "decision_form": inspection_forms.ExtensionDecisionForm(),
+        "requirement_form": inspection_forms.RequirementForm(),
+        "recheck_form": inspection_forms.RecheckForm(),
+        "recheck_result_form": inspection_forms.RecheckResultForm(),
+    }
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])

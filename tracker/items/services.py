@@ -263,9 +263,13 @@ def _acknowledge(actor, item, reason, result):
 
 def _submit(actor, item, reason, result):
     from tracker.evidence.services import current_count
+    from tracker.inspection.services import missing_requirements
     if current_count(item) == 0:
         raise Refused(_("Attach at least one evidence file before submitting for closure."))
-    return {"submitted_at": clock.now()}
+    missing = missing_requirements(item)
+    if missing:
+        raise Refused(_("The required evidence is incomplete: %(missing)s.", missing="、".join(missing)))
+    return {"submitted_at": clock.now(), "return_reason": None}
 
 
 def _resume(actor, item, reason, result):
@@ -281,6 +285,10 @@ def _close(actor, item, reason, result):
         closure = ClosureResult(result)
     except ValueError:
         raise Invalid({"result": _("Choose the result: rectified or ongoing.")})
+    if closure == ClosureResult.ONGOING and not any(
+            not m.done and m.due_on > clock.today() for m in item.milestones):
+        raise Invalid({"result": _("“Ongoing rectification” needs at least one future milestone, "
+                                   "which keeps being tracked after closure.")})
     values = {"closed_at": clock.now(), "closed_by_id": actor.id, "closure_result": closure}
     if closure == ClosureResult.RECTIFIED:
         values["progress_percent"] = 100
@@ -297,6 +305,7 @@ def _cancel(actor, item, reason, result):
 
 
 _ACTION_EFFECTS = {
+    "reopen_after_recheck": _reopen,
     "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
     "resume": _resume, "return_item": _return, "close_item": _close, "reopen": _reopen,
     "cancel": _cancel,
