@@ -175,3 +175,18 @@ def test_indicator_rerating_suggested_when_its_last_item_closes(case, make, db):
     assert db.session.get(Indicator, indicator.id).rating_after == Rating.FULLY
     page = case["inspector"].get(f"/evaluations/{evaluation.id}").text
     assert "基本落实" in page and "完全落实" in page and "建议重新评定" not in page
+
+
+def test_inspectors_are_reminded_of_a_due_recheck_once(case, make, db, today):
+    from tracker.inspection.jobs import remind_due_rechecks
+    from tracker.notifications.models import OutboxMessage
+    item = make.item(status=Status.CLOSED, lead_unit=case["lead"], title="消除大班额")
+    case["inspector"].post(f"/items/{item.id}/rechecks", {"due_on": (today + D(days=2)).isoformat()})
+    assert remind_due_rechecks(today)["recheck_mails"] == 0
+    from tracker.auth.models import User
+    inspectors = db.session.query(User).filter_by(role=Role.INSPECTOR).count()
+    assert remind_due_rechecks(today + D(days=2))["recheck_mails"] == inspectors
+    assert remind_due_rechecks(today + D(days=3))["recheck_mails"] == 0   # already announced
+    messages = db.session.query(OutboxMessage).filter_by(kind="recheck").all()
+    assert len(messages) == inspectors
+    assert all("消除大班额" in m.body_text and m.recipient.role == Role.INSPECTOR for m in messages)

@@ -91,8 +91,9 @@ def last_runs(limit: int = 20) -> list[JobRun]:
 # -- the jobs --------------------------------------------------------------------------
 
 def scan_job(today: dt.date | None = None) -> dict | None:
-    """The daily deadline scan (reminders and escalations)."""
-    return run_job("reminders", lambda: reminders.scan(today))
+    """The daily deadline scan (reminders and escalations, and re-checks falling due)."""
+    from tracker.inspection.jobs import remind_due_rechecks
+    return run_job("reminders", lambda: {**reminders.scan(today), **remind_due_rechecks(today)})
 
 
 def digest_job(today: dt.date | None = None) -> dict | None:
