@@ -13,6 +13,7 @@ from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
+from tracker.inspection import services as inspection_services
 from tracker.items import services
 from tracker.items.models import ItemKind
 from tracker.units.models import Unit
@@ -264,6 +265,8 @@ def _items(today, units, users, findings) -> None:
     at(-29)
     _attach(head("edu"), item, ("特殊教育学校项目立项批复.pdf", _pdf("特殊教育学校项目立项批复")),
             ("选址现场.png", _png(2)))
+    for title in ("用地划拨文件", "竣工验收报告", "首届招生名单"):
+        inspection_services.add_requirement(inspector, item, title)
     at(-57)
     stages = [("项目立项批复", -35), ("用地划拨", -5), ("主体工程开工", 40), ("竣工验收并招生", 195)]
     planned = [services.add_milestone(admin, item, title, today + days(days=due)) for title, due in stages]
@@ -280,6 +283,9 @@ def _items(today, units, users, findings) -> None:
                 "高中56人以上大班额全部消除。", ItemKind.DEADLINE, "edu-basic", ["ndrc", "housing"], 30)
     run(item, [(-58, admin, "assign"), (-57, head("edu-basic"), "acknowledge"),
                (-25, head("edu-basic"), ("progress", "教学楼主体完工，预计下学期投入使用，可新增教室18间。", 35))])
+    at(-4)
+    inspection_services.request_extension(head("edu-basic"), item, today + days(days=90),
+                                 "教学楼竣工验收推迟，需顺延至秋季学期开学前。")
 
     item = make("putonghua", "组织教师普通话培训与测试",
                 "对未达二级乙等的教师开展集中培训并组织测试。", "全体教师普通话达到二级乙等以上。",
