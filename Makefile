@@ -50,3 +50,4 @@ extract-messages: install
 	  -o tracker/translations/messages.pot .
 	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations \
 	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python tracker/translations/fill_en.py
