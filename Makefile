@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run serve test install catalogues upgrade seed clean-db extract-messages
+.PHONY: run serve test install catalogues upgrade seed clean-db extract-messages bench-data bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,19 @@ extract-messages: install
 	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python tracker/translations/fill_en.py
+
+## bench-data: a generated province-scale database for the benchmark (bench/README.md), under /tmp.
+## bench: serve it with gunicorn and measure the pages and jobs; results in bench/results/.
+BENCH_ITEMS ?= 100000
+BENCH_DB    ?= /tmp/rectify-bench-$(BENCH_ITEMS).sqlite3
+BENCH_URL   ?= sqlite:///$(BENCH_DB)
+BENCH_ENV    = DATABASE_URL=$(BENCH_URL) UPLOAD_DIR=/tmp/rectify-bench-uploads
+BENCH_META   = instance/bench-meta-$(BENCH_ITEMS).json
+
+bench-data: install
+	rm -f $(BENCH_DB)
+	$(BENCH_ENV) $(BIN)/flask db upgrade
+	$(BENCH_ENV) $(BIN)/python bench/generate.py --items $(BENCH_ITEMS) --meta $(BENCH_META)
+
+bench: install
+	$(BENCH_ENV) $(BIN)/python bench/run.py --meta $(BENCH_META)

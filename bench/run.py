@@ -1,0 +1,314 @@
+"""Measure Rectify over a generated database (bench/generate.py): pages through gunicorn, jobs in process.
+
+    DATABASE_URL=sqlite:////tmp/rectify-bench.sqlite3 UPLOAD_DIR=/tmp/rectify-bench-uploads \
+        .venv/bin/python bench/run.py --meta instance/bench-meta.json
+
+Serves the app with gunicorn (1 worker, then 4) on a loopback port, signs in through /login like a
+browser, warms up, then sends a fixed number of requests per page at concurrency 1 and 8 with a
+small threaded http.client load generator, and reports p50/p95/p99, throughput and each page's
+ratio to the trivial route (/healthz). Then times, each in a fresh process, the daily reminder scan,
+the weekly digest and the xlsx export of the whole ledger, with peak RSS. The jobs run inside a
+transaction that is rolled back, so the database is unchanged and the run can be repeated.
+Every loop is bounded (request count and a time cap per page); only 127.0.0.1 is contacted.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+HOST = "127.0.0.1"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+TIME_CAP = 60.0        # seconds per page and concurrency level, whatever the request count
+SEARCH = "教师编制"
+
+
+class Client:
+    """One browser: cookies and a fresh loopback connection per request (gunicorn sync workers close)."""
+
+    def __init__(self, port: int, headers: dict | None = None):
+        self.port, self.cookies, self.headers = port, {}, dict(headers or {})
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
+        try:
+            hdrs = dict(self.headers, **(headers or {}))
+            if self.cookies:
+                hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            conn.request(method, path, body=body, headers=hdrs)
+            response = conn.getresponse()
+            data = response.read()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+            return response.status, data
+        finally:
+            conn.close()
+
+    def login(self, username: str, password: str) -> None:
+        _status, page = self.request("GET", "/login")
+        token = TOKEN.search(page.decode()).group(1)
+        form = urllib.parse.urlencode({"csrf_token": token, "username": username, "password": password}).encode()
+        status, _ = self.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 302:
+            raise SystemExit(f"sign-in as {username} failed ({status})")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def measure(clients: list[Client], path: str, requests: int) -> dict:
+    """Send `requests` GETs over len(clients) threads; latency percentiles in ms and throughput."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    deadline = time.perf_counter() + TIME_CAP
+
+    def worker(client: Client) -> None:
+        while time.perf_counter() < deadline:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            t0 = time.perf_counter()
+            status, _ = client.request("GET", path)
+            elapsed = (time.perf_counter() - t0) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    errors[0] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"requests": len(latencies), "errors": errors[0], "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+            "rps": len(latencies) / wall if wall else 0.0}
+
+
+def scenarios(meta: dict) -> list[tuple[str, str, str]]:
+    """(name, who, path): who is a username, 'api' (the token) or '' (anonymous)."""
+    unit, item = meta["unit_id"], meta["item_id"]
+    ledger = f"/items?unit={unit}&status=in_progress&sort=deadline"
+    return [
+        ("trivial /healthz", "", "/healthz"),
+        ("ledger unit p1", "admin", ledger),
+        ("ledger unit p20", "admin", ledger + "&page=20"),
+        ("ledger search", "admin", "/items?q=" + urllib.parse.quote(SEARCH)),
+        ("item page", "admin", f"/items/{item}"),
+        ("my items (head)", f"head-{meta['unit_code']}", "/my"),
+        ("dashboard", "admin", "/reports/"),
+        ("api list", "api", f"/api/v1/items?unit={unit}&status=in_progress&sort=deadline"),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _server_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("SECRET_KEY", "bench-secret")
+    # The benchmark is one client at a high rate: the per-token API limit would refuse it.
+    env["API_RATE_LIMIT"] = env["API_ADDRESS_RATE_LIMIT"] = "1000000 per minute"
+    return env
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int], warmup: int) -> dict:
+    port = _free_port()
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}",
+               "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null", "wsgi:app"]
+    server = subprocess.Popen(command, env=_server_env(), cwd=ROOT, start_new_session=True)
+    try:
+        _wait_ready(port)
+        sessions: dict[str, Client] = {}
+        results = {}
+        for name, who, path in scenarios(meta):
+            clients = [_client_for(who, port, meta, sessions) for _ in range(max(levels))]
+            for _ in range(warmup):
+                clients[0].request("GET", path)
+            results[name] = {}
+            for level in levels:
+                results[name][f"c{level}"] = row = measure(clients[:level], path, requests)
+                print(f"  {workers}w c{level:<2} {name:<18} p50 {row['p50']:8.1f}  p95 {row['p95']:8.1f}  "
+                      f"p99 {row['p99']:8.1f} ms  {row['rps']:7.1f} req/s  errors {row['errors']}", flush=True)
+        results["_worker_rss_mb"] = [round(_rss_mb(pid), 1) for pid in _children(server.pid)]
+        return results
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _client_for(who: str, port: int, meta: dict, sessions: dict) -> Client:
+    """A client of `who`; browsers share one sign-in (its cookies) per user."""
+    if who == "api":
+        return Client(port, {"Authorization": f"Bearer {meta['api_token']}"})
+    client = Client(port)
+    if who:
+        if who not in sessions:
+            sessions[who] = Client(port)
+            sessions[who].login(who, meta.get("password", "rectify-demo"))
+        client.cookies = dict(sessions[who].cookies)
+    return client
+
+
+def _wait_ready(port: int) -> None:
+    for _ in range(300):  # up to 30 s
+        try:
+            if Client(port).request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+
+# -- jobs in process -------------------------------------------------------------------------------
+
+def run_job(job: str, meta: dict) -> dict:
+    """Time one job in this process, inside a transaction rolled back at the end."""
+    sys.path.insert(0, str(ROOT))
+    from tracker import clock, create_app
+    from tracker.extensions import db
+    app = create_app()
+    today = dt.date.fromisoformat(meta["today"])
+    with app.test_request_context("/"):
+        session = db.session
+        session.commit = session.flush  # keep everything in one transaction, rolled back below
+        started = time.perf_counter()
+        if job == "scan":
+            from tracker.notifications import reminders
+            result = reminders.scan(today)
+        elif job == "digest":
+            from tracker.notifications import digests
+            result = digests.send_digests(today)
+        else:
+            from flask_login import login_user
+            from tracker.auth.models import User
+            from tracker.items import ledger
+            from tracker.reports import export
+            from sqlalchemy import select
+            admin = session.scalar(select(User).where(User.username == "admin"))
+            login_user(admin)
+            rows = export.ledger_rows(ledger.LedgerFilter(), admin, today)
+            with export.write_xlsx(rows, "Ledger") as workbook:
+                result = {"bytes": workbook.seek(0, 2)}
+        seconds = time.perf_counter() - started
+        session.rollback()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak, 1), "result": result}
+
+
+def jobs(meta_path: str, names: list[str]) -> dict:
+    out = {}
+    for job in names:
+        proc = subprocess.run([sys.executable, __file__, "--meta", meta_path, "--job", job], cwd=ROOT,
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode:
+            out[job] = {"error": proc.stderr[-2000:]}
+        else:
+            out[job] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"  job {job:<8} {json.dumps(out[job], ensure_ascii=False)[:200]}", flush=True)
+    return out
+
+
+def print_table(report: dict) -> None:
+    print("\npage                 workers conc   p50 ms   p95 ms   p99 ms    req/s  ×trivial(p50)")
+    for key, runs in report["pages"].items():
+        floor = runs["trivial /healthz"]
+        for name, levels in runs.items():
+            if name.startswith("_"):
+                continue
+            for level, row in levels.items():
+                ratio = row["p50"] / floor[level]["p50"] if floor[level]["p50"] else float("nan")
+                row["ratio_to_trivial"] = round(ratio, 2)
+                print(f"{name:<20} {key:>7} {level:>4} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
+                      f"{row['rps']:8.1f} {ratio:8.1f}")
+    for job, row in report.get("jobs", {}).items():
+        print(f"job {job:<16} {row.get('seconds', '?')} s, peak RSS {row.get('peak_rss_mb', '?')} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meta", default=str(ROOT / "instance" / "bench-meta.json"))
+    parser.add_argument("--workers", default="1,4", help="gunicorn worker counts, comma-separated")
+    parser.add_argument("--concurrency", default="1,8")
+    parser.add_argument("--requests", type=int, default=200, help="requests per page and concurrency level")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--jobs", default="scan,digest,export", help="in-process jobs ('' for none)")
+    parser.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--job", help=argparse.SUPPRESS)   # internal: run one job in this process
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    meta = json.loads(Path(args.meta).read_text())
+    os.environ.setdefault("DATABASE_URL", meta["database_url"])
+    if args.job:
+        print(json.dumps(run_job(args.job, meta), default=str))
+        return 0
+    levels = [int(c) for c in args.concurrency.split(",")]
+    report = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "database": os.environ["DATABASE_URL"].split("://")[0], "items": meta["items"],
+              "machine": {"cpus": os.cpu_count()}, "requests": args.requests, "pages": {}, "jobs": {}}
+    if args.pages:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            print(f"gunicorn, {workers} worker(s):", flush=True)
+            report["pages"][f"{workers}w"] = serve_and_measure(meta, workers, args.requests, levels, args.warmup)
+    if args.jobs:
+        report["jobs"] = jobs(args.meta, args.jobs.split(","))
+    print_table(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out or RESULTS / f"{report['database']}-{meta['items']}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"\nwritten {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
