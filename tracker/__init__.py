@@ -124,11 +124,23 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
 
 
+def format_day(value) -> str:
+    """A calendar date for people: ISO (2026-03-16) in Chinese, as ledgers write it; the locale's
+    medium form (Mar 16, 2026) in English."""
+    from flask_babel import format_date, get_locale
+    if value is None:
+        return ""
+    if get_locale() is None or get_locale().language == "zh":
+        return value.isoformat()
+    return format_date(value, "medium")
+
+
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
     from tracker.items import presentation
     app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale)
+    app.jinja_env.filters["day"] = format_day
 
     @app.after_request
     def security_headers(response):

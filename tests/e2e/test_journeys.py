@@ -159,3 +159,19 @@ def test_phone_width_and_keyboard_only(open_as, live_server, shots):
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]):not([type=submit]), select, textarea')]
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
     assert unlabelled == []
+
+
+def test_long_and_right_to_left_titles_keep_the_layout(app, open_as, live_server):
+    from tracker.extensions import db
+    from tracker.items.models import Item
+    long_title = "关于进一步加强乡镇学校音乐美术体育等紧缺学科专任教师补充配备工作" * 3 + "\u202eمرحبا\u202c"
+    with app.app_context():
+        item = db.session.get(Item, 1)
+        item.title = long_title[:200]
+        db.session.commit()
+        db.session.remove()
+    page = open_as("admin", width=375)
+    for path in ("/items", "/items/1"):
+        page.goto(f"{live_server}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 380, f"{path} scrolls sideways at 375 px ({width} px)"
