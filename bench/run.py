@@ -224,8 +224,13 @@ def run_job(job: str, meta: dict) -> dict:
         session.commit = session.flush  # keep everything in one transaction, rolled back below
         started = time.perf_counter()
         if job == "scan":
+            # The first scan of a generated database fills years of missed slots (the backlog);
+            # the daily scan is the one the day after, when only today's slots are new.
             from tracker.notifications import reminders
-            result = reminders.scan(today)
+            backlog = reminders.scan(today - dt.timedelta(days=1))
+            backlog_seconds = round(time.perf_counter() - started, 2)
+            started = time.perf_counter()
+            result = dict(reminders.scan(today), backlog=backlog, backlog_seconds=backlog_seconds)
         elif job == "digest":
             from tracker.notifications import digests
             result = digests.send_digests(today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import User
@@ -82,10 +82,19 @@ def visible_to(user: User) -> Select:
     """Items `user` may see: everything for readers, else the unit's lead and cooperating items."""
     stmt = select(Item)
     if not user.reads_everything:
-        coop = select(item_cooperating_units.c.item_id).where(
-            item_cooperating_units.c.unit_id == user.unit_id)
-        stmt = stmt.where(or_(Item.lead_unit_id == user.unit_id, Item.id.in_(coop)))
+        stmt = stmt.where(_unit_items(user.unit_id))
     return stmt
+
+
+def _unit_items(unit_id: int | None):
+    """Condition: the item is led by the unit or the unit cooperates on it.
+
+    SQLite answers `lead = ? OR id IN (...)` with two index lookups; PostgreSQL would read every
+    item for it, so there it is a UNION of the two lookups."""
+    coop = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
+    if db.engine.dialect.name == "postgresql":
+        return Item.id.in_(union(select(Item.id).where(Item.lead_unit_id == unit_id), coop))
+    return or_(Item.lead_unit_id == unit_id, Item.id.in_(coop))
 
 
 def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_status=True) -> Select:
@@ -101,8 +110,7 @@ def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_
         stmt = stmt.where(Item.finding_id.in_(select(Finding.id).where(
             Finding.evaluation_id == flt.evaluation)))
     if flt.unit:
-        coop = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == flt.unit)
-        stmt = stmt.where(or_(Item.lead_unit_id == flt.unit, Item.id.in_(coop)))
+        stmt = stmt.where(_unit_items(flt.unit))
     if flt.owner:
         stmt = stmt.where(Item.owner_id == flt.owner)
     if flt.mine:

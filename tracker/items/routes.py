@@ -9,19 +9,18 @@ from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.auth.decorators import roles_required
-from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.models import UNIT_ROLES, Role
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Evaluation
 from tracker.evidence import services as evidence_services
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
-from tracker.items import conflicts, ledger, presentation, services, workflow
+from tracker.items import choices, conflicts, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
-from tracker.units.models import Unit
 
 bp = Blueprint("items", __name__)
 
@@ -54,8 +53,7 @@ def ledger_page():
     return render_template(
         "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
         evaluations=db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc())).all(),
-        units=db.session.scalars(select(Unit).order_by(Unit.name)).all(),
-        owners=db.session.scalars(select(User).where(User.role.in_(UNIT_ROLES)).order_by(User.name)).all(),
+        unit_options=choices.unit_options(flt.unit), owner_options=choices.owner_options(flt.owner),
         statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN])
 
 

@@ -1,0 +1,134 @@
+"""Performance guards that need no stopwatch: pages cost a fixed number of SQL queries whatever the
+number of rows, and the ledger's filters and the reminder scan are served by indexes.
+(The timed benchmark is bench/run.py.)"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, text
+
+from tests.api.conftest import ApiClient
+from tracker.api import tokens
+from tracker.auth.models import Role
+from tracker.items import ledger
+from tracker.items.models import Item, ProgressUpdate, Status
+from tracker.notifications import reminders
+
+
+@contextmanager
+def counted(engine):
+    """Count the SQL statements sent while the block runs (from any thread)."""
+    statements: list[str] = []
+    lock = threading.Lock()
+
+    def before(conn, cursor, statement, params, context, executemany):
+        with lock:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _grow(make, db, unit, head, rows: int) -> Item:
+    """`rows` open items of `unit` and a showcase item with `rows` progress updates and files."""
+    from tracker import clock
+    for n in range(rows):
+        make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head,
+                  deadline=clock.today() + dt.timedelta(days=n + 1), cooperating=[make.unit()])
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
+    for n in range(rows):
+        db.session.add(ProgressUpdate(item=item, author_id=head.id, body=f"进展{n}", percent=n,
+                                      submission_key=f"k{n}", created_at=clock.now()))
+        make.evidence(item, uploader=head, name=f"材料{n}.pdf")
+    db.session.commit()
+    return item
+
+
+def _pages(unit_id: int, item_id: int) -> dict[str, str]:
+    ledger_url = f"/items?unit={unit_id}&status=in_progress&sort=deadline"
+    return {"ledger": ledger_url, "ledger page 2": ledger_url + "&page=2", "search": "/items?q=整改",
+            "item": f"/items/{item_id}", "my": "/my", "dashboard": "/reports/",
+            "api": f"/api/v1/items?unit={unit_id}&status=in_progress&sort=deadline"}
+
+
+def _query_counts(app, db, make, login_as, rows: int) -> dict[str, int]:
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    admin = make.user(Role.ADMIN)
+    item = _grow(make, db, unit, head, rows)
+    browsers = {"admin": login_as(admin), "head": login_as(head)}
+    token_client = ApiClient(app, tokens.create_token(admin, "perf", None)[1])
+    counts = {}
+    for name, url in _pages(unit.id, item.id).items():
+        client = token_client if name == "api" else browsers["head" if name == "my" else "admin"]
+        client.get(url)  # warm: first-request work (templates, lookups) is not per-row work
+        with counted(db.engine) as statements:
+            response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        counts[name] = len(statements)
+    return counts
+
+
+def test_queries_per_page_do_not_grow_with_rows(app, db, make, login_as):
+    """A unit with three times as many items, updates and files costs the same number of queries."""
+    few = _query_counts(app, db, make, login_as, rows=4)
+    many = _query_counts(app, db, make, login_as, rows=12)
+    assert many == few
+    assert max(many.values()) <= 30, many
+
+
+# -- query plans ----------------------------------------------------------------------------
+
+def _plan(db, stmt) -> str:
+    """The database's plan for `stmt`, as one string."""
+    compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            return "\n".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        conn.execute(text("SET enable_seqscan = off"))  # tiny test tables: ask whether an index *can* serve
+        return "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {compiled}")))
+
+
+def _full_scan_of_items(plan: str, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return re.search(r"\bSCAN (TABLE )?items\b(?! USING)", plan) is not None
+    return re.search(r"Seq Scan on items\b", plan) is not None
+
+
+LEDGER_FILTERS = {
+    "unit": {"unit": "1"}, "status": {"status": "in_progress"}, "light": {"light": "red"},
+    "overdue": {"overdue": "1"}, "owner": {"owner": "1"}, "evaluation": {"evaluation": "1"},
+    "mine": {"mine": "1"}, "unit by deadline": {"unit": "1", "sort": "deadline"},
+}
+
+
+@pytest.mark.parametrize("name", LEDGER_FILTERS)
+def test_each_ledger_filter_uses_an_index(db, make, today, name):
+    """Every ledger filter (except free text) is answered without reading every item."""
+    admin = make.user(Role.ADMIN)
+    flt = ledger.LedgerFilter.from_args(LEDGER_FILTERS[name])
+    stmt = ledger._ordered(ledger._filtered(ledger.visible_to(admin), flt, admin, today), flt.sort, today)
+    plan = _plan(db, stmt)
+    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+
+
+def test_a_unit_members_ledger_uses_an_index(db, make, today):
+    """A head's view (lead or cooperating items of the unit) is served by indexes."""
+    head = make.user(Role.HEAD)
+    stmt = ledger._filtered(ledger.visible_to(head), ledger.LedgerFilter(), head, today)
+    plan = _plan(db, stmt)
+    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+
+
+def test_the_reminder_scan_uses_an_index(db):
+    """The daily scan reads the reminded statuses through an index, not every item ever filed."""
+    stmt = select(Item.id).where(Item.status.in_(reminders.REMINDED_STATUSES)).order_by(Item.id)
+    plan = _plan(db, stmt)
+    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
