@@ -57,11 +57,11 @@ document.addEventListener("submit", function (event) {
     if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
   });
   xhr.addEventListener("load", function () {
-    if (xhr.responseURL && xhr.responseURL !== form.action) {
-      window.location.assign(xhr.responseURL);
-    } else {
-      document.open(); document.write(xhr.responseText); document.close();
-    }
+    // Show the page the server answered with (its messages were flashed into that very page;
+    // loading the URL again would lose them), under the URL it came from.
+    var url = xhr.responseURL || form.action;
+    document.open(); document.write(xhr.responseText); document.close();
+    if (window.history && url !== form.action) { window.history.replaceState(null, "", url); }
   });
   xhr.addEventListener("error", function () { bar.hidden = true; form.submit(); });
   xhr.send(new FormData(form));
