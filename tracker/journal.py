@@ -61,9 +61,12 @@ def apply_changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def record(actor: User | None, action: str, obj: Any, changes: dict | None = None,
-           note: str | None = None, item_id: int | None = None) -> JournalEntry:
-    """Add a journal entry for obj (flushes to get ids; the caller commits)."""
-    db.session.flush()
+           note: str | None = None, item_id: int | None = None, flush: bool = True) -> JournalEntry:
+    """Add a journal entry for obj (flushes to get ids; the caller commits).
+
+    flush=False is for batch writers that flushed once already, so that obj.id is known."""
+    if flush:
+        db.session.flush()
     entry = JournalEntry(
         actor_id=actor.id if actor else None,
         object_type=obj.__tablename__,

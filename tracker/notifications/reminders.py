@@ -157,16 +157,25 @@ def scan(today: dt.date | None = None) -> dict[str, int]:
     filled, counts = _filled([i.id for i in items])
     people = _People()
     per_user: dict[User, list[Notification]] = defaultdict(list)
-    reminders = 0
+    recorded: list[tuple[Reminder, Occasion, list[str]]] = []
     for item in items:
         for occasion in occasions_for(item, today, settings):
             if (item.id, occasion.key) in filled:
                 continue
             counts[item.id] = counts.get(item.id, 0) + 1
-            reminder = _record(occasion, counts[item.id], today, people.recipients(occasion))
-            reminders += 1
+            recipients = people.recipients(occasion)
+            reminder = _record(occasion, counts[item.id], today, recipients)
+            recorded.append((reminder, occasion, sorted(u.name for u in recipients)))
             for notification in reminder.notifications:
                 per_user[notification.user].append(notification)
+    reminders = len(recorded)
+    # One flush for all reminders (batched INSERTs), then their journal entries: flushing per
+    # reminder made a scan with tens of thousands of reminders take minutes.
+    db.session.flush()
+    for reminder, occasion, names in recorded:
+        journal.record(None, "escalate" if occasion.escalate else "remind", reminder,
+                       {"number": [None, reminder.number], "recipients": [None, names]},
+                       item_id=reminder.item_id, flush=False)
     mails_queued = 0
     for user, notifications in per_user.items():
         message = mails.queue_reminder_mail(user, notifications, today)
@@ -185,11 +194,6 @@ def _record(occasion: Occasion, number: int, today: dt.date, recipients: dict[Us
     db.session.add(reminder)
     for user, role in recipients.items():
         reminder.notifications.append(Notification(user=user, role=role, created_at=clock.now()))
-    action = "escalate" if occasion.escalate else "remind"
-    journal.record(None, action, reminder,
-                   {"number": [None, number],
-                    "recipients": [None, sorted(u.name for u in recipients)]},
-                   item_id=item.id)
     if not recipients:
         log.warning("item %s: reminder %s has nobody to tell", item.id, occasion.key)
     return reminder
