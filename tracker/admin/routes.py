@@ -12,6 +12,7 @@ from tracker.auth.decorators import roles_required
 from tracker.auth.models import Role, User
 from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.feedback import show_errors
 from tracker.units.models import Unit
 
 bp = Blueprint("admin", __name__)
@@ -20,15 +21,6 @@ bp = Blueprint("admin", __name__)
 def _unit_choices():
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     return [SelectChoice(None, "—")] + [SelectChoice(u.id, u.name) for u in units]
-
-
-def _show_errors(form, exc: Invalid) -> None:
-    for name, message in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [message]
-        else:
-            flash(message, "error")
 
 
 @bp.get("/units")
@@ -52,7 +44,7 @@ def unit_form(unit_id):
             services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
                                form.active.data)
         except Invalid as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             flash(_("Unit saved."), "success")
             return redirect(url_for("admin.units"))
@@ -83,7 +75,7 @@ def user_form(user_id):
         try:
             services.save_user(current_user, user, values)
         except Invalid as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             flash(_("User saved."), "success")
             return redirect(url_for("admin.users"))

@@ -9,6 +9,7 @@ from tracker.errors import Invalid, Refused
 from tracker.evidence import services
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.storage import storage
+from tracker.feedback import flash_expired
 from tracker.items.services import item_for
 
 bp = Blueprint("evidence", __name__)
@@ -24,7 +25,7 @@ def attach(item_id: int):
     item = item_for(current_user, item_id)
     form = AttachForm()
     if not form.validate_on_submit():
-        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        flash_expired()
         return _back(item.id)
     try:
         raw = request.form.get("requirement_id", "")
@@ -89,7 +90,7 @@ def withdraw(item_id: int, evidence_id: int):
     form = WithdrawForm()
     form.validate_on_submit()
     if not form.csrf_token.data or "csrf_token" in form.errors:
-        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        flash_expired()
         return _back(item.id)
     try:
         services.withdraw(current_user, item, evidence, form.reason.data)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -20,6 +20,7 @@ from tracker.evidence.names import display_name
 from tracker.evidence.storage import TooLarge, key_for, spool, storage
 from tracker.extensions import db
 from tracker.items.models import LIMITS, Item, ProgressUpdate
+from tracker.items.services import child_of
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +161,7 @@ def attach(actor: User, item: Item, files: list[FileStorage],
 
 def evidence_for(item: Item, evidence_id: int) -> Evidence:
     """An evidence row of this (already permission-checked) item, else 404."""
-    evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None or evidence.item_id != item.id:
-        abort(404)
-    return evidence
+    return child_of(item, Evidence, evidence_id)
 
 
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:

@@ -14,6 +14,7 @@ from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Indicator
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
+from tracker.feedback import flash_expired, flash_form_errors
 from tracker.inspection import services
 from tracker.inspection.forms import (ExtensionDecisionForm, ExtensionRequestForm, RecheckForm,
                                       RecheckResultForm, RequirementForm)
@@ -41,10 +42,6 @@ def _run(item: Item, call, success: str, anchor: str = ""):
     else:
         flash(success, "success")
     return _back(item, anchor)
-
-
-def _expired():
-    flash(_("The form was incomplete or has expired. Please try again."), "error")
 
 
 @bp.get("/review")
@@ -78,9 +75,7 @@ def request_extension(item_id: int):
     item = item_for(current_user, item_id)
     form = ExtensionRequestForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return _back(item, "extension")
     return _run(item, lambda: services.request_extension(current_user, item, form.new_deadline.data,
                                                          form.reason.data),
@@ -93,7 +88,7 @@ def decide_extension(item_id: int, request_id: int, decision: str):
     item = item_for(current_user, item_id)
     form = ExtensionDecisionForm()
     if not form.validate_on_submit():
-        _expired()
+        flash_expired()
         return _back(item, "extension")
     approve = decision == "approve"
     return _run(item, lambda: services.decide_extension(current_user, item, request_id, approve, form.comment.data),
@@ -107,7 +102,7 @@ def add_requirement(item_id: int):
     item = item_for(current_user, item_id)
     form = RequirementForm()
     if not form.validate_on_submit():
-        _expired()
+        flash_expired()
         return _back(item, "checklist")
     return _run(item, lambda: services.add_requirement(current_user, item, form.title.data),
                 _("Added to the required-evidence checklist."), "checklist")
@@ -118,7 +113,7 @@ def add_requirement(item_id: int):
 def listed(item_id: int, state: str):
     item = item_for(current_user, item_id)
     if not ExtensionDecisionForm().validate_on_submit():
-        _expired()
+        flash_expired()
         return _back(item)
     listed_on = state == "on"
     return _run(item, lambda: services.set_listed_supervision(current_user, item, listed_on,
@@ -133,9 +128,7 @@ def schedule_recheck(item_id: int):
     item = item_for(current_user, item_id)
     form = RecheckForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return _back(item, "rechecks")
     return _run(item, lambda: services.schedule_recheck(current_user, item, form.due_on.data),
                 _("Re-check scheduled."), "rechecks")
@@ -147,9 +140,7 @@ def record_recheck(item_id: int, recheck_id: int):
     item = item_for(current_user, item_id)
     form = RecheckResultForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
         return _back(item, "rechecks")
     problem_back = form.outcome.data == "problem_back"
     return _run(item, lambda: services.record_recheck(current_user, item, recheck_id, problem_back,
@@ -165,7 +156,7 @@ def rerate(evaluation_id: int, indicator_id: int):
     if indicator is None or indicator.evaluation_id != evaluation_id:
         abort(404)
     if not ExtensionDecisionForm().validate_on_submit():
-        _expired()
+        flash_expired()
     else:
         try:
             services.rerate_indicator(current_user, indicator, request.form.get("rating", ""))

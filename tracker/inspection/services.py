@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -80,9 +79,7 @@ def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -
 def decide_extension(actor: User, item: Item, request_id: int, approve: bool, comment: str) -> ExtensionRequest:
     """Approve (the deadline moves; the original stays) or refuse a waiting request."""
     _decider(actor)
-    request = db.session.get(ExtensionRequest, request_id)
-    if request is None or request.item_id != item.id:
-        abort(404)
+    request = item_services.child_of(item, ExtensionRequest, request_id)
     if request.status != ExtensionStatus.PENDING:
         raise Refused(_("This request has already been decided."))
     if approve and not item.is_open:
@@ -172,9 +169,7 @@ def schedule_recheck(actor: User, item: Item, due_on: Any) -> Recheck:
 def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool, finding: str) -> Recheck:
     """Record what the re-check found; a problem that is back reopens the item."""
     _decider(actor)
-    recheck = db.session.get(Recheck, recheck_id)
-    if recheck is None or recheck.item_id != item.id:
-        abort(404)
+    recheck = item_services.child_of(item, Recheck, recheck_id)
     if recheck.done_at is not None:
         raise Refused(_("This re-check has already been recorded."))
     finding = _reason(finding, "finding", required=problem_back)

@@ -16,6 +16,7 @@ from tracker.evidence import services as evidence_services
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
+from tracker.feedback import flash_expired, show_errors
 from tracker.items import choices, conflicts, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
@@ -23,16 +24,6 @@ from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
 
 bp = Blueprint("items", __name__)
-
-
-def _show_errors(form, exc: Invalid) -> None:
-    """Put service validation messages next to their fields (or flash those without one)."""
-    for field_name, message in exc.errors.items():
-        field = getattr(form, field_name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [message]
-        else:
-            flash(message, "error")
 
 
 @bp.get("/")
@@ -82,7 +73,7 @@ def create():
         try:
             item = services.create_item(current_user, form.values())
         except Invalid as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         else:
             flash(_("Item created as a draft. Assign it when it is ready."), "success")
             return redirect(url_for("items.detail", item_id=item.id))
@@ -171,7 +162,7 @@ def edit(item_id: int):
             version = int(form.version.data) if (form.version.data or "").isdigit() else None
             changes = services.update_item(current_user, item, form.values(), expected_version=version)
         except Invalid as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
         except Conflict as exc:
             return _edit_conflict(form, exc)
         except Refused as exc:
@@ -208,7 +199,7 @@ def post_progress(item_id: int):
         flash(exc.message, "error")
         return redirect(url_for("items.detail", item_id=item.id))
     except Invalid as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc)
         return _render_detail(item, progress_form=form, status=422)
     flash(_("Progress posted.") if created else _("This progress update was already posted."),
           "success" if created else "info")
@@ -221,7 +212,7 @@ def act(item_id: int, action: str):
     item = services.item_for(current_user, item_id)
     form = ActionForm()
     if not form.validate_on_submit():
-        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        flash_expired()
         return redirect(url_for("items.detail", item_id=item.id))
     try:
         services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data)
@@ -247,7 +238,7 @@ def add_milestone(item_id: int):
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
-        _show_errors(form, exc)
+        show_errors(form, exc)
         return _render_detail(item, milestone_form=form, status=422)
     else:
         flash(_("Milestone added."), "success")
@@ -259,7 +250,7 @@ def add_milestone(item_id: int):
 def complete_milestone(item_id: int, milestone_id: int):
     item = services.item_for(current_user, item_id)
     if not ActionForm().validate_on_submit():
-        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        flash_expired()
     else:
         try:
             services.complete_milestone(current_user, item, milestone_id)

@@ -39,6 +39,15 @@ def item_for(user: User, item_id: int) -> Item:
     return item
 
 
+def child_of(item: Item, model, child_id: int):
+    """A row of `model` (milestone, evidence, request, re-check ...) that belongs to `item`, else 404:
+    ids of another item's rows, found by guessing, lead nowhere."""
+    child = db.session.get(model, child_id)
+    if child is None or child.item_id != item.id:
+        abort(404)
+    return child
+
+
 def _commit(item: Item | None = None) -> None:
     try:
         db.session.commit()
@@ -343,9 +352,7 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
 @guarded
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
-    milestone = db.session.get(Milestone, milestone_id)
-    if milestone is None or milestone.item_id != item.id:
-        abort(404)
+    milestone = child_of(item, Milestone, milestone_id)
     if not (actor.role == Role.ADMIN or (item.is_lead_member(actor) and actor.role in UNIT_ROLES)):
         raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if not item.is_open:

@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from tracker import clock
 from tracker.auth.decorators import roles_required
 from tracker.auth.models import Role
+from tracker.feedback import flash_expired
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger
@@ -167,7 +168,7 @@ def import_create_units(token: str):
 def import_confirm(token: str):
     upload = importer.upload_for(current_user, token)
     if not ConfirmForm().validate_on_submit():
-        flash(_("The form was incomplete or has expired. Please try again."), "error")
+        flash_expired()
         return redirect(url_for("reports.import_preview", token=token))
     try:
         count = importer.confirm(current_user, upload)
