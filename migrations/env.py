@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from tracker.items import search
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,6 +98,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # The search index is made by its migration; autogenerate must not drop it.
+            include_name=search.include_name,
             **conf_args
         )
 

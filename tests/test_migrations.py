@@ -11,6 +11,7 @@ from config import TestConfig
 from tests.conftest import postgres_url
 from tracker import create_app
 from tracker.extensions import db
+from tracker.items import search
 
 
 def _run_on(url: str, statement: str) -> None:
@@ -65,6 +66,7 @@ def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
 def test_models_and_migrations_agree(empty_app):
     upgrade()
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_name": search.include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"run `flask db migrate`: pending changes {diff}"

@@ -1,11 +1,16 @@
-"""full-text search index for the ledger (owned by the search work)
+"""full-text search index for the ledger: character bigrams of title, measures and finding text
+
+SQLite: a contentless FTS5 table; PostgreSQL: a tsvector table with a GIN index. Both are kept by
+triggers and filled here from the items already there (see tracker/items/search.py).
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22 23:20:00.000000
 
 """
-from alembic import op  # noqa: F401
+from alembic import op
+
+from tracker.items import search
 
 
 # revision identifiers, used by Alembic.
@@ -16,8 +21,8 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    search.create_index(op.get_bind())
 
 
 def downgrade():
-    pass
+    search.drop_index(op.get_bind())

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.items import search
 from tracker.items.lights import Light, light_clause, light_order, overdue_clause
 from tracker.items.models import Item, Status, item_cooperating_units
 from tracker.units.models import Unit
@@ -99,13 +100,7 @@ def _unit_items(unit_id: int | None):
 
 def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_status=True) -> Select:
     if flt.q:
-        # The user's text is matched literally: LIKE wildcards in it are escaped.
-        escaped = flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        finding_match = select(Finding.id).where(Finding.text.ilike(pattern, escape="\\"))
-        stmt = stmt.where(or_(Item.title.ilike(pattern, escape="\\"),
-                              Item.measures.ilike(pattern, escape="\\"),
-                              Item.finding_id.in_(finding_match)))
+        stmt = stmt.where(search.matching(flt.q))
     if flt.evaluation:
         stmt = stmt.where(Item.finding_id.in_(select(Finding.id).where(
             Finding.evaluation_id == flt.evaluation)))

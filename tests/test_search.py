@@ -1,0 +1,151 @@
+"""Free-text search in the ledger: the same items as a literal, case-insensitive substring match of
+title, measures or finding text, found through the search index on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from tests.test_performance import _full_scan_of_items, _plan
+from tracker.auth.models import Role
+from tracker.evaluations.models import Finding
+from tracker.items import ledger, search, services
+from tracker.items.models import Item, ItemKind, Status
+
+TEXTS = [  # (title, measures, finding text)
+    ("核定教师编制", "按标准补足编制", "教师结构性短缺"),
+    ("消除大班额", "新建校舍，分流学生", "大班额问题突出"),
+    ("Teacher Training 计划", "100% coverage_of staff; see \\share\\plan 'A' \"B\"", "经费不足"),
+    ("普通话测试", "组织培训", "教"),
+    ("建设特殊教育学校", "立项、用地、开工", "特殊教育学校建设滞后"),
+]
+QUERIES = ["教", "师", "大", "教师", "编制", "大班", "班额", "教师编制", "编制按", "特殊教育学校建设滞后",
+           "teacher", "TRAINING", "Teacher Training 计", "r t", "%", "_", "\\", "'", '"', "100%", "coverage_of",
+           "\\share\\", "'A' \"B\"", "*", "教*", "NEAR", "AND", "OR", "(", ")", ":", ":*", "&", "|", "!",
+           "<->", ".*", "^教", "[a-z]", "，", "、", " ", "没有的词", "额问", "滞后教"]
+
+
+def _ids(q: str, user) -> set[int]:
+    stmt = ledger._filtered(ledger.visible_to(user), ledger.LedgerFilter(q=q), user, dt.date(2026, 3, 16))
+    return set(ledger.db.session.scalars(stmt.with_only_columns(Item.id)))
+
+
+def _expected(q: str, items) -> set[int]:
+    """The substring rule users know, with Python's case folding."""
+    q = q.lower()
+    return {item.id for item in items
+            if any(q in text.lower() for text in (item.title, item.measures, item.finding.text))}
+
+
+@pytest.fixture
+def corpus(db, make):
+    items = []
+    for title, measures, finding_text in TEXTS:
+        finding = Finding(evaluation_id=make.finding().evaluation_id, text=finding_text, category="教师")
+        item = make.item(title=title, finding=finding)
+        item.measures = measures
+        items.append(item)
+    db.session.commit()
+    return items
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_search_finds_exactly_the_items_containing_the_text(db, make, corpus, q):
+    """Chinese of one, two and more characters, Latin in any case, punctuation and the syntax
+    characters of SQL, LIKE, regular expressions and full-text queries are all plain text."""
+    admin = make.user(Role.ADMIN)
+    assert _ids(q, admin) == _expected(q, corpus)
+
+
+def test_two_character_words_are_found_in_each_field(db, make, corpus):
+    admin = make.user(Role.ADMIN)
+    assert _ids("编制", admin) == {corpus[0].id}       # title and measures
+    assert _ids("突出", admin) == {corpus[1].id}       # finding text only
+    assert _ids("教师", admin) == {corpus[0].id}       # title and finding text
+    assert _ids("额新", admin) == set()                # never across two fields
+
+
+def test_a_cancelled_item_is_found_and_counted(db, make):
+    admin = make.user(Role.ADMIN)
+    item = make.item(status=Status.CANCELLED, title="撤销的大班额事项")
+    counts = ledger.status_counts(ledger.LedgerFilter(q="大班"), admin, dt.date(2026, 3, 16))
+    assert _ids("大班", admin) == {item.id}
+    assert counts[Status.CANCELLED] == 1 and sum(counts.values()) == 1
+
+
+def test_an_edited_title_is_found_by_its_new_text_only(db, make):
+    admin = make.user(Role.ADMIN)
+    item = make.item(status=Status.DRAFT, title="旧标题核定编制")
+    values = {"title": "新标题补充教师", "measures": item.measures, "target": item.target,
+              "finding_id": item.finding_id, "lead_unit_id": item.lead_unit_id, "kind": item.kind.value,
+              "deadline": item.deadline, "cooperating_unit_ids": [], "owner_id": None}
+    services.update_item(admin, item, values)
+    assert _ids("补充教师", admin) == {item.id}
+    assert _ids("旧标题", admin) == set() and _ids("编制", admin) == set()
+
+
+def test_an_edited_finding_text_moves_its_items(db, make):
+    admin = make.user(Role.ADMIN)
+    item = make.item(title="事项")
+    finding = db.session.get(Finding, item.finding_id)
+    finding.text = "寄宿制学校生活设施不足"
+    db.session.commit()
+    assert _ids("寄宿", admin) == {item.id}
+    assert _ids("短缺", admin) == set()
+
+
+def test_items_written_without_the_orm_are_found(db, make):
+    """Bulk inserts (the generator, imports) are indexed by the database itself."""
+    admin = make.user(Role.ADMIN)
+    unit, finding = make.unit(), make.finding()
+    day = dt.date(2026, 4, 1)
+    db.session.execute(insert(Item.__table__), [{
+        "finding_id": finding.id, "title": "批量写入的事项", "measures": "措施", "target": "目标",
+        "kind": ItemKind.DEADLINE, "lead_unit_id": unit.id, "deadline": day, "original_deadline": day,
+        "status": Status.DRAFT, "last_activity_on": day, "created_at": dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        "updated_at": dt.datetime(2026, 3, 1, tzinfo=dt.UTC)}])
+    db.session.commit()
+    assert len(_ids("批量", admin)) == 1
+
+
+def test_the_index_is_filled_for_items_that_existed_before_it(db, make, corpus):
+    """The migration's backfill: dropping and recreating the index finds the same items."""
+    admin = make.user(Role.ADMIN)
+    db.session.commit()
+    with db.engine.begin() as conn:
+        search.drop_index(conn)
+        search.create_index(conn)
+    assert _ids("大班", admin) == {corpus[1].id}
+
+
+@pytest.mark.parametrize("q", ["长" * 1000, "教师\x00编制", "'; DROP TABLE items; --", "%_%", "x" * 1000])
+def test_hostile_search_text_gives_a_ledger_page(db, make, login_as, q):
+    admin = make.user(Role.ADMIN)
+    make.item(title="教师编制")
+    response = login_as(admin).get("/items", query_string={"q": q})
+    assert response.status_code == 200
+    assert ("教师编制" in response.text) == (q == "教师\x00编制")
+
+
+def _search_statements(user, q: str) -> dict:
+    today = dt.date(2026, 3, 16)
+    flt = ledger.LedgerFilter(q=q)
+    page = ledger._ordered(ledger._filtered(ledger.visible_to(user), flt, user, today), flt.sort, today)
+    base = ledger._filtered(ledger.visible_to(user), flt, user, today, with_status=False).subquery()
+    return {"page": page.limit(20),
+            "total": select(func.count()).select_from(page.order_by(None).subquery()),
+            "status counts": select(base.c.status, func.count()).group_by(base.c.status)}
+
+
+@pytest.mark.parametrize("q", ["大班", "教", "教师编制"])
+def test_search_page_total_and_counts_use_the_search_index(db, make, q):
+    """The page, its total and the per-status counts all start from the index's candidates."""
+    admin = make.user(Role.ADMIN)
+    for name, stmt in _search_statements(admin, q).items():
+        plan = _plan(db, stmt)
+        if db.engine.dialect.name == "sqlite":
+            assert "item_search VIRTUAL TABLE INDEX" in plan, (name, plan)
+        else:
+            assert "ix_item_search_terms" in plan, (name, plan)
+        assert not _full_scan_of_items(plan, db.engine.dialect.name), (name, plan)

@@ -1,0 +1,202 @@
+"""Free-text search of the ledger, served by an index of character bigrams.
+
+Users search Chinese, where the most common query is a two-character word (教师, 编制), so neither
+word tokenizers nor trigram indexes serve it. Each item's searched text (title, measures and the
+text of its finding) is indexed as the bigrams of its characters, lower-cased; each field ends
+with its last character alone, so every character starts one token and no bigram spans two fields.
+
+- SQLite: a contentless FTS5 table `item_search` (rowid = item id). A query is the phrase of its
+  bigrams, which matches exactly where the query is a substring of one field; a one-character
+  query is a prefix query. No re-check is needed.
+- PostgreSQL: a table `item_search(item_id, terms tsvector)` with a GIN index. A query asks for all
+  its bigrams (a superset of the matches), and the original ILIKE re-checks only those candidates.
+
+The database keeps the index up to date itself (triggers on items and findings), so every write
+path is covered: services, the importer, the generator's bulk inserts, a hand-written UPDATE.
+SQLite's triggers call `rectify_search_terms`, a function this module registers on every SQLite
+connection of the app; PostgreSQL's are PL/pgSQL (migration 0007).
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import Integer, event, func, or_, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import column, table
+
+SQL_FUNCTION = "rectify_search_terms"
+# Tables of the index; autogenerate must not mistake them (or FTS5's shadow tables) for strays.
+INDEX_TABLES = ("item_search",)
+
+# ASCII punctuation and spaces would split FTS5 tokens; they are indexed as private-use
+# characters instead (U+F0000 + code). A text holding such a character may match a query with the
+# ASCII one: a false hit in an unused Unicode plane, never a missed one.
+_ESCAPE_BASE = 0xF0000
+
+
+def _fold(char: str) -> str:
+    lower = char.lower()
+    char = lower if len(lower) == 1 else char
+    if char.isascii() and not char.isalnum():
+        return chr(_ESCAPE_BASE + ord(char))
+    return char
+
+
+def _tokens(value: str) -> list[str]:
+    chars = [_fold(c) for c in value]
+    return [a + b for a, b in zip(chars, chars[1:])] + chars[-1:]
+
+
+def terms(*fields: str | None) -> str:
+    """The space-separated index tokens of the searched fields (SQLite's document)."""
+    return " ".join(token for value in fields if value for token in _tokens(value))
+
+
+def fts_query(q: str) -> str:
+    """The FTS5 query that matches exactly the items containing `q` (non-empty) in one field."""
+    chars = [_fold(c) for c in q]
+    if len(chars) == 1:
+        return f'"{chars[0]}"*'
+    return '"' + " ".join(a + b for a, b in zip(chars, chars[1:])) + '"'
+
+
+def like_pattern(q: str) -> str:
+    """`q` as a LIKE pattern matched literally: its wildcards are escaped (escape character \\)."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching(q: str):
+    """Condition on items: the title, measures or finding text contains `q` (case-insensitive)."""
+    from tracker.evaluations.models import Finding
+    from tracker.extensions import db
+    from tracker.items.models import Item
+    if db.engine.dialect.name != "postgresql":
+        return Item.id.in_(select(_fts_index.c.rowid).where(
+            text("item_search MATCH :search_match").bindparams(search_match=fts_query(q))))
+    pattern = like_pattern(q)
+    candidates = select(_pg_index.c.item_id).where(
+        _pg_index.c.terms.op("@@", is_comparison=True)(func.rectify_search_query(q)))
+    finding_match = select(Finding.id).where(Finding.text.ilike(pattern, escape="\\"))
+    return Item.id.in_(candidates) & or_(Item.title.ilike(pattern, escape="\\"),
+                                         Item.measures.ilike(pattern, escape="\\"),
+                                         Item.finding_id.in_(finding_match))
+
+
+_fts_index = table("item_search", column("rowid", Integer))
+_pg_index = table("item_search", column("item_id", Integer), column("terms"))
+
+
+def install_function(dbapi_connection) -> None:
+    """Make `rectify_search_terms` available to SQLite's triggers on this connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(SQL_FUNCTION, 3, terms, deterministic=True)
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, _record):
+    install_function(dbapi_connection)
+
+
+def include_name(name, type_, _parent_names) -> bool:
+    """Autogenerate filter: the search index is created by its migration, not by the models."""
+    return not (type_ == "table" and name and name.startswith(INDEX_TABLES))
+
+
+# -- the index's DDL, used by migration 0007 ------------------------------------------------------
+
+_SQLITE_DOC = "rectify_search_terms({p}.title, {p}.measures, (SELECT text FROM findings WHERE id = {p}.finding_id))"
+_SQLITE_ADD = "INSERT INTO item_search(rowid, terms) VALUES (new.id, " + _SQLITE_DOC.format(p="new") + ");"
+_SQLITE_REMOVE = ("INSERT INTO item_search(item_search, rowid, terms) VALUES ('delete', old.id, "
+                  + _SQLITE_DOC.format(p="old") + ");")
+
+SQLITE_CREATE = [
+    # contentless: the tokens are not stored twice; columnsize=0: no ranking is needed.
+    "CREATE VIRTUAL TABLE item_search USING fts5(terms, content='', columnsize=0, tokenize='ascii')",
+    f"CREATE TRIGGER item_search_insert AFTER INSERT ON items BEGIN {_SQLITE_ADD} END",
+    f"CREATE TRIGGER item_search_delete AFTER DELETE ON items BEGIN {_SQLITE_REMOVE} END",
+    f"CREATE TRIGGER item_search_update AFTER UPDATE OF title, measures, finding_id ON items "
+    f"BEGIN {_SQLITE_REMOVE} {_SQLITE_ADD} END",
+    """CREATE TRIGGER item_search_finding AFTER UPDATE OF text ON findings BEGIN
+         INSERT INTO item_search(item_search, rowid, terms)
+           SELECT 'delete', id, rectify_search_terms(title, measures, old.text) FROM items
+           WHERE finding_id = old.id;
+         INSERT INTO item_search(rowid, terms)
+           SELECT id, rectify_search_terms(title, measures, new.text) FROM items WHERE finding_id = new.id;
+       END""",
+    """INSERT INTO item_search(rowid, terms)
+       SELECT i.id, rectify_search_terms(i.title, i.measures, f.text)
+       FROM items i LEFT JOIN findings f ON f.id = i.finding_id""",
+]
+SQLITE_DROP = ["DROP TRIGGER IF EXISTS item_search_finding", "DROP TRIGGER IF EXISTS item_search_update",
+               "DROP TRIGGER IF EXISTS item_search_delete", "DROP TRIGGER IF EXISTS item_search_insert",
+               "DROP TABLE IF EXISTS item_search"]
+
+# PostgreSQL lower-cases with lower(), as its ILIKE does, so candidates and re-check agree.
+POSTGRES_CREATE = [
+    r"""CREATE FUNCTION rectify_search_lexeme(token text) RETURNS text
+       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+         SELECT '''' || replace(replace(token, '\', '\\'), '''', '''''') || ''''
+       $$""",
+    """CREATE FUNCTION rectify_search_terms(title text, measures text, finding text) RETURNS tsvector
+       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+         SELECT coalesce(array_to_tsvector(array_agg(DISTINCT substr(l, i, 2))), ''::tsvector)
+         FROM unnest(ARRAY[title, measures, finding]) AS field, lower(field) AS l,
+              generate_series(1, char_length(l)) AS i
+       $$""",
+    # Every bigram of the query (one character: any token starting with it), as a tsquery whose
+    # lexemes are quoted (backslash and quote escaped), so no character of the query is syntax.
+    r"""CREATE FUNCTION rectify_search_query(q text) RETURNS tsquery
+       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+         SELECT CASE WHEN char_length(l) = 1 THEN (rectify_search_lexeme(l) || ':*')::tsquery
+                ELSE (SELECT string_agg(rectify_search_lexeme(substr(l, i, 2)), ' & ')
+                      FROM generate_series(1, char_length(l) - 1) AS i)::tsquery END
+         FROM lower(q) AS l
+       $$""",
+    """CREATE TABLE item_search (
+         item_id integer PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+         terms tsvector NOT NULL)""",
+    "CREATE INDEX ix_item_search_terms ON item_search USING gin (terms)",
+    """CREATE FUNCTION rectify_item_search() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         INSERT INTO item_search (item_id, terms)
+         VALUES (NEW.id, rectify_search_terms(NEW.title, NEW.measures,
+                                              (SELECT text FROM findings WHERE id = NEW.finding_id)))
+         ON CONFLICT (item_id) DO UPDATE SET terms = excluded.terms;
+         RETURN NULL;
+       END $$""",
+    """CREATE TRIGGER item_search_sync AFTER INSERT OR UPDATE OF title, measures, finding_id ON items
+       FOR EACH ROW EXECUTE FUNCTION rectify_item_search()""",
+    """CREATE FUNCTION rectify_finding_search() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         UPDATE item_search AS s SET terms = rectify_search_terms(i.title, i.measures, NEW.text)
+         FROM items AS i WHERE i.finding_id = NEW.id AND s.item_id = i.id;
+         RETURN NULL;
+       END $$""",
+    """CREATE TRIGGER item_search_finding AFTER UPDATE OF text ON findings
+       FOR EACH ROW EXECUTE FUNCTION rectify_finding_search()""",
+    """INSERT INTO item_search (item_id, terms)
+       SELECT i.id, rectify_search_terms(i.title, i.measures, f.text)
+       FROM items AS i LEFT JOIN findings AS f ON f.id = i.finding_id""",
+]
+POSTGRES_DROP = ["DROP TRIGGER IF EXISTS item_search_finding ON findings",
+                 "DROP TRIGGER IF EXISTS item_search_sync ON items",
+                 "DROP FUNCTION IF EXISTS rectify_finding_search()", "DROP FUNCTION IF EXISTS rectify_item_search()",
+                 "DROP TABLE IF EXISTS item_search",
+                 "DROP FUNCTION IF EXISTS rectify_search_query(text)",
+                 "DROP FUNCTION IF EXISTS rectify_search_lexeme(text)",
+                 "DROP FUNCTION IF EXISTS rectify_search_terms(text, text, text)"]
+
+
+def create_index(bind: Connection) -> None:
+    """Create the search index with its triggers and fill it from the items already there."""
+    statements = POSTGRES_CREATE if bind.dialect.name == "postgresql" else SQLITE_CREATE
+    if bind.dialect.name == "sqlite":
+        install_function(bind.connection.driver_connection)
+    for statement in statements:
+        bind.exec_driver_sql(statement)
+
+
+def drop_index(bind: Connection) -> None:
+    for statement in POSTGRES_DROP if bind.dialect.name == "postgresql" else SQLITE_DROP:
+        bind.exec_driver_sql(statement)
