@@ -1,23 +1,28 @@
-"""The numbers of the dashboard, each computed by one grouped query over the items a user may see."""
+"""The numbers of the dashboard: one grouped pass over the items a user may see (plus the weekly
+series), cached per process under a marker that every change renews (freshness.py)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, Select, case, func, select
+from flask import current_app
+from sqlalchemy import Integer, Select, String, case, func, select, type_coerce
 
 from tracker import clock
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
 from tracker.items.ledger import visible_to
-from tracker.items.lights import Light, light_order, overdue_clause
+from tracker.items.lights import Light, light_clause, overdue_clause
 from tracker.items.models import Item, Status
+from tracker.reports import freshness
 from tracker.units.models import Unit
 
 WEEKS = 12
 UNIT_SORTS = ("name", "total", "closed", "open", "overdue", "rate")
-LIGHT_BY_ORDER = {0: Light.RED, 1: Light.YELLOW, 2: Light.GREEN, 3: Light.NONE}
+UNITS_PER_PAGE = 50
+CHART_UNITS = 15  # bars a reader can take in; the table has every unit
+LINKED_ITEMS = 5  # items listed per indicator; the ledger has the rest
 
 
 def scope(user: User, evaluation_id: int | None = None) -> Select:
@@ -26,25 +31,6 @@ def scope(user: User, evaluation_id: int | None = None) -> Select:
     if evaluation_id:
         stmt = stmt.where(Item.finding_id.in_(select(Finding.id).where(Finding.evaluation_id == evaluation_id)))
     return stmt
-
-
-def status_counts(items) -> dict[Status, int]:
-    counts = {status: 0 for status in Status}
-    for status, count in db.session.execute(select(items.c.status, func.count()).group_by(items.c.status)):
-        counts[Status(status)] += count
-    return counts
-
-
-def light_counts(stmt: Select, today: dt.date) -> dict[Light, int]:
-    """Open items per traffic light (closed and cancelled items have none)."""
-    order = light_order(today).label("light")
-    inner = stmt.with_only_columns(order).subquery()
-    counts = {Light.RED: 0, Light.YELLOW: 0, Light.GREEN: 0}
-    for value, count in db.session.execute(select(inner.c.light, func.count()).group_by(inner.c.light)):
-        light = LIGHT_BY_ORDER[int(value)]
-        if light in counts:
-            counts[light] = count
-    return counts
 
 
 @dataclass
@@ -71,20 +57,32 @@ def _flag(condition):
     return func.sum(case((condition, 1), else_=0)).cast(Integer)
 
 
-def unit_rows(stmt: Select, today: dt.date, sort: str = "-rate") -> list[UnitRow]:
-    """Completion and overdue per lead unit, sorted by `sort` (a UNIT_SORTS key, '-' for descending)."""
-    inner = stmt.with_only_columns(
-        Item.lead_unit_id.label("unit_id"), Item.status.label("status"),
-        overdue_clause(today).label("overdue")).subquery()
-    rows = db.session.execute(
-        select(Unit.id, Unit.name, func.count(), _flag(inner.c.status == Status.CLOSED.value),
-               _flag(inner.c.status == Status.CANCELLED.value), _flag(inner.c.overdue))
-        .join(Unit, Unit.id == inner.c.unit_id).group_by(Unit.id, Unit.name)).all()
-    result = [UnitRow(*row) for row in rows]
-    key = sort.lstrip("-") if sort.lstrip("-") in UNIT_SORTS else "rate"
-    result.sort(key=lambda r: r.name)
-    result.sort(key=lambda r: getattr(r, key), reverse=sort.startswith("-"))
-    return result
+def tally(stmt: Select, today: dt.date) -> tuple[dict[Status, int], dict[Light, int], list[UnitRow]]:
+    """One grouped pass over the visible items, read from ix_items_dashboard: per lead unit and
+    status the items and the open ones that are red or yellow; every total is a sum of these."""
+    groups = stmt.with_only_columns(
+        Item.lead_unit_id.label("unit_id"), type_coerce(Item.status, String).label("status"), func.count().label("items"),
+        _flag(overdue_clause(today)).label("red"), _flag(light_clause(Light.YELLOW, today)).label("yellow"),
+    ).group_by(Item.lead_unit_id, Item.status).subquery()
+    statuses = {status: 0 for status in Status}
+    lights = {Light.RED: 0, Light.YELLOW: 0, Light.GREEN: 0}
+    units: dict[int, UnitRow] = {}
+    for name, unit_id, status, items, red, yellow in db.session.execute(
+            select(Unit.name, groups).join(groups, groups.c.unit_id == Unit.id)):
+        status = Status(status)
+        statuses[status] += items
+        row = units.setdefault(unit_id, UnitRow(unit_id, name, 0, 0, 0, 0))
+        row.total += items
+        row.overdue += red
+        if status == Status.CLOSED:
+            row.closed += items
+        elif status == Status.CANCELLED:
+            row.cancelled += items
+        else:
+            lights[Light.RED] += red
+            lights[Light.YELLOW] += yellow
+            lights[Light.GREEN] += items - red - yellow
+    return statuses, lights, list(units.values())
 
 
 @dataclass
@@ -130,7 +128,8 @@ def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
 @dataclass
 class IndicatorRow:
     indicator: Indicator
-    items: list[Item] = field(default_factory=list)
+    items: list = field(default_factory=list)   # the first LINKED_ITEMS linked items, as rows
+    more: int = 0                               # ... and how many others are linked
 
 
 @dataclass
@@ -142,14 +141,14 @@ class Framework:
 
 
 def framework(evaluation: Evaluation, stmt: Select) -> Framework:
-    """The evaluation's indicators with their ratings and the (visible) items linked to each."""
+    """The evaluation's indicators with their ratings and the first (visible) items linked to each."""
     indicators = db.session.scalars(select(Indicator).where(Indicator.evaluation_id == evaluation.id)
                                     .order_by(Indicator.sort_key)).all()
     rows = {i.id: IndicatorRow(i) for i in indicators}
-    linked = stmt.join(Finding, Finding.id == Item.finding_id).where(
-        Finding.indicator_id.in_(list(rows))).add_columns(Finding.indicator_id).order_by(Item.deadline, Item.id)
-    for item, indicator_id in db.session.execute(linked):
-        rows[indicator_id].items.append(item)
+    if rows:
+        for item in db.session.execute(_linked_items(stmt, list(rows))):
+            rows[item.indicator_id].items.append(item)
+            rows[item.indicator_id].more = item.linked - len(rows[item.indicator_id].items)
     ratings = {r: 0 for r in Rating}
     after = {r: 0 for r in Rating}
     for indicator in indicators:
@@ -160,11 +159,108 @@ def framework(evaluation: Evaluation, stmt: Select) -> Framework:
     return Framework(evaluation, list(rows.values()), ratings, after)
 
 
+def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
+    """Per indicator the first LINKED_ITEMS items by deadline (what a light badge needs) and the count."""
+    per_indicator = {"partition_by": Finding.indicator_id}
+    ranked = stmt.join(Finding, Finding.id == Item.finding_id).where(
+        Finding.indicator_id.in_(indicator_ids)).with_only_columns(
+        Item.id, Item.title, Item.status, Item.deadline, Item.behind_on, Item.last_activity_on,
+        Finding.indicator_id,
+        func.row_number().over(**per_indicator, order_by=(Item.deadline, Item.id)).label("rank"),
+        func.count().over(**per_indicator).label("linked")).subquery()
+    return select(ranked).where(ranked.c.rank <= LINKED_ITEMS).order_by(ranked.c.indicator_id, ranked.c.rank)
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """The numbers worth caching: everything but the indicator framework (read per request)."""
+    statuses: dict[Status, int]
+    lights: dict[Light, int]
+    units: list[UnitRow]    # in no particular order; never mutated once cached
+    weeks: list[Week]
+
+
+def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
+    """The user's numbers, from the per-process cache when nothing has changed since."""
+    # The scope is all a user's numbers depend on besides the data: everything, or one unit.
+    scope_key = "all" if user.reads_everything else user.unit_id
+    key = (freshness.marker(), today, scope_key, evaluation_id)
+
+    def compute() -> Aggregates:
+        stmt = scope(user, evaluation_id)
+        return Aggregates(*tally(stmt, today), weekly(stmt, today))
+    return _cache().get(key, compute)
+
+
+def _cache() -> freshness.Cache:
+    # On the app, not the module: the light settings and the database belong to the app.
+    return current_app.extensions.setdefault("dashboard_cache", freshness.Cache())
+
+
+def normal_sort(sort: str | None) -> str:
+    """A UNIT_SORTS key, '-' for descending; anything else is the default (lowest rate last)."""
+    return sort if sort and sort.lstrip("-") in UNIT_SORTS else "-rate"
+
+
+@dataclass
+class UnitTable:
+    """One page of the unit table, sorted on the server; also gives the pager its URL arguments."""
+    rows: list[UnitRow]
+    total: int
+    page: int
+    sort: str
+    evaluation_id: int | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // UNITS_PER_PAGE))
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
+
+    def iter_pages(self, edge: int = 2, around: int = 2):
+        """Page numbers to link, None for a gap: the first and last few, and those near this one."""
+        previous = 0
+        for number in range(1, self.pages + 1):
+            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
+                if number > previous + 1:
+                    yield None
+                yield number
+                previous = number
+
+    def args(self, **overrides) -> dict:
+        values = {"sort": self.sort, "page": self.page, "evaluation": self.evaluation_id}
+        values.update(overrides)
+        if values["page"] == 1:
+            values["page"] = None  # the first page has the plain URL
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def unit_table(units: list[UnitRow], sort: str, page: int, evaluation_id: int | None) -> UnitTable:
+    """Page `page` of the units sorted by `sort`; a page past the end shows the last one."""
+    key = sort.lstrip("-")
+    ordered = sorted(units, key=lambda r: r.name)
+    ordered.sort(key=lambda r: getattr(r, key), reverse=sort.startswith("-"))
+    table = UnitTable([], len(units), 1, sort, evaluation_id)
+    table.page = min(max(page, 1), table.pages)
+    start = (table.page - 1) * UNITS_PER_PAGE
+    table.rows = ordered[start:start + UNITS_PER_PAGE]
+    return table
+
+
+def lowest_completion(units: list[UnitRow], limit: int = CHART_UNITS) -> list[UnitRow]:
+    """The units furthest behind (lowest rate, then most overdue): the ones a chart should show."""
+    return sorted(units, key=lambda r: (r.rate, -r.overdue, r.name))[:limit]
+
+
 @dataclass
 class Dashboard:
     statuses: dict[Status, int]
     lights: dict[Light, int]
-    units: list[UnitRow]
+    units: UnitTable
+    chart_units: list[UnitRow]
     weeks: list[Week]
     framework: Framework | None
 
@@ -178,10 +274,12 @@ class Dashboard:
 
 
 def build(user: User, today: dt.date, evaluation: Evaluation | None, framework_of: Evaluation | None,
-          sort: str) -> Dashboard:
+          sort: str, page: int = 1) -> Dashboard:
     """Every number of the dashboard for `user` (restricted to `evaluation` when given)."""
-    stmt = scope(user, evaluation.id if evaluation else None)
+    evaluation_id = evaluation.id if evaluation else None
+    numbers = aggregates(user, today, evaluation_id)
     return Dashboard(
-        statuses=status_counts(stmt.subquery()), lights=light_counts(stmt, today),
-        units=unit_rows(stmt, today, sort), weeks=weekly(stmt, today),
-        framework=framework(framework_of, stmt) if framework_of else None)
+        statuses=numbers.statuses, lights=numbers.lights,
+        units=unit_table(numbers.units, normal_sort(sort), page, evaluation_id),
+        chart_units=lowest_completion(numbers.units), weeks=numbers.weeks,
+        framework=framework(framework_of, scope(user, evaluation_id)) if framework_of else None)

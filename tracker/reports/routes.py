@@ -68,13 +68,12 @@ def dashboard_page():
     evaluation = _evaluation_arg()
     evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     framework_of = evaluation or (evaluations[0] if evaluations else None)
-    sort = request.args.get("sort", "-rate")
-    if sort.lstrip("-") not in dashboard.UNIT_SORTS:
-        sort = "-rate"
-    board = dashboard.build(current_user, today, evaluation, framework_of, sort)
+    sort = dashboard.normal_sort(request.args.get("sort"))
+    page = request.args.get("page", 1, type=int)  # not a number: the first page; past the end: the last
+    board = dashboard.build(current_user, today, evaluation, framework_of, sort, page)
     return render_template(
         "reports/dashboard.html", board=board, today=today, evaluation=evaluation,
-        evaluations=evaluations, sort=sort, unit_chart=views.unit_chart(board.units),
+        evaluations=evaluations, sort=sort, unit_chart=views.unit_chart(board.chart_units, board.units.total),
         week_chart=views.week_chart(board.weeks))
 
 

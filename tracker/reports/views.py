@@ -8,11 +8,14 @@ from tracker.reports import charts
 from tracker.reports.dashboard import UnitRow, Week
 
 
-def unit_chart(units: list[UnitRow]) -> Markup:
+def unit_chart(units: list[UnitRow], total: int) -> Markup:
+    """Bars for `units` (the lowest completion rates when there are more than a chart can show)."""
     bars = [charts.Bar(u.name, u.rate, _("%(n)d overdue", n=u.overdue) if u.overdue else "", u.overdue > 0)
             for u in units]
-    return charts.bar_chart(bars, _("Completion rate per lead unit"),
-                            _("Closed items among the items not cancelled, per lead unit, with overdue counts."))
+    desc = (_("Closed items among the items not cancelled, per lead unit, with overdue counts.")
+            if len(units) == total else
+            _("The %(n)d of %(total)d lead units with the lowest completion rate.", n=len(units), total=total))
+    return charts.bar_chart(bars, _("Completion rate per lead unit"), desc)
 
 
 def week_chart(weeks: list[Week]) -> Markup:
