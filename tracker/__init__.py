@@ -92,6 +92,7 @@ def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees the whole schema."""
     import tracker.api.models  # noqa: F401
     import tracker.auth.models  # noqa: F401
+    import tracker.catalogue  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
     import tracker.evidence.models  # noqa: F401
     import tracker.inspection.models  # noqa: F401
@@ -138,7 +139,9 @@ def format_day(value) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
+    from tracker import i18n
     from tracker.items import presentation
+    i18n.install(app)
     app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale)
     app.jinja_env.filters["day"] = format_day
 

@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length

@@ -6,7 +6,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 
 PDF, JPEG, PNG, WEBP = "application/pdf", "image/jpeg", "image/png", "image/webp"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

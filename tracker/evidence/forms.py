@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length

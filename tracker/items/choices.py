@@ -1,30 +1,55 @@
 """The ledger's long filter lists (units, owners) as ready-made <option> markup.
 
-A province has thousands of units and people. Loading them as ORM objects and looping over them
-in Jinja took most of the ledger page's time, so plain (id, name) rows are escaped and joined here;
-the markup is the same the template loop wrote.
+A province has thousands of units and people. Loading them as ORM objects and looping over them in
+Jinja took most of the ledger page's time, so plain (id, name) rows are escaped and joined here,
+and the unit list is cached per process under the units catalogue's token (tracker/catalogue.py).
+A 5,000-name owner list helps nobody: above OWNER_LIST_MAX people the owner list shows the chosen
+unit's people (or, with no unit chosen, only the owner already filtered on).
 """
 from __future__ import annotations
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from tracker import catalogue
 from tracker.auth.models import UNIT_ROLES, User
 from tracker.extensions import db
 from tracker.units.models import Unit
 
-
-def _options(rows, selected: int | None) -> Markup:
-    return Markup("".join(f'<option value="{row_id}" {"selected" if row_id == selected else ""}>{escape(name)}</option>'
-                          for row_id, name in rows))
+OWNER_LIST_MAX = 300
 
 
-def unit_options(selected: int | None) -> Markup:
-    """Every unit by name, `selected` marked."""
-    return _options(db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name)), selected)
+def _options(rows) -> str:
+    return "".join(f'<option value="{row_id}">{escape(name)}</option>' for row_id, name in rows)
 
 
-def owner_options(selected: int | None) -> Markup:
-    """Everyone who can own an item (heads and staff) by name, `selected` marked."""
-    return _options(db.session.execute(select(User.id, User.name).where(User.role.in_(UNIT_ROLES))
-                                       .order_by(User.name)), selected)
+def _selecting(options: str, selected: int | None) -> Markup:
+    if selected is not None:
+        options = options.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return Markup(options)
+
+
+def filter_options(unit: int | None, owner: int | None) -> tuple[Markup, Markup, bool]:
+    """The unit and owner <option>s with the chosen ones marked, and whether the owners are cut short.
+
+    Units: all, by name. Owners: everyone who can own an item while that is short, else the
+    people of the chosen unit (or, with no unit chosen, only the owner already filtered on)."""
+    current = catalogue.tokens()
+    units = catalogue.cached(catalogue.UNITS, ("options",), lambda: _options(
+        db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))), current)
+    count = catalogue.cached(catalogue.PEOPLE, ("owners",), lambda: db.session.scalar(
+        select(db.func.count()).select_from(_owners().subquery())), current)
+    if count <= OWNER_LIST_MAX:
+        stmt = _owners()
+    elif unit is not None:
+        stmt = _owners().where(User.unit_id == unit)
+    else:
+        stmt = _owners().where(User.id == owner) if owner else None
+    owners = _options(db.session.execute(stmt)) if stmt is not None else ""
+    if owner and f'value="{owner}"' not in owners:
+        owners += _options(db.session.execute(_owners().where(User.id == owner)))
+    return _selecting(units, unit), _selecting(owners, owner), count > OWNER_LIST_MAX and unit is None
+
+
+def _owners():
+    return select(User.id, User.name).where(User.role.in_(UNIT_ROLES)).order_by(User.name, User.id)

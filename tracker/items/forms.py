@@ -1,7 +1,7 @@
 """Forms for items, progress and workflow actions."""
 import secrets
 
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 from sqlalchemy import select

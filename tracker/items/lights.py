@@ -12,7 +12,7 @@ import enum
 import math
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from sqlalchemy import and_, case, literal, or_
 
 from tracker.items.models import OPEN_STATUSES, Item

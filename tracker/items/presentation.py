@@ -1,5 +1,5 @@
 """Human labels for the domain's enums, shared by pages, forms and exports."""
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 
 from tracker.auth.models import Role
 from tracker.evaluations.models import Rating

@@ -41,10 +41,12 @@ def ledger_page():
     flt = ledger.LedgerFilter.from_args(request.args)
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"])
     counts = ledger.status_counts(flt, current_user, today)
+    unit_options, owner_options, owners_shortened = choices.filter_options(flt.unit, flt.owner)
     return render_template(
         "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
         evaluations=db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc())).all(),
-        unit_options=choices.unit_options(flt.unit), owner_options=choices.owner_options(flt.owner),
+        unit_options=unit_options, owner_options=owner_options,
+        owners_shortened=owners_shortened,
         statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN])
 
 

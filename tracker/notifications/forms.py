@@ -1,5 +1,5 @@
 """Forms of the notification pages."""
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker.auth.decorators import roles_required

@@ -1,5 +1,5 @@
 """Forms of the reports package: the supervision notice's text and the ledger import."""
-from flask_babel import lazy_gettext as _l
+from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, Form, HiddenField, SelectChoice, SelectField, SubmitField,

@@ -1,0 +1,88 @@
+"""Versions of the slow-changing catalogues (units, people) for caches that must never go stale.
+
+A province has thousands of units and people; the ledger's filter lists show them on every page.
+Building those lists per request cost more than the rest of the page, so they are cached in each
+worker process. The cache must stay correct across processes (several gunicorn workers, the CLI),
+hence a row per catalogue holding a random token that every ORM change of a unit or a person's
+listed attributes replaces inside the same transaction. A cache entry built under token T is used
+only while the database still says T. Tokens are random, never counters, so a wiped table (the
+test suite does that) cannot bring an old token back.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import String, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.extensions import db
+
+UNITS = "units"
+PEOPLE = "people"
+# What the lists show of a person: a change of anything else (a sign-in, a password) is not a change.
+_PERSON_FIELDS = ("name", "role", "unit_id", "active")
+_UNIT_FIELDS = ("name", "active")
+
+
+class CatalogueVersion(db.Model):
+    __tablename__ = "catalogue_versions"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def tokens() -> dict[str, str]:
+    """Every catalogue's current token; a catalogue never stamped has none (nothing is cached)."""
+    return dict(db.session.execute(select(CatalogueVersion.name, CatalogueVersion.token)).all())
+
+
+def touch(session: Session, name: str) -> None:
+    """Give the catalogue a new token in the current transaction (also after bulk inserts)."""
+    version = session.get(CatalogueVersion, name)
+    if version is None:
+        session.add(CatalogueVersion(name=name, token=secrets.token_hex(16)))
+    else:
+        version.token = secrets.token_hex(16)
+
+
+_cache: dict[tuple, tuple[str, object]] = {}
+
+
+def cached(name: str, key: tuple, build: Callable[[], object], current: dict[str, str]) -> object:
+    """`build()` for this catalogue and key, rebuilt whenever the catalogue's token changed.
+
+    `current` is tokens(), read before the rows: a change in between only makes the entry newer."""
+    token = current.get(name)
+    if token is None:
+        return build()
+    hit = _cache.get((name, *key))
+    if hit is not None and hit[0] == token:
+        return hit[1]
+    value = build()
+    _cache[(name, *key)] = (token, value)
+    return value
+
+
+def _changed(obj, fields: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[f].history.has_changes() for f in fields)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_changed_catalogues(session: Session, _context, _instances) -> None:
+    from tracker.auth.models import User
+    from tracker.units.models import Unit
+    touched = set()
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, Unit):
+            touched.add(UNITS)
+        elif isinstance(obj, User):
+            touched.add(PEOPLE)
+    for obj in session.dirty:
+        if isinstance(obj, Unit) and _changed(obj, _UNIT_FIELDS):
+            touched.add(UNITS)
+        elif isinstance(obj, User) and _changed(obj, _PERSON_FIELDS):
+            touched.add(PEOPLE)
+    for name in touched:
+        touch(session, name)
