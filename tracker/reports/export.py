@@ -1,4 +1,4 @@
-"""The live ledger out, as filtered on screen: xlsx (openpyxl write-only) and CSV (UTF-8 with BOM).
+"""The live ledger out, as filtered on screen: xlsx (streamed, see xlsx.py) and CSV (UTF-8 with BOM).
 
 Both read the items in batches (`yield_per`) and never hold the whole ledger in memory: rows are
 written one by one into a temporary file, which the response then streams. The file is complete
@@ -17,38 +17,60 @@ from typing import IO
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import aliased
 
 from tracker import clock
 from tracker.auth.models import User
-from tracker.evaluations.models import Finding
+from tracker.evaluations.models import Evaluation, Finding, Indicator
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.items import ledger, presentation
 from tracker.items.lights import Light, light_of
-from tracker.items.models import Item, ProgressUpdate
+from tracker.items.models import Item, ProgressUpdate, item_cooperating_units
+from tracker.reports import xlsx
 from tracker.reports.sheet import LEDGER_COLUMNS, Column, is_dangerous, neutralised
+from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 def ledger_statement(flt: ledger.LedgerFilter, user: User, today: dt.date):
-    """The ledger page's query (same visibility, filters and order), every page at once."""
+    """The ids of the ledger page's items (same visibility, filters and order), every page at once."""
     # Reuses the ledger's own filter and order so that the export is exactly what is on screen.
     stmt = ledger._ordered(ledger._filtered(ledger.visible_to(user), flt, user, today), flt.sort, today)
-    return stmt.options(
-        selectinload(Item.lead_unit), selectinload(Item.owner), selectinload(Item.cooperating_units),
-        selectinload(Item.finding).selectinload(Finding.evaluation),
-        selectinload(Item.finding).selectinload(Finding.indicator))
+    return stmt.with_only_columns(Item.id)
+
+
+Owner = aliased(User)
+# What a row shows, as plain columns: ORM objects cost more than writing the row.
+ROW_COLUMNS = (
+    Item.id, Item.title, Item.target, Item.measures, Item.responsible_leader, Item.kind, Item.status,
+    Item.deadline, Item.original_deadline, Item.behind_on, Item.last_activity_on, Item.progress_percent,
+    Item.listed_supervision, Item.return_reason, Item.cancel_reason, Item.closed_at,
+    Unit.name.label("lead_unit"), Owner.name.label("owner"), Finding.text.label("problem"),
+    Evaluation.title.label("evaluation"), Indicator.code.label("indicator_code"),
+    Indicator.name.label("indicator_name"))
+
+
+def _item_rows(item_ids: list[int]) -> dict[int, Row]:
+    stmt = (select(*ROW_COLUMNS).join(Unit, Unit.id == Item.lead_unit_id)
+            .outerjoin(Owner, Owner.id == Item.owner_id).join(Finding, Finding.id == Item.finding_id)
+            .join(Evaluation, Evaluation.id == Finding.evaluation_id)
+            .outerjoin(Indicator, Indicator.id == Finding.indicator_id).where(Item.id.in_(item_ids)))
+    return {row.id: row for row in db.session.execute(stmt)}
+
+
+def _cooperating_units(item_ids: list[int]) -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    rows = db.session.execute(select(item_cooperating_units.c.item_id, Unit.name)
+                              .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
+                              .where(item_cooperating_units.c.item_id.in_(item_ids)).order_by(Unit.name))
+    for item_id, name in rows:
+        names.setdefault(item_id, []).append(name)
+    return names
 
 
 def _latest_progress(item_ids: list[int]) -> dict[int, str]:
@@ -68,14 +90,14 @@ def _evidence_names(item_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def _source(finding: Finding) -> str:
-    text = finding.evaluation.title
-    if finding.indicator is not None:
-        text += f" · {finding.indicator.code} {finding.indicator.name}"
+def _source(item: Row) -> str:
+    text = item.evaluation
+    if item.indicator_code is not None:
+        text += f" · {item.indicator_code} {item.indicator_name}"
     return text
 
 
-def _remarks(item: Item) -> str:
+def _remarks(item: Row) -> str:
     notes = []
     if item.listed_supervision:
         notes.append(_("Listed supervision"))
@@ -90,30 +112,35 @@ def _remarks(item: Item) -> str:
 
 def ledger_rows(flt: ledger.LedgerFilter, user: User, today: dt.date) -> Iterator[dict]:
     """One dict per item (column key -> value), in the ledger's order, read in batches."""
-    result = db.session.execute(ledger_statement(flt, user, today).execution_options(yield_per=BATCH))
+    ids = db.session.execute(ledger_statement(flt, user, today).execution_options(yield_per=BATCH))
+    labels = _labels()
     seq = 0
-    for batch in result.scalars().partitions():
-        ids = [item.id for item in batch]
-        progress = _latest_progress(ids)
-        evidence = _evidence_names(ids)
-        for item in batch:
+    for batch in ids.scalars().partitions():
+        items, cooperating = _item_rows(batch), _cooperating_units(batch)
+        progress, evidence = _latest_progress(batch), _evidence_names(batch)
+        for item_id in batch:
             seq += 1
-            yield _row(seq, item, today, progress.get(item.id), evidence.get(item.id, []))
-        # The session's identity map holds items weakly: a finished batch is freed with `batch`.
+            yield _row(seq, items[item_id], today, labels, cooperating.get(item_id, []), progress.get(item_id),
+                       evidence.get(item_id, []))
 
 
-def _row(seq: int, item: Item, today: dt.date, progress: str | None, evidence: list[str]) -> dict:
+def _labels() -> dict:
+    """Kind, status and light labels translated once per export, not once per row."""
+    return {name: {key: str(label) for key, label in table.items()} for name, table in (
+        ("kind", presentation.KIND_LABELS), ("status", presentation.STATUS_LABELS),
+        ("light", presentation.LIGHT_LABELS))}
+
+
+def _row(seq: int, item: Row, today: dt.date, labels: dict, cooperating: list[str], progress: str | None,
+         evidence: list[str]) -> dict:
     light = light_of(item, today)
     progress_text = f"{item.progress_percent}%" + (f" {progress}" if progress else "")
     return {
-        "seq": seq, "source": _source(item.finding), "problem": item.finding.text, "title": item.title,
+        "seq": seq, "source": _source(item), "problem": item.problem, "title": item.title,
         "target": item.target, "measures": item.measures, "responsible_leader": item.responsible_leader,
-        "lead_unit": item.lead_unit.name,
-        "cooperating_units": "、".join(u.name for u in item.cooperating_units),
-        "owner": item.owner.name if item.owner else "", "deadline": item.deadline,
-        "kind": str(presentation.KIND_LABELS[item.kind]), "progress": progress_text,
-        "status": str(presentation.STATUS_LABELS[item.status]),
-        "light": str(presentation.LIGHT_LABELS[light]) if light != Light.NONE else "",
+        "lead_unit": item.lead_unit, "cooperating_units": "、".join(cooperating), "owner": item.owner or "",
+        "deadline": item.deadline, "kind": labels["kind"][item.kind], "progress": progress_text,
+        "status": labels["status"][item.status], "light": labels["light"][light] if light != Light.NONE else "",
         "days_overdue": (today - item.deadline).days if light == Light.RED else None,
         "evidence": (f"({len(evidence)}) " + "、".join(evidence)) if evidence else "",
         "closed_on": clock.local_date(item.closed_at), "remarks": _remarks(item),
@@ -131,48 +158,16 @@ def header_texts(columns: tuple[Column, ...] = LEDGER_COLUMNS) -> list[str]:
 def write_xlsx(rows: Iterable[dict], sheet_title: str, columns: tuple[Column, ...] = LEDGER_COLUMNS,
                heading: list[str] | None = None) -> IO[bytes]:
     """Write rows into a temporary xlsx file and return it, rewound (the caller closes it)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title[:31])
-    for number, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(number)].width = column.width
-    sheet.freeze_panes = "C2"  # the header row and the No./source columns stay in view
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    header = []
-    for text in heading or header_texts(columns):
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(c.key), wrap) for c in columns])
     target = tempfile.TemporaryFile()
     try:
-        workbook.save(target)
+        # The header row and the No./source columns stay in view.
+        xlsx.write(target, sheet_title, [c.width for c in columns], heading or header_texts(columns),
+                   ([row.get(c.key) for c in columns] for row in rows), freeze="C2", dangerous=is_dangerous)
     except BaseException:
         target.close()
         raise
     target.seek(0)
     return target
-
-
-def _xlsx_cell(sheet, value, wrap):
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    if not isinstance(value, str):
-        return value
-    text = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = WriteOnlyCell(sheet, value=text)
-    if is_dangerous(text):
-        # Stored as text, never as a formula; Excel's quote prefix marks it as typed-in text.
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    if len(text) > 30 or "\n" in text:
-        cell.alignment = wrap
-    return cell
 
 
 def write_csv(rows: Iterable[dict], columns: tuple[Column, ...] = LEDGER_COLUMNS,
