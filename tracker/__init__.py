@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
+from tracker import i18n
 from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def create_app(config_class=None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    babel.init_app(app, locale_selector=select_locale,
+    babel.init_app(app, locale_selector=lambda: i18n.parsed(select_locale()),
                    default_translation_directories=str(ROOT / "tracker" / "translations"))
 
     app.url_map.converters["int"] = DatabaseId
@@ -139,7 +140,6 @@ def format_day(value) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
-    from tracker import i18n
     from tracker.items import presentation
     i18n.install(app)
     app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale)

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.models import User
 from tracker.extensions import db
@@ -163,5 +163,7 @@ def _page_by_ids(stmt: Select, page: int, per_page: int):
     return pagination
 
 
-_ROW_LOADS = (selectinload(Item.lead_unit), selectinload(Item.owner), selectinload(Item.cooperating_units),
-              selectinload(Item.finding).selectinload(Finding.evaluation))
+# The many-to-one rows come joined to the page's query (one statement instead of four).
+_ROW_LOADS = (joinedload(Item.lead_unit, innerjoin=True), joinedload(Item.owner),
+              joinedload(Item.finding, innerjoin=True).joinedload(Finding.evaluation, innerjoin=True),
+              selectinload(Item.cooperating_units))

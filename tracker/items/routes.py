@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker import clock
 from tracker.auth.decorators import roles_required
@@ -95,13 +95,13 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
     if progress_form.percent.data is None:
         progress_form.percent.data = item.progress_percent
     updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.item_id == item.id)
-                                 .options(selectinload(ProgressUpdate.author))
+                                 .options(joinedload(ProgressUpdate.author))
                                  .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
     entries = db.session.scalars(select(JournalEntry).where(JournalEntry.item_id == item.id)
-                                 .options(selectinload(JournalEntry.actor))
+                                 .options(joinedload(JournalEntry.actor))
                                  .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())).all()
     files = db.session.scalars(select(Evidence).where(Evidence.item_id == item.id)
-                               .options(selectinload(Evidence.uploaded_by), selectinload(Evidence.withdrawn_by))
+                               .options(joinedload(Evidence.uploaded_by, innerjoin=True), joinedload(Evidence.withdrawn_by))
                                .order_by(Evidence.uploaded_at, Evidence.id)).all()
     files_by_update: dict = {}
     for evidence in files:

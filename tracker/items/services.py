@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock, journal
@@ -33,10 +34,17 @@ EDITABLE_FIELDS = ("finding_id", "title", "measures", "target", "kind", "lead_un
 
 def item_for(user: User, item_id: int) -> Item:
     """The item when `user` may see it; 404 otherwise, so ids of other units' items leak nothing."""
-    item = db.session.get(Item, item_id)
+    item = db.session.get(Item, item_id, options=_ITEM_PAGE_LOADS)
     if item is None or not item.can_view(user):
         abort(404)
     return item
+
+
+# What the item page and the permission checks read, in two statements instead of eight.
+_ITEM_PAGE_LOADS = (joinedload(Item.lead_unit, innerjoin=True), joinedload(Item.owner),
+                    joinedload(Item.finding, innerjoin=True).joinedload(Finding.evaluation, innerjoin=True),
+                    joinedload(Item.finding, innerjoin=True).joinedload(Finding.indicator),
+                    selectinload(Item.cooperating_units))
 
 
 def child_of(item: Item, model, child_id: int):
