@@ -69,6 +69,9 @@ class Item(db.Model):
         Index("ix_items_lead_unit_status", "lead_unit_id", "status"),
         # The dashboard's closures per week.
         Index("ix_items_status_closed_at", "status", "closed_at"),
+        # The reminder scan's pre-selection: unacknowledged and stale items.
+        Index("ix_items_status_assigned_at", "status", "assigned_at"),
+        Index("ix_items_status_last_activity_on", "status", "last_activity_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +166,8 @@ class Milestone(db.Model):
     """A stage target (阶段目标) of an item, with its own date."""
 
     __tablename__ = "milestones"
+    # The reminder scan's open milestones falling due.
+    __table_args__ = (Index("ix_milestones_done_due_on", "done", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, select
 
 from tracker import clock
 from tracker.auth.models import Role, User
@@ -21,11 +22,13 @@ from tracker.extensions import db
 from tracker.items.lights import Light, light_of, overdue_clause
 from tracker.items.models import OPEN_STATUSES, Item, Status
 from tracker.notifications import mails, outbox
+from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
 
 DUE_WINDOW_DAYS = 14
 HANDED_OVER = tuple(OPEN_STATUSES - {Status.DRAFT})
+BATCH = 500  # users whose digests are rendered and queued together
 
 
 @dataclass
@@ -41,14 +44,15 @@ class UnitCompletion:
 
 @dataclass
 class Digest:
-    """What one person's digest holds; `is_empty` digests are not sent."""
-    by_light: dict[Light, list[Item]] = field(default_factory=dict)
-    due_soon: list[Item] = field(default_factory=list)
-    returned: list[Item] = field(default_factory=list)
-    review_queue: list[tuple[Item, int]] = field(default_factory=list)   # (item, days waiting)
+    """What one person's digest holds; `is_empty` digests are not sent. The items are plain rows
+    (the Item columns the mail shows, and `unit_name` for the lead unit)."""
+    by_light: dict[Light, list] = field(default_factory=dict)
+    due_soon: list = field(default_factory=list)
+    returned: list = field(default_factory=list)
+    review_queue: list[tuple[object, int]] = field(default_factory=list)   # (item, days waiting)
     completion: list[UnitCompletion] = field(default_factory=list)
-    overdue: list[Item] = field(default_factory=list)
-    closed_this_week: list[Item] = field(default_factory=list)
+    overdue: list = field(default_factory=list)
+    closed_this_week: list = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -56,16 +60,78 @@ class Digest:
                     or self.overdue or self.closed_this_week or any(c.total for c in self.completion))
 
 
-def _items(*conditions):
-    return db.session.scalars(select(Item).where(*conditions).order_by(Item.deadline, Item.id).options(
-        selectinload(Item.lead_unit), selectinload(Item.owner))).all()
+class _Ledger:
+    """What this run's digests are made of, read once (a few queries, plain rows with the lead
+    unit's name) and shared by everyone's digest: 5,000 digests must not mean 5,000 × 3 queries."""
+
+    def __init__(self, today: dt.date):
+        self.today = today
+
+    @staticmethod
+    def _rows(*conditions) -> list:
+        return db.session.execute(
+            select(Item.id, Item.title, Item.deadline, Item.status, Item.owner_id, Item.lead_unit_id,
+                   Item.progress_percent, Item.behind_on, Item.last_activity_on, Item.return_reason,
+                   Item.submitted_at, Item.closed_at, Unit.name.label("unit_name"))
+            .join(Unit, Unit.id == Item.lead_unit_id).where(*conditions).order_by(Item.deadline, Item.id)).all()
+
+    @cached_property
+    def handed_over(self) -> list:
+        return self._rows(Item.status.in_(HANDED_OVER))
+
+    @cached_property
+    def by_owner(self) -> dict[int, list]:
+        return _group(self.handed_over, "owner_id")
+
+    @cached_property
+    def by_unit(self) -> dict[int, list]:
+        return _group(self.handed_over, "lead_unit_id")
+
+    def mine(self, user) -> list:
+        """Handed-over items `user` owns, and their unit leads if they head it; by deadline."""
+        if user.role != Role.HEAD:
+            return self.by_owner.get(user.id, [])
+        both = {row.id: row for row in self.by_owner.get(user.id, []) + self.by_unit.get(user.unit_id, [])}
+        return sorted(both.values(), key=lambda row: (row.deadline, row.id))
+
+    @cached_property
+    def review_queue(self) -> list[tuple[object, int]]:
+        queue = [row for row in self.handed_over if row.status == Status.SUBMITTED]
+        waiting = [(i, (self.today - (clock.local_date(i.submitted_at) or self.today)).days) for i in queue]
+        return sorted(waiting, key=lambda pair: -pair[1])
+
+    @cached_property
+    def completion(self) -> list[UnitCompletion]:
+        counted = db.session.execute(
+            select(Unit.name, func.count(), func.sum(case((Item.status == Status.CLOSED, 1), else_=0)))
+            .join(Unit, Unit.id == Item.lead_unit_id)
+            .where(Item.status != Status.DRAFT, Item.status != Status.CANCELLED).group_by(Unit.id, Unit.name))
+        per_unit: dict[str, UnitCompletion] = {}
+        for name, total, closed in counted:   # units that share a name share a row, as they always did
+            row = per_unit.setdefault(name, UnitCompletion(name, 0, 0))
+            row.total, row.closed = row.total + total, row.closed + closed
+        return sorted(per_unit.values(), key=lambda c: (c.percent, c.unit))
+
+    @cached_property
+    def overdue(self) -> list:
+        return self._rows(overdue_clause(self.today))
+
+    @cached_property
+    def closed_this_week(self) -> list:
+        week_ago = self.today - dt.timedelta(days=7)
+        closed = self._rows(Item.status == Status.CLOSED, Item.closed_at >= clock.now() - dt.timedelta(days=8))
+        return [i for i in closed if clock.local_date(i.closed_at) > week_ago]
 
 
-def _owner_part(user: User, digest: Digest, today: dt.date) -> None:
-    mine = [Item.owner_id == user.id]
-    if user.role == Role.HEAD:
-        mine.append(Item.lead_unit_id == user.unit_id)
-    items = _items(or_(*mine), Item.status.in_(HANDED_OVER))
+def _group(rows: list, column: str) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, column)].append(row)
+    return grouped
+
+
+def _owner_part(user, digest: Digest, ledger: _Ledger) -> None:
+    items, today = ledger.mine(user), ledger.today
     for light in (Light.RED, Light.YELLOW, Light.GREEN):
         digest.by_light[light] = [i for i in items if light_of(i, today) == light]
     horizon = today + dt.timedelta(days=DUE_WINDOW_DAYS)
@@ -73,35 +139,17 @@ def _owner_part(user: User, digest: Digest, today: dt.date) -> None:
     digest.returned = [i for i in items if i.status == Status.RETURNED]
 
 
-def _inspector_part(digest: Digest, today: dt.date) -> None:
-    queue = _items(Item.status == Status.SUBMITTED)
-    waiting = [(i, (today - (clock.local_date(i.submitted_at) or today)).days) for i in queue]
-    digest.review_queue = sorted(waiting, key=lambda pair: -pair[1])
-
-
-def _leader_part(digest: Digest, today: dt.date) -> None:
-    counted = _items(Item.status != Status.DRAFT, Item.status != Status.CANCELLED)
-    per_unit: dict[str, UnitCompletion] = {}
-    for item in counted:
-        row = per_unit.setdefault(item.lead_unit.name, UnitCompletion(item.lead_unit.name, 0, 0))
-        row.total += 1
-        row.closed += item.status == Status.CLOSED
-    digest.completion = sorted(per_unit.values(), key=lambda c: (c.percent, c.unit))
-    digest.overdue = _items(overdue_clause(today))
-    week_ago = today - dt.timedelta(days=7)
-    closed = _items(Item.status == Status.CLOSED, Item.closed_at >= clock.now() - dt.timedelta(days=8))
-    digest.closed_this_week = [i for i in closed if clock.local_date(i.closed_at) > week_ago]
-
-
-def digest_for(user: User, today: dt.date) -> Digest:
-    """The content of `user`'s digest for the week of `today`."""
+def digest_for(user, today: dt.date, ledger: _Ledger | None = None) -> Digest:
+    """The content of `user`'s digest for the week of `today` (`ledger`: shared by one run)."""
+    ledger = ledger or _Ledger(today)
     digest = Digest()
     if user.role in (Role.HEAD, Role.STAFF):
-        _owner_part(user, digest, today)
+        _owner_part(user, digest, ledger)
     if user.role == Role.INSPECTOR:
-        _inspector_part(digest, today)
+        digest.review_queue = ledger.review_queue
     if user.role == Role.LEADER:
-        _leader_part(digest, today)
+        digest.completion = ledger.completion
+        digest.overdue, digest.closed_this_week = ledger.overdue, ledger.closed_this_week
     return digest
 
 
@@ -114,19 +162,20 @@ def send_digests(today: dt.date | None = None) -> dict[str, int]:
     """Queue this week's digest for everyone who wants one and has something in it. Safe to run twice."""
     today = today or clock.today()
     week = week_key(today)
-    users = db.session.scalars(select(User).where(User.active.is_(True), User.digest_opt_out.is_(False))
-                               .order_by(User.id)).all()
+    users = mails.people(User.digest_opt_out.is_(False))
+    ledger = _Ledger(today)
     counts = {"queued": 0, "empty": 0}
-    for user in users:
-        digest = digest_for(user, today)
-        if digest.is_empty:
-            counts["empty"] += 1
-            continue
-        subject_line, text, html = mails.render(
-            user, "digest", lambda: _("[Rectify] Weekly digest, week of %(date)s", date=today.isoformat()),
-            digest=digest, today=today, lights=(Light.RED, Light.YELLOW, Light.GREEN))
-        if outbox.queue(user, "digest", f"digest:{user.id}:{week}", subject_line, text, html) is not None:
-            counts["queued"] += 1
+    for batch in outbox.in_chunks(users, BATCH):  # rendered mails are held per batch, not all at once
+        digests = [(user, digest_for(user, today, ledger)) for user in batch]
+        full = [(user, digest) for user, digest in digests if not digest.is_empty]
+        counts["empty"] += len(digests) - len(full)
+        subject = lambda: _("[Rectify] Weekly digest, week of %(date)s", date=today.isoformat())  # noqa: E731
+        rendered = mails.render_each("digest", [
+            (user, subject, {"digest": digest, "today": today, "lights": (Light.RED, Light.YELLOW, Light.GREEN)})
+            for user, digest in full])
+        counts["queued"] += len(outbox.queue_many([
+            outbox.Mail(user, "digest", f"digest:{user.id}:{week}", *parts)
+            for (user, _digest), parts in zip(full, rendered, strict=True)]))
     db.session.commit()
     log.info("digest for week %s: %s queued, %s empty", week, counts["queued"], counts["empty"])
     return counts

@@ -2,28 +2,110 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NamedTuple
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select, update
 
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications import outbox
-from tracker.notifications.models import Notification, OutboxMessage, Reminder, ReminderKind
+from tracker.notifications.models import Notification, Reminder, ReminderKind
+
+
+def people(*conditions) -> list:
+    """Active users as plain rows: what a mail, the outbox and the journal need (id, name, email,
+    language) and whom it concerns (role, unit); for jobs that mail thousands of people."""
+    return db.session.execute(select(User.id, User.name, User.email, User.language, User.role, User.unit_id)
+                              .where(User.active.is_(True), *conditions).order_by(User.id)).all()
+
+
+def language_of(user) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def _in_language(language: str):
+    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), \
+            force_locale(language):
+        yield
+
+
+class _Phrases:
+    """What the mails of one language and run share, worked out once: an item's link, the text
+    of a reminder line, a role's label (each costs a url_for or a few gettext calls)."""
+
+    def __init__(self):
+        self._links: dict[int, str] = {}
+        self._texts: dict[tuple, str] = {}
+
+    def item_url(self, item_id: int) -> str:
+        if item_id not in self._links:
+            self._links[item_id] = url_for("items.detail", item_id=item_id, _external=True)
+        return self._links[item_id]
+
+    def describe(self, reminder) -> str:
+        milestone = reminder.milestone
+        key = (reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
+               milestone.title if milestone is not None else None, milestone.due_on if milestone is not None else None)
+        if key not in self._texts:
+            self._texts[key] = describe(reminder)
+        return self._texts[key]
+
+    def role_label(self, role: str) -> str:
+        if role not in self._texts:
+            self._texts[role] = role_label(role)
+        return self._texts[role]
+
+    def heading(self, number: int) -> str:
+        if number not in self._texts:
+            self._texts[number] = _("Reminder no. %(n)d", n=number)
+        return self._texts[number]
+
+    def shown(self, line: MailLine) -> ShownLine:
+        """A reminder mail's line with its words and link in this language."""
+        reminder = line.reminder
+        return ShownLine(self.heading(reminder.number), reminder.item.title, self.item_url(reminder.item_id),
+                         self.describe(reminder), line.unit_name, self.role_label(line.role))
+
+
+def _render(user, template: str, subject: Callable[[], str], context: dict | Callable[[_Phrases], dict],
+            phrases: _Phrases) -> tuple[str, str, str]:
+    context = dict(context(phrases) if callable(context) else context, user=user, describe=phrases.describe, role_label=phrases.role_label,
+                   item_url=phrases.item_url)
+    return (subject(), render_template(f"email/{template}.txt", **context),
+            render_template(f"email/{template}.html", **context))
 
 
 def render(user: User, template: str, subject: Callable[[], str], **context) -> tuple[str, str, str]:
     """(subject, text, html) of templates/email/<template>.{txt,html} in the user's language."""
-    languages = current_app.config["LANGUAGES"]
-    language = user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
-    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), \
-            force_locale(language):
-        context.update(user=user, describe=describe, role_label=role_label)
-        return (subject(), render_template(f"email/{template}.txt", **context),
-                render_template(f"email/{template}.html", **context))
+    with _in_language(language_of(user)):
+        return _render(user, template, subject, context, _Phrases())
+
+
+def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict]]) -> list[tuple[str, str, str]]:
+    """render() for many (user, subject, context), in their order; each language is entered once,
+    because a request context and a locale switch per mail cost more than the mail itself.
+    A context may be a function of the language's shared phrases (called in that language)."""
+    rendered: list = [None] * len(mails)
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for index, (user, _subject, _context) in enumerate(mails):
+        by_language[language_of(user)].append(index)
+    for language, indexes in by_language.items():
+        phrases = _Phrases()
+        with _in_language(language):
+            for index in indexes:
+                user, subject, context = mails[index]
+                rendered[index] = _render(user, template, subject, context, phrases)
+    return rendered
 
 
 def describe(reminder: Reminder) -> str:
@@ -53,26 +135,60 @@ def describe(reminder: Reminder) -> str:
 
 
 def role_label(role: str) -> str:
-    return {"owner": _("as the responsible person"), "head": _("as head of the lead unit"),
-            "coordinator": _("as coordinator")}.get(role, role)
+    if role == "owner":
+        return _("as the responsible person")
+    if role == "head":
+        return _("as head of the lead unit")
+    if role == "coordinator":
+        return _("as coordinator")
+    return role
 
 
-def queue_reminder_mail(user: User, notifications: list[Notification], today: dt.date) -> OutboxMessage | None:
-    """One mail for all of `user`'s reminders of this scan (added to the session, not committed)."""
-    db.session.flush()
-    reminders = sorted((n.reminder for n in notifications), key=lambda r: (r.item_id, r.number))
-    escalated = any(r.is_escalation for r in reminders)
+@dataclass(frozen=True)
+class MailLine:
+    """One line of a reminder mail: a notification of `reminder` (a Reminder or the scan's Occasion)."""
+    notification_id: int
+    role: str
+    reminder: object
+    unit_name: str
+
+
+class ShownLine(NamedTuple):
+    heading: str      # 第N次催办
+    title: str
+    url: str
+    text: str         # what it is about (describe)
+    unit_name: str
+    role: str
+
+
+def queue_reminder_mails(per_person: dict, today: dt.date) -> int:
+    """One mail per person for all their reminders of this scan (added, not committed); returns
+    the number queued. The mail's key names the person, the day and their first notification."""
+    people = list(per_person)
+
+    def context(lines):
+        return lambda phrases: {"lines": [phrases.shown(line) for line in lines], "today": today}
+    rendered = render_each("reminders", [(person, _reminder_subject(per_person[person]),
+                                          context(per_person[person])) for person in people])
+    keys = [f"reminder:{person.id}:{today.isoformat()}:{min(n.notification_id for n in per_person[person])}"
+            for person in people]
+    queued = outbox.queue_many([outbox.Mail(person, "reminder", key, *parts)
+                                for person, key, parts in zip(people, keys, rendered, strict=True)])
+    links = [{"notification": line.notification_id, "message": queued[key]}
+             for person, key in zip(people, keys, strict=True) if key in queued for line in per_person[person]]
+    if links:
+        table = Notification.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("notification"))
+                           .values(outbox_message_id=bindparam("message")), links)
+    return len(queued)
+
+
+def _reminder_subject(lines: list[MailLine]) -> Callable[[], str]:
+    escalated = any(line.reminder.is_escalation for line in lines)
 
     def subject():
         if escalated:
-            return _("[Rectify] Escalation: %(n)d rectification items need action", n=len(reminders))
-        return _("[Rectify] Reminder: %(n)d rectification items need action", n=len(reminders))
-
-    subject_line, text, html = render(user, "reminders", subject, notifications=notifications,
-                                      reminders=reminders, today=today)
-    key = f"reminder:{user.id}:{today.isoformat()}:{min(n.id for n in notifications)}"
-    message = outbox.queue(user, "reminder", key, subject_line, text, html)
-    if message is not None:
-        for notification in notifications:
-            notification.outbox_message_id = message.id
-    return message
+            return _("[Rectify] Escalation: %(n)d rectification items need action", n=len(lines))
+        return _("[Rectify] Reminder: %(n)d rectification items need action", n=len(lines))
+    return subject

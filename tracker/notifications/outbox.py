@@ -23,12 +23,13 @@ import smtplib
 import socket
 import threading
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from tracker import clock, journal
 from tracker.auth.models import User
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 BATCH = 50
+CHUNK = 5000  # keys per IN list: far below the bind-parameter limits of SQLite and PostgreSQL
 stopping = threading.Event()  # set when the process is asked to stop
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -58,24 +60,65 @@ def usable_address(address: str | None) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class Mail:
+    """A message to queue: `recipient` needs id, name and email (a User or a plain row)."""
+    recipient: object
+    kind: str
+    dedup_key: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def _values(mail: Mail) -> dict:
+    """The outbox row's columns. A user without a usable address still gets a row, marked failed,
+    so an administrator sees it on the outbox page, fixes the address and retries it."""
+    user, now = mail.recipient, clock.now()
+    values = {"dedup_key": mail.dedup_key, "kind": mail.kind, "recipient_id": user.id,
+              "to_address": (user.email or "")[:254], "to_name": one_line(user.name, 100),
+              "subject": one_line(mail.subject, 300), "body_text": mail.body_text, "body_html": mail.body_html,
+              "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
+    if usable_address(user.email) is None:
+        values.update(status=OutboxStatus.FAILED, last_error="no valid e-mail address")
+    return values
+
+
 def queue(user: User, kind: str, dedup_key: str, subject: str, body_text: str,
           body_html: str) -> OutboxMessage | None:
-    """Add a message for `user` to the session (the caller commits); None when the key exists.
-
-    A user without a usable address still gets a row, marked failed, so an administrator sees
-    it on the outbox page, fixes the address and retries it."""
+    """Add a message for `user` to the session (the caller commits); None when the key exists."""
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)):
         return None
-    address = usable_address(user.email)
-    message = OutboxMessage(dedup_key=dedup_key, kind=kind, recipient=user, to_address=(user.email or "")[:254],
-                            to_name=one_line(user.name, 100), subject=one_line(subject, 300),
-                            body_text=body_text, body_html=body_html, created_at=clock.now(),
-                            next_attempt_at=clock.now())
-    if address is None:
-        message.status, message.last_error = OutboxStatus.FAILED, "no valid e-mail address"
+    message = OutboxMessage(**_values(Mail(user, kind, dedup_key, subject, body_text, body_html)))
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def in_chunks(values: list, size: int = CHUNK):
+    """Slices of `values` short enough for one IN list."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def queue_many(mails: list[Mail]) -> dict[str, int]:
+    """queue() for many messages in a few statements, whatever their number: the new rows' ids by
+    key. A key that exists already (or repeats in `mails`) is skipped, as queue() skips it."""
+    keys = [mail.dedup_key for mail in mails]
+    taken: set[str] = set()
+    for chunk in in_chunks(keys):
+        taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(chunk))))
+    rows = []
+    for mail in mails:
+        if mail.dedup_key not in taken:
+            taken.add(mail.dedup_key)
+            rows.append(_values(mail))
+    if not rows:
+        return {}
+    # Rows come back by key: asking for parameter order makes SQLite insert one row per statement.
+    inserted = db.session.execute(insert(OutboxMessage.__table__).returning(OutboxMessage.dedup_key, OutboxMessage.id),
+                                  rows)
+    return dict(inserted.tuples().all())
 
 
 def compose(message: OutboxMessage) -> EmailMessage:
