@@ -149,3 +149,58 @@ def test_search_page_total_and_counts_use_the_search_index(db, make, q):
         else:
             assert "ix_item_search_terms" in plan, (name, plan)
         assert not _full_scan_of_items(plan, db.engine.dialect.name), (name, plan)
+
+
+# -- a search kept per process under the "items changed" marker --------------------------------------
+
+def _titles(page) -> list[str]:
+    import re
+    return re.findall(r'<td class="title-cell"><a href="/items/\d+">([^<]+)</a>', page.text)
+
+
+def test_a_repeated_search_sees_every_change(db, make, login_as):
+    admin = login_as(make.user(Role.ADMIN))
+    item = make.item(status=Status.IN_PROGRESS, title="消除大班额")
+    make.item(status=Status.IN_PROGRESS, title="大班额化解")
+    assert sorted(_titles(admin.get("/items?q=大班额"))) == ["大班额化解", "消除大班额"]
+    item.status = Status.SUBMITTED          # any change renews the marker: counts and lists follow
+    db.session.commit()
+    assert _titles(admin.get("/items?q=大班额&status=submitted")) == ["消除大班额"]
+    item.title = "新建校舍"
+    db.session.commit()
+    page = admin.get("/items?q=大班额")
+    assert _titles(page) == ["大班额化解"]
+    assert "1 项" in page.text or "1 items" in page.text
+
+
+def test_search_pages_hold_every_hit_once_in_order(db, make, login_as, app):
+    admin = login_as(make.user(Role.ADMIN))
+    per_page = app.config["ITEMS_PER_PAGE"]
+    for n in range(per_page + 3):
+        make.item(title=f"大班额{n:03d}")
+    first = _titles(admin.get("/items?q=大班额&sort=title"))
+    second = _titles(admin.get("/items?q=大班额&sort=title&page=2"))
+    assert first + second == [f"大班额{n:03d}" for n in range(per_page + 3)]
+    assert _titles(admin.get("/items?q=大班额&sort=-title&page=2")) == [f"大班额{n:03d}" for n in (2, 1, 0)]
+    far = admin.get("/items?q=大班额&page=999")
+    assert far.status_code == 200 and _titles(far) == []
+
+
+def test_a_repeated_search_reads_only_the_rows_shown(db, make, login_as, app):
+    from sqlalchemy import event
+    admin = login_as(make.user(Role.ADMIN))
+    for n in range(5):
+        make.item(title=f"教师编制{n}")
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        admin.get("/items?q=教师编制")
+        searched = [s for s in statements if "item_search" in s]
+        statements.clear()
+        admin.get("/items?q=教师编制&page=1")
+        repeated = [s for s in statements if "item_search" in s]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(searched) == 1       # one statement finds the hits for the page, total and counts
+    assert repeated == []           # the second time they come from the process's cache

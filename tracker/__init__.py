@@ -100,6 +100,7 @@ def _import_models() -> None:
     import tracker.items.models  # noqa: F401
     import tracker.journal  # noqa: F401
     import tracker.notifications.models  # noqa: F401
+    import tracker.reports.models  # noqa: F401
     import tracker.units.models  # noqa: F401
 
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from dataclasses import dataclass, field
+
+from flask_sqlalchemy.pagination import Pagination
 
 from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,6 +15,7 @@ from tracker.extensions import db
 from tracker.items import search
 from tracker.items.lights import Light, light_clause, light_order, overdue_clause
 from tracker.items.models import Item, Status, item_cooperating_units
+from tracker.reports import freshness
 from tracker.units.models import Unit
 from tracker.evaluations.models import Finding
 
@@ -135,6 +139,8 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
 
 def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
     """Counts per status for the current filter, ignoring its own status choice."""
+    if flt.q:
+        return dict(_search_hits(flt, user, today).counts)
     base = _filtered(visible_to(user), flt, user, today, with_status=False).with_only_columns(
         Item.status).subquery()
     rows = db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all()
@@ -146,21 +152,63 @@ def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status,
 
 def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int):
     """One page of the ledger with everything the rows show loaded up front (no N+1)."""
-    stmt = _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today)
     if flt.q:
-        return _page_by_ids(stmt, flt.page, per_page)
+        hits = _search_hits(flt, user, today)
+        return _IdsPagination(page=flt.page, per_page=per_page, max_per_page=None, error_out=False,
+                              ids=hits.ids.get(flt.status, array("q")) if flt.status else hits.all_ids)
+    stmt = _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today)
     return db.paginate(stmt.options(*_ROW_LOADS), page=flt.page, per_page=per_page, error_out=False)
 
 
-def _page_by_ids(stmt: Select, page: int, per_page: int):
-    """The page chosen on item ids alone, then its rows loaded: sorting tens of thousands of search
-    hits with their long texts attached took most of a search page's time."""
-    pagination = db.paginate(stmt.with_only_columns(Item.id), page=page, per_page=per_page,
-                             error_out=False)
-    rows = db.session.scalars(select(Item).where(Item.id.in_(pagination.items)).options(*_ROW_LOADS))
-    by_id = {item.id: item for item in rows}
-    pagination.items = [by_id[item_id] for item_id in pagination.items]
-    return pagination
+# -- searches --------------------------------------------------------------------------------------
+# A search can match tens of thousands of items, and the page, its total and the status counts each
+# had to find and sort them all again. One statement now reads the matches' ids and statuses in
+# order, and the result is kept per process under the "items changed" marker (any change to an
+# item, finding, unit or evaluation renews it), so paging through a search or repeating it reads
+# only the 25 rows shown, and never a stale list.
+
+@dataclass(frozen=True)
+class _Hits:
+    all_ids: array
+    ids: dict[Status, array]
+    counts: dict[Status, int]
+
+
+_SEARCHES = freshness.Cache(size=64)
+
+
+def _search_hits(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
+    scope = ("all",) if user.reads_everything else ("unit", user.unit_id)
+    filters = tuple(sorted(flt.args(page=None, status=None).items()))
+    key = (freshness.marker(), scope, user.id if flt.mine else None, today, filters)
+    return _SEARCHES.get(key, lambda: _find(flt, user, today))
+
+
+def _find(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
+    stmt = _ordered(_filtered(visible_to(user), flt, user, today, with_status=False), flt.sort, today)
+    all_ids, ids = array("q"), {}
+    counts = {status: 0 for status in Status}
+    for item_id, status in db.session.execute(stmt.with_only_columns(Item.id, Item.status)):
+        status = Status(status)
+        all_ids.append(item_id)
+        ids.setdefault(status, array("q")).append(item_id)
+        counts[status] += 1
+    return _Hits(all_ids, ids, counts)
+
+
+class _IdsPagination(Pagination):
+    """A page over an ordered list of item ids; only the page's rows are loaded."""
+
+    def _query_items(self) -> list[Item]:
+        chosen = list(self._query_args["ids"][(self.page - 1) * self.per_page:self.page * self.per_page])
+        if not chosen:
+            return []
+        rows = {item.id: item for item in db.session.scalars(
+            select(Item).where(Item.id.in_(chosen)).options(*_ROW_LOADS))}
+        return [rows[item_id] for item_id in chosen if item_id in rows]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["ids"])
 
 
 # The many-to-one rows come joined to the page's query (one statement instead of four).
