@@ -132,3 +132,22 @@ def test_the_reminder_scan_uses_an_index(db):
     stmt = select(Item.id).where(Item.status.in_(reminders.REMINDED_STATUSES)).order_by(Item.id)
     plan = _plan(db, stmt)
     assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+
+
+def test_a_heads_reddest_first_page_sorts_ids_from_an_index(db, make, today):
+    """"My items" sorts by light: the page is chosen on ids read from the covering index, never by
+    sorting whole rows (with their long texts) of a big unit."""
+    head = make.user(Role.HEAD)
+    flt = ledger.LedgerFilter(sort="light")
+    stmt = ledger._ordered(ledger._filtered(ledger.visible_to(head), flt, head, today), flt.sort, today)
+    plan = _plan(db, stmt.with_only_columns(Item.id))
+    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    if db.engine.dialect.name == "sqlite":
+        assert "COVERING INDEX ix_items_dashboard" in plan, plan
+    make.item(lead_unit=head.unit)
+    with counted(db.engine) as statements:
+        page = ledger.page_of_items(flt, head, today, per_page=25)
+    assert len(page.items) == 1
+    sorted_items = [re.match(r"SELECT (.*?)\s+FROM items\s+(?!AS )", s, re.S) for s in statements if "ORDER BY" in s]
+    columns = [m.group(1) for m in sorted_items if m]
+    assert columns == ["items.id"], statements
