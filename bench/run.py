@@ -157,7 +157,8 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int], warmup: int) -> dict:
+def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int], warmup: int,
+                      soak: int = 0) -> dict:
     port = _free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}",
                "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null", "wsgi:app"]
@@ -176,6 +177,8 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
                 print(f"  {workers}w c{level:<2} {name:<18} p50 {row['p50']:8.1f}  p95 {row['p95']:8.1f}  "
                       f"p99 {row['p99']:8.1f} ms  {row['rps']:7.1f} req/s  errors {row['errors']}", flush=True)
         results["_worker_rss_mb"] = [round(_rss_mb(pid), 1) for pid in _children(server.pid)]
+        if soak and workers == 1:
+            results["_soak"] = _soak(server.pid, port, meta, sessions, soak)
         return results
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -184,6 +187,23 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def _soak(server_pid: int, port: int, meta: dict, sessions: dict, requests: int) -> dict:
+    """The worker's memory after `requests` more requests cycling through every page (a leak or an
+    unbounded cache would show as growth)."""
+    pages = [(who, path) for name, who, path in scenarios(meta) if who]
+    clients = [_client_for(who, port, meta, sessions) for who, _path in pages]
+    (worker,) = _children(server_pid)
+    before, errors, started = _rss_mb(worker), 0, time.perf_counter()
+    for n in range(requests):
+        status, _ = clients[n % len(pages)].request("GET", pages[n % len(pages)][1])
+        errors += status != 200
+    row = {"requests": requests, "errors": errors, "seconds": round(time.perf_counter() - started, 1),
+           "rss_before_mb": round(before, 1), "rss_after_mb": round(_rss_mb(worker), 1)}
+    print(f"  soak: {requests} requests, worker RSS {row['rss_before_mb']} -> {row['rss_after_mb']} MB, "
+          f"errors {errors}", flush=True)
+    return row
 
 
 def _client_for(who: str, port: int, meta: dict, sessions: dict) -> Client:
@@ -276,6 +296,10 @@ def print_table(report: dict) -> None:
                 row["ratio_to_trivial"] = round(ratio, 2)
                 print(f"{name:<20} {key:>7} {level:>4} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
                       f"{row['rps']:8.1f} {ratio:8.1f}")
+    soak = report["pages"].get("1w", {}).get("_soak")
+    if soak:
+        print(f"1 worker after {soak['requests']} more requests: RSS {soak['rss_before_mb']} -> "
+              f"{soak['rss_after_mb']} MB ({soak['errors']} errors)")
     for job, row in report.get("jobs", {}).items():
         print(f"job {job:<16} {row.get('seconds', '?')} s, peak RSS {row.get('peak_rss_mb', '?')} MB")
 
@@ -287,6 +311,8 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,8")
     parser.add_argument("--requests", type=int, default=200, help="requests per page and concurrency level")
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--soak", type=int, default=10000,
+                        help="requests after the measurements (1 worker), then the worker's RSS (0: skip)")
     parser.add_argument("--jobs", default="scan,digest,export", help="in-process jobs ('' for none)")
     parser.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--job", help=argparse.SUPPRESS)   # internal: run one job in this process
@@ -304,7 +330,8 @@ def main() -> int:
     if args.pages:
         for workers in [int(w) for w in args.workers.split(",")]:
             print(f"gunicorn, {workers} worker(s):", flush=True)
-            report["pages"][f"{workers}w"] = serve_and_measure(meta, workers, args.requests, levels, args.warmup)
+            report["pages"][f"{workers}w"] = serve_and_measure(meta, workers, args.requests, levels, args.warmup,
+                                                               args.soak)
     if args.jobs:
         report["jobs"] = jobs(args.meta, args.jobs.split(","))
     print_table(report)
