@@ -161,7 +161,10 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
                       soak: int = 0) -> dict:
     port = _free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}",
-               "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null", "wsgi:app"]
+               "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null",
+               # No recycling of workers (production recycles every ~2,000 requests): the soak
+               # measures one worker's memory over all its requests.
+               "--max-requests", "0", "wsgi:app"]
     server = subprocess.Popen(command, env=_server_env(), cwd=ROOT, start_new_session=True)
     try:
         _wait_ready(port)
@@ -199,6 +202,8 @@ def _soak(server_pid: int, port: int, meta: dict, sessions: dict, requests: int)
     for n in range(requests):
         status, _ = clients[n % len(pages)].request("GET", pages[n % len(pages)][1])
         errors += status != 200
+    if _children(server_pid) != [worker]:
+        raise SystemExit("the gunicorn worker was replaced during the soak: its memory cannot be compared")
     row = {"requests": requests, "errors": errors, "seconds": round(time.perf_counter() - started, 1),
            "rss_before_mb": round(before, 1), "rss_after_mb": round(_rss_mb(worker), 1)}
     print(f"  soak: {requests} requests, worker RSS {row['rss_before_mb']} -> {row['rss_after_mb']} MB, "
