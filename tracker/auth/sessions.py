@@ -10,6 +10,7 @@ import secrets
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from tracker import clock
 from tracker.auth.models import LoginSession, User
@@ -50,7 +51,8 @@ def load_user(user_id: str) -> User | None:
     token = session.get(SESSION_KEY)
     if not token or not user_id.isdigit():
         return None
-    row = db.session.get(LoginSession, _digest(token))
+    # The user comes in the same statement: this runs before every signed-in request.
+    row = db.session.get(LoginSession, _digest(token), options=[joinedload(LoginSession.user, innerjoin=True)])
     if row is None or row.user_id != int(user_id):
         return None
     if clock.now() - row.created_at > current_app.permanent_session_lifetime:
