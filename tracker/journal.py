@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, event, insert
+from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import clock
@@ -83,12 +83,7 @@ def record(actor: User | None, action: str, obj: Any, changes: dict | None = Non
 
 def entry(actor: User | None, action: str, object_type: str, object_id: int, changes: dict | None = None,
           note: str | None = None, item_id: int | None = None) -> dict[str, Any]:
-    """The columns of one journal entry, for record_many."""
+    """The columns of one journal entry, for jobs that insert thousands at once."""
     return {"actor_id": actor.id if actor else None, "object_type": object_type, "object_id": object_id,
             "item_id": item_id, "action": action, "changes": changes or {}, "note": note, "at": clock.now()}
 
-
-def record_many(entries: list[dict[str, Any]]) -> None:
-    """Add many entries (from entry()) in one executemany, for jobs that write thousands at once."""
-    if entries:
-        db.session.execute(insert(JournalEntry.__table__), entries)

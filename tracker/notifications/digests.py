@@ -21,7 +21,7 @@ from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.items.lights import Light, light_of, overdue_clause
 from tracker.items.models import OPEN_STATUSES, Item, Status
-from tracker.notifications import mails, outbox
+from tracker.notifications import bulk, mails, outbox
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -162,14 +162,16 @@ def send_digests(today: dt.date | None = None) -> dict[str, int]:
     """Queue this week's digest for everyone who wants one and has something in it. Safe to run twice."""
     today = today or clock.today()
     week = week_key(today)
-    users = mails.people(User.digest_opt_out.is_(False))
     ledger = _Ledger(today)
     counts = {"queued": 0, "empty": 0}
-    for batch in outbox.in_chunks(users, BATCH):  # rendered mails are held per batch, not all at once
-        digests = [(user, digest_for(user, today, ledger)) for user in batch]
-        full = [(user, digest) for user, digest in digests if not digest.is_empty]
-        counts["empty"] += len(digests) - len(full)
-        subject = lambda: _("[Rectify] Weekly digest, week of %(date)s", date=today.isoformat())  # noqa: E731
+
+    def subject() -> str:
+        return _("[Rectify] Weekly digest, week of %(date)s", date=today.isoformat())
+    # Rendered mails are held for one batch of people at a time, not for everyone at once.
+    for batch in bulk.in_chunks(mails.people(User.digest_opt_out.is_(False)), BATCH):
+        made = [(user, digest_for(user, today, ledger)) for user in batch]
+        full = [(user, digest) for user, digest in made if not digest.is_empty]
+        counts["empty"] += len(made) - len(full)
         rendered = mails.render_each("digest", [
             (user, subject, {"digest": digest, "today": today, "lights": (Light.RED, Light.YELLOW, Light.GREEN)})
             for user, digest in full])

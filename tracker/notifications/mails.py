@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
@@ -79,10 +79,12 @@ class _Phrases:
 
 def _render(user, template: str, subject: Callable[[], str], context: dict | Callable[[_Phrases], dict],
             phrases: _Phrases) -> tuple[str, str, str]:
-    context = dict(context(phrases) if callable(context) else context, user=user, describe=phrases.describe, role_label=phrases.role_label,
-                   item_url=phrases.item_url)
-    return (subject(), render_template(f"email/{template}.txt", **context),
-            render_template(f"email/{template}.html", **context))
+    context = dict(context(phrases) if callable(context) else context, user=user, describe=phrases.describe,
+                   role_label=phrases.role_label, item_url=phrases.item_url)
+    # Straight from the Jinja environment: a mail needs none of a page's context processors.
+    env = current_app.jinja_env
+    return (subject(), env.get_template(f"email/{template}.txt").render(context),
+            env.get_template(f"email/{template}.html").render(context))
 
 
 def render(user: User, template: str, subject: Callable[[], str], **context) -> tuple[str, str, str]:

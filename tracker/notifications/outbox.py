@@ -29,18 +29,18 @@ from email.utils import formataddr, formatdate
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import String, column, or_, select, update
 
 from tracker import clock, journal
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.notifications import bulk
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = dt.timedelta(minutes=15)
 BATCH = 50
-CHUNK = 5000  # keys per IN list: far below the bind-parameter limits of SQLite and PostgreSQL
 stopping = threading.Event()  # set when the process is asked to stop
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -95,19 +95,15 @@ def queue(user: User, kind: str, dedup_key: str, subject: str, body_text: str,
     return message
 
 
-def in_chunks(values: list, size: int = CHUNK):
-    """Slices of `values` short enough for one IN list."""
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def queue_many(mails: list[Mail]) -> dict[str, int]:
     """queue() for many messages in a few statements, whatever their number: the new rows' ids by
     key. A key that exists already (or repeats in `mails`) is skipped, as queue() skips it."""
     keys = [mail.dedup_key for mail in mails]
     taken: set[str] = set()
-    for chunk in in_chunks(keys):
-        taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(chunk))))
+    for chunk in bulk.in_chunks(keys):
+        wanted = bulk.as_table([(key,) for key in chunk], column("key", String))
+        taken.update(db.session.scalars(select(OutboxMessage.dedup_key).join(
+            wanted, OutboxMessage.dedup_key == wanted.c.key)))
     rows = []
     for mail in mails:
         if mail.dedup_key not in taken:
@@ -115,10 +111,7 @@ def queue_many(mails: list[Mail]) -> dict[str, int]:
             rows.append(_values(mail))
     if not rows:
         return {}
-    # Rows come back by key: asking for parameter order makes SQLite insert one row per statement.
-    inserted = db.session.execute(insert(OutboxMessage.__table__).returning(OutboxMessage.dedup_key, OutboxMessage.id),
-                                  rows)
-    return dict(inserted.tuples().all())
+    return dict(bulk.insert_many(OutboxMessage.__table__, rows, OutboxMessage.dedup_key, OutboxMessage.id))
 
 
 def compose(message: OutboxMessage) -> EmailMessage:

@@ -22,13 +22,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import and_, false, func, insert, select, tuple_, union
+from sqlalchemy import Integer, String, and_, column, false, func, select, union
 
 from tracker import clock, journal
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
-from tracker.notifications import mails, outbox
+from tracker.journal import JournalEntry
+from tracker.notifications import bulk, mails
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 from tracker.units.models import Unit
 
@@ -171,20 +172,23 @@ def _candidates(today: dt.date, s: dict) -> tuple[list, dict[int, list]]:
 
 
 def _filled(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (item, occasion) slots already have their reminder (unique index lookups)."""
+    """Which of these (item, occasion) slots already have their reminder: the pairs are joined to
+    the unique index (as a row IN list PostgreSQL would compare them pair by pair)."""
     filled: set[tuple[int, str]] = set()
-    for chunk in outbox.in_chunks(pairs):
-        filled.update(db.session.execute(select(Reminder.item_id, Reminder.occasion).where(
-            tuple_(Reminder.item_id, Reminder.occasion).in_(chunk))).tuples().all())
+    for chunk in bulk.in_chunks(pairs):
+        wanted = bulk.as_table(chunk, column("item_id", Integer), column("occasion", String))
+        filled.update(db.session.execute(select(Reminder.item_id, Reminder.occasion).join(
+            wanted, and_(Reminder.item_id == wanted.c.item_id, Reminder.occasion == wanted.c.occasion))).tuples())
     return filled
 
 
 def _counts(item_ids: list[int]) -> dict[int, int]:
     """The number of reminders each item has had (the next one is 第N+1次催办)."""
     counts: dict[int, int] = {}
-    for chunk in outbox.in_chunks(item_ids):
-        counts.update(db.session.execute(select(Reminder.item_id, func.count()).where(
-            Reminder.item_id.in_(chunk)).group_by(Reminder.item_id)).all())
+    for chunk in bulk.in_chunks(item_ids):
+        wanted = bulk.as_table([(item_id,) for item_id in chunk], column("item_id", Integer))
+        counts.update(db.session.execute(select(Reminder.item_id, func.count()).join(
+            wanted, Reminder.item_id == wanted.c.item_id).group_by(Reminder.item_id)).all())
     return counts
 
 
@@ -253,22 +257,20 @@ def _record(occasions: list[Occasion], today: dt.date) -> dict[object, list[mail
     if not occasions:
         return {}
     now = clock.now()
-    # RETURNING maps rows back by their unique keys: asking for parameter order instead makes
-    # SQLAlchemy insert one row per statement on SQLite.
-    ids = dict(((item_id, key), reminder_id) for reminder_id, item_id, key in db.session.execute(
-        insert(Reminder.__table__).returning(Reminder.id, Reminder.item_id, Reminder.occasion), [
-            {"item_id": o.item.id, "milestone_id": o.milestone.id if o.milestone is not None else None,
-             "unit_id": o.item.lead_unit_id, "kind": o.kind, "occasion": o.key, "number": o.number,
-             "days": o.days, "sent_on": today, "created_at": now} for o in occasions]))
+    ids = {(item_id, key): reminder_id for reminder_id, item_id, key in bulk.insert_many(
+        Reminder.__table__, [{"item_id": o.item.id, "milestone_id": o.milestone.id if o.milestone is not None else None,
+                              "unit_id": o.item.lead_unit_id, "kind": o.kind, "occasion": o.key, "number": o.number,
+                              "days": o.days, "sent_on": today, "created_at": now} for o in occasions],
+        Reminder.id, Reminder.item_id, Reminder.occasion)}
     for occasion in occasions:
         occasion.id = ids[occasion.item.id, occasion.key]
     told = [(occasion, person, role) for occasion in occasions for person, role in occasion.recipients.items()]
-    notification_ids = dict(((reminder_id, user_id), notification_id) for notification_id, reminder_id, user_id
-                            in db.session.execute(
-        insert(Notification.__table__).returning(Notification.id, Notification.reminder_id, Notification.user_id),
-        [{"reminder_id": o.id, "user_id": person.id, "role": role, "created_at": now} for o, person, role in told])
-    ) if told else {}
-    journal.record_many([journal.entry(
+    notification_ids = {(reminder_id, user_id): notification_id for notification_id, reminder_id, user_id
+                        in bulk.insert_many(
+                            Notification.__table__,
+                            [{"reminder_id": o.id, "user_id": p.id, "role": r, "created_at": now} for o, p, r in told],
+                            Notification.id, Notification.reminder_id, Notification.user_id)}
+    bulk.insert_many(JournalEntry.__table__, [journal.entry(
         None, "escalate" if o.escalate else "remind", "reminders", o.id,
         {"number": [None, o.number], "recipients": [None, sorted(p.name for p in o.recipients)]},
         item_id=o.item.id) for o in occasions])
