@@ -127,6 +127,19 @@ def test_a_unit_members_ledger_uses_an_index(db, make, today):
     assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
 
 
+def test_a_units_ledger_reads_the_items_table_once(db, make, today):
+    """A big unit's page of open items reads only those rows: the lead and the cooperating lookups
+    are combined on the items themselves (on PostgreSQL as OR-ed bitmaps that the status narrows),
+    never every item of the unit collected first and joined back to items by id."""
+    admin = make.user(Role.ADMIN)
+    flt = ledger.LedgerFilter.from_args({"unit": "1", "status": "in_progress"})
+    stmt = ledger._filtered(ledger.visible_to(admin), flt, admin, today).with_only_columns(Item.id)
+    plan = _plan(db, stmt)
+    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    reads = r"\b(SCAN|SEARCH) items\b" if db.engine.dialect.name == "sqlite" else r"\bon items\b"
+    assert len(re.findall(reads, plan)) == 1, plan
+
+
 def test_the_reminder_scan_uses_an_index(db):
     """The daily scan reads the reminded statuses through an index, not every item ever filed."""
     stmt = select(Item.id).where(Item.status.in_(reminders.REMINDED_STATUSES)).order_by(Item.id)

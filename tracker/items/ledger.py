@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_sqlalchemy.pagination import Pagination
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Select, any_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.models import User
@@ -94,11 +94,14 @@ def visible_to(user: User) -> Select:
 def _unit_items(unit_id: int | None):
     """Condition: the item is led by the unit or the unit cooperates on it.
 
-    SQLite answers `lead = ? OR id IN (...)` with two index lookups; PostgreSQL would read every
-    item for it, so there it is a UNION of the two lookups."""
+    SQLite answers `lead = ? OR id IN (...)` with two index lookups. PostgreSQL cannot use an index
+    for `id IN (subquery)` under an OR and reads every item; with the cooperating ids collected
+    first into an array, `lead = ? OR id = ANY(array)` is a BitmapOr of two index scans that the
+    other filters (status) narrow before any row is read. (A UNION of the two lookups read every
+    item of the unit and joined it back by id: 27 ms instead of 1 ms for a big unit's page.)"""
     coop = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
     if db.engine.dialect.name == "postgresql":
-        return Item.id.in_(union(select(Item.id).where(Item.lead_unit_id == unit_id), coop))
+        return or_(Item.lead_unit_id == unit_id, Item.id == any_(func.array(coop.scalar_subquery())))
     return or_(Item.lead_unit_id == unit_id, Item.id.in_(coop))
 
 
