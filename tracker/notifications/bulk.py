@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, Table, bindparam, column, func, insert, select, values
+from sqlalchemy import Enum, Table, bindparam, column, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String, TypeDecorator
 
@@ -37,19 +37,27 @@ def insert_many(table: Table, rows: list[dict], *returning) -> list:
         return db.session.execute(insert(table).returning(*returning), rows).all()
     names = list(rows[0])
     columns = [column(name, _element_type(table.c[name])) for name in names]
-    source = as_table([tuple(_plain(row[name]) for name in names) for row in rows], *columns)
+    source = _unnested([tuple(_plain(row[name]) for name in names) for row in rows], *columns)
     statement = insert(table).from_select(names, select(*(source.c[name] for name in names)))
     result = db.session.execute(statement.returning(*returning) if returning else statement)
     return result.all() if returning else []
 
 
-def as_table(rows: list[tuple], *columns):
-    """`rows` as a table to select from or join, with the given (typed) columns."""
-    if db.engine.dialect.name == "postgresql":
-        arrays = [bindparam(f"rows_{c.name}", [row[i] for row in rows], type_=ARRAY(c.type))
-                  for i, c in enumerate(columns)]
-        return func.unnest(*arrays).table_valued(*columns).render_derived()
-    return values(*columns, name="given").data(rows).cte()
+def one_of(columns: list, rows: list[tuple]):
+    """A condition: `columns` hold the values of one of `rows`. An IN list on SQLite; on PostgreSQL
+    a join to unnest()ed arrays (a long row IN list there is compared row by row, and parsed slowly)."""
+    if db.engine.dialect.name != "postgresql":
+        if len(columns) == 1:
+            return columns[0].in_([row[0] for row in rows])
+        return tuple_(*columns).in_(rows)
+    given = _unnested(rows, *(column(c.name, c.type) for c in columns))
+    return tuple_(*columns).in_(select(given))
+
+
+def _unnested(rows: list[tuple], *columns):
+    """PostgreSQL: `rows` as a table, one array parameter per column."""
+    arrays = [bindparam(f"rows_{c.name}", [row[i] for row in rows], type_=ARRAY(c.type)) for i, c in enumerate(columns)]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 
 def _element_type(table_column):

@@ -29,7 +29,7 @@ from email.utils import formataddr, formatdate
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import String, column, or_, select, update
+from sqlalchemy import or_, select, update
 
 from tracker import clock, journal
 from tracker.auth.models import User
@@ -101,9 +101,8 @@ def queue_many(mails: list[Mail]) -> dict[str, int]:
     keys = [mail.dedup_key for mail in mails]
     taken: set[str] = set()
     for chunk in bulk.in_chunks(keys):
-        wanted = bulk.as_table([(key,) for key in chunk], column("key", String))
-        taken.update(db.session.scalars(select(OutboxMessage.dedup_key).join(
-            wanted, OutboxMessage.dedup_key == wanted.c.key)))
+        taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(
+            bulk.one_of([OutboxMessage.dedup_key], [(key,) for key in chunk]))))
     rows = []
     for mail in mails:
         if mail.dedup_key not in taken:

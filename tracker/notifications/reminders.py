@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Integer, String, and_, column, false, func, select, union
+from sqlalchemy import and_, false, func, select, union
 
 from tracker import clock, journal
 from tracker.auth.models import Role
@@ -172,13 +172,11 @@ def _candidates(today: dt.date, s: dict) -> tuple[list, dict[int, list]]:
 
 
 def _filled(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (item, occasion) slots already have their reminder: the pairs are joined to
-    the unique index (as a row IN list PostgreSQL would compare them pair by pair)."""
+    """Which of these (item, occasion) slots already have their reminder (unique index lookups)."""
     filled: set[tuple[int, str]] = set()
     for chunk in bulk.in_chunks(pairs):
-        wanted = bulk.as_table(chunk, column("item_id", Integer), column("occasion", String))
-        filled.update(db.session.execute(select(Reminder.item_id, Reminder.occasion).join(
-            wanted, and_(Reminder.item_id == wanted.c.item_id, Reminder.occasion == wanted.c.occasion))).tuples())
+        filled.update(db.session.execute(select(Reminder.item_id, Reminder.occasion).where(
+            bulk.one_of([Reminder.item_id, Reminder.occasion], chunk))).tuples())
     return filled
 
 
@@ -186,9 +184,8 @@ def _counts(item_ids: list[int]) -> dict[int, int]:
     """The number of reminders each item has had (the next one is 第N+1次催办)."""
     counts: dict[int, int] = {}
     for chunk in bulk.in_chunks(item_ids):
-        wanted = bulk.as_table([(item_id,) for item_id in chunk], column("item_id", Integer))
-        counts.update(db.session.execute(select(Reminder.item_id, func.count()).join(
-            wanted, Reminder.item_id == wanted.c.item_id).group_by(Reminder.item_id)).all())
+        counts.update(db.session.execute(select(Reminder.item_id, func.count()).where(
+            bulk.one_of([Reminder.item_id], [(item_id,) for item_id in chunk])).group_by(Reminder.item_id)).all())
     return counts
 
 
