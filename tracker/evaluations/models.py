@@ -81,7 +81,9 @@ class Finding(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
-    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id"))
+    # Indexed: the dashboard lists the items of an evaluation's indicators; without it PostgreSQL
+    # read every finding per dashboard view.
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(50))
 
