@@ -140,6 +140,20 @@ def test_a_units_ledger_reads_the_items_table_once(db, make, today):
     assert len(re.findall(reads, plan)) == 1, plan
 
 
+def test_a_units_status_counts_read_its_led_items_from_an_index_alone(db, make, today):
+    """The status counts of a big unit: on PostgreSQL the items it leads are counted from the index
+    on (lead_unit_id, status), not read row by row through an OR of the two lookups."""
+    admin = make.user(Role.ADMIN)
+    flt = ledger.LedgerFilter.from_args({"unit": "1"})
+    parts = ledger._count_parts(flt, admin, today)
+    for part in parts:
+        plan = _plan(db, part.with_only_columns(Item.status))
+        assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    if db.engine.dialect.name == "postgresql":
+        assert len(parts) == 2
+        assert "Index Only Scan" in _plan(db, parts[0].with_only_columns(Item.status)), parts[0]
+
+
 def test_the_reminder_scan_uses_an_index(db):
     """The daily scan reads the reminded statuses through an index, not every item ever filed."""
     stmt = select(Item.id).where(Item.status.in_(reminders.REMINDED_STATUSES)).order_by(Item.id)

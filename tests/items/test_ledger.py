@@ -122,3 +122,17 @@ def test_query_count_does_not_grow_with_items_shown(admin, make, app):
     many = count_queries(20)
     assert many == few, f"{few} queries for 2 items, {many} for 22"
     assert few <= 16   # new units each time: the cached filter lists are rebuilt (two queries)
+
+
+def test_a_units_counts_hold_its_led_and_cooperating_items_once(make, today):
+    """The per-status counts of a unit's ledger include the items it cooperates on, each once."""
+    from tracker.items import ledger
+    unit = make.unit()
+    make.item(status=Status.SUBMITTED, lead_unit=unit)
+    make.item(status=Status.SUBMITTED, cooperating=[unit])
+    make.item(status=Status.DRAFT, lead_unit=unit, cooperating=[unit])  # listed as both: still one item
+    make.item(status=Status.SUBMITTED)  # another unit's
+    admin, head = make.user(Role.ADMIN), make.user(Role.HEAD, unit=unit)
+    for user, args in ((admin, {"unit": str(unit.id)}), (head, {}), (head, {"unit": str(unit.id)})):
+        counts = ledger.status_counts(ledger.LedgerFilter.from_args(args), user, today)
+        assert (counts[Status.SUBMITTED], counts[Status.DRAFT], sum(counts.values())) == (2, 1, 3), args

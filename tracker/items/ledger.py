@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask_sqlalchemy.pagination import Pagination
 
-from sqlalchemy import Select, any_, func, or_, select
+from sqlalchemy import Select, any_, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.models import User
@@ -99,10 +99,18 @@ def _unit_items(unit_id: int | None):
     first into an array, `lead = ? OR id = ANY(array)` is a BitmapOr of two index scans that the
     other filters (status) narrow before any row is read. (A UNION of the two lookups read every
     item of the unit and joined it back by id: 27 ms instead of 1 ms for a big unit's page.)"""
-    coop = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
     if db.engine.dialect.name == "postgresql":
-        return or_(Item.lead_unit_id == unit_id, Item.id == any_(func.array(coop.scalar_subquery())))
-    return or_(Item.lead_unit_id == unit_id, Item.id.in_(coop))
+        return or_(Item.lead_unit_id == unit_id, Item.id == any_(_cooperating_ids(unit_id)))
+    return or_(Item.lead_unit_id == unit_id, Item.id.in_(_cooperating(unit_id)))
+
+
+def _cooperating(unit_id: int | None) -> Select:
+    return select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
+
+
+def _cooperating_ids(unit_id: int | None):
+    """PostgreSQL: the ids of the items `unit_id` cooperates on, as one array (for `= ANY`)."""
+    return func.array(_cooperating(unit_id).scalar_subquery())
 
 
 def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_status=True) -> Select:
@@ -144,13 +152,31 @@ def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status,
     """Counts per status for the current filter, ignoring its own status choice."""
     if flt.q:
         return dict(_search_hits(flt, user, today).counts)
-    base = _filtered(visible_to(user), flt, user, today, with_status=False).with_only_columns(
-        Item.status).subquery()
+    parts = [part.with_only_columns(Item.status) for part in _count_parts(flt, user, today)]
+    base = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     rows = db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all()
     counts = {status: 0 for status in Status}
     for status, count in rows:
         counts[Status(status)] = count
     return counts
+
+
+def _count_parts(flt: LedgerFilter, user: User, today: dt.date) -> list[Select]:
+    """The filtered items (any status) as disjoint statements whose union is the whole.
+
+    On PostgreSQL one unit's items are split into those it leads and those it only cooperates on:
+    the led ones are then counted from the index (lead_unit_id, status) alone, where the OR of the
+    two lookups read a table page per item (3,000 pages for a county's education bureau)."""
+    whole = _filtered(visible_to(user), flt, user, today, with_status=False)
+    units = {flt.unit} if flt.unit else set()
+    if not user.reads_everything:
+        units.add(user.unit_id)
+    if db.engine.dialect.name != "postgresql" or len(units) != 1:
+        return [whole]
+    (unit,) = units  # the unit filter and the user's scope (if any) are this one unit
+    rest = _filtered(select(Item), replace(flt, unit=None), user, today, with_status=False)
+    return [rest.where(Item.lead_unit_id == unit),
+            rest.where(Item.id == any_(_cooperating_ids(unit)), Item.lead_unit_id != unit)]
 
 
 def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int):
