@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, Table, bindparam, column, func, insert, select, tuple_
+from sqlalchemy import Enum, Table, bindparam, column, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import String, TypeDecorator
 
@@ -52,6 +52,19 @@ def one_of(columns: list, rows: list[tuple]):
         return tuple_(*columns).in_(rows)
     given = _unnested(rows, *(column(c.name, c.type) for c in columns))
     return tuple_(*columns).in_(select(given))
+
+
+def set_many(key, target, pairs: list[tuple]) -> None:
+    """For each (key value, new value) pair, set `target` on the row whose `key` column matches."""
+    if not pairs:
+        return
+    table = key.table
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(update(table).where(key == bindparam("key_value")).values({target.name: bindparam("new")}),
+                           [{"key_value": old, "new": new} for old, new in pairs])
+        return
+    given = _unnested(pairs, column("key_value", key.type), column("new", target.type))
+    db.session.execute(update(table).where(key == given.c.key_value).values({target.name: given.c.new}))
 
 
 def _unnested(rows: list[tuple], *columns):

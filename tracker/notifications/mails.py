@@ -11,11 +11,11 @@ from typing import NamedTuple
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.notifications import outbox
+from tracker.notifications import bulk, outbox
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
 
@@ -177,12 +177,9 @@ def queue_reminder_mails(per_person: dict, today: dt.date) -> int:
             for person in people]
     queued = outbox.queue_many([outbox.Mail(person, "reminder", key, *parts)
                                 for person, key, parts in zip(people, keys, rendered, strict=True)])
-    links = [{"notification": line.notification_id, "message": queued[key]}
-             for person, key in zip(people, keys, strict=True) if key in queued for line in per_person[person]]
-    if links:
-        table = Notification.__table__
-        db.session.execute(update(table).where(table.c.id == bindparam("notification"))
-                           .values(outbox_message_id=bindparam("message")), links)
+    bulk.set_many(Notification.__table__.c.id, Notification.__table__.c.outbox_message_id, [
+        (line.notification_id, queued[key])
+        for person, key in zip(people, keys, strict=True) if key in queued for line in per_person[person]])
     return len(queued)
 
 
