@@ -1,6 +1,6 @@
 """Performance guards that need no stopwatch: pages cost a fixed number of SQL queries whatever the
-number of rows, and the ledger's filters and the reminder scan are served by indexes.
-(The timed benchmark is bench/run.py.)"""
+number of rows, and the ledger's filters are served by indexes. (The reminder scan's plans are
+checked in tests/notifications/test_scale.py; the timed benchmark is bench/run.py.)"""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +16,6 @@ from tracker.api import tokens
 from tracker.auth.models import Role
 from tracker.items import ledger
 from tracker.items.models import Item, ProgressUpdate, Status
-from tracker.notifications import reminders
 
 
 @contextmanager
@@ -152,13 +151,6 @@ def test_a_units_status_counts_read_its_led_items_from_an_index_alone(db, make, 
     if db.engine.dialect.name == "postgresql":
         assert len(parts) == 2
         assert "Index Only Scan" in _plan(db, parts[0].with_only_columns(Item.status)), parts[0]
-
-
-def test_the_reminder_scan_uses_an_index(db):
-    """The daily scan reads the reminded statuses through an index, not every item ever filed."""
-    stmt = select(Item.id).where(Item.status.in_(reminders.REMINDED_STATUSES)).order_by(Item.id)
-    plan = _plan(db, stmt)
-    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
 
 
 def test_a_heads_reddest_first_page_sorts_ids_from_an_index(db, make, today):
