@@ -86,3 +86,19 @@ def test_the_digest_goes_out_once_a_week(db, make, people, smtp_server, today):
     assert send(today + dt.timedelta(days=7))["queued"] == first  # next week
     keys = db.session.scalars(select(OutboxMessage.dedup_key)).all()
     assert len(keys) == 2 * first
+
+
+def test_a_leaders_long_lists_name_the_worst_and_link_to_the_rest(db, make, people, smtp_server, today,
+                                                                   monkeypatch):
+    """At province scale the leader's mail would list thousands of units and overdue items."""
+    monkeypatch.setattr(digests, "LEADER_LIST_MAX", 1)
+    unit, other = people["unit"], make.unit("县财政局")
+    make.item(lead_unit=unit, deadline=today - dt.timedelta(days=30), title="逾期最久")
+    make.item(lead_unit=other, deadline=today - dt.timedelta(days=2), title="刚刚逾期")
+    send(today)
+    leader_text = text_of(smtp_server.to(people["leader"].email)[0])
+    assert "逾期最久" in leader_text and "刚刚逾期" not in leader_text
+    assert "The 1 of 2 overdue items with the earliest deadlines" in leader_text
+    assert "http://127.0.0.1:5000/reports/overdue" in leader_text
+    assert "The 1 of 2 lead units with the lowest completion rate" in leader_text
+    assert "http://127.0.0.1:5000/reports/" in leader_text

@@ -27,6 +27,7 @@ from tracker.units.models import Unit
 log = logging.getLogger(__name__)
 
 DUE_WINDOW_DAYS = 14
+LEADER_LIST_MAX = 30
 HANDED_OVER = tuple(OPEN_STATUSES - {Status.DRAFT})
 BATCH = 500  # users whose digests are rendered and queued together
 
@@ -53,6 +54,8 @@ class Digest:
     completion: list[UnitCompletion] = field(default_factory=list)
     overdue: list = field(default_factory=list)
     closed_this_week: list = field(default_factory=list)
+    units_total: int = 0      # the leader's lists are cut to LEADER_LIST_MAX: the full counts
+    overdue_total: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -148,8 +151,11 @@ def digest_for(user, today: dt.date, ledger: _Ledger | None = None) -> Digest:
     if user.role == Role.INSPECTOR:
         digest.review_queue = ledger.review_queue
     if user.role == Role.LEADER:
-        digest.completion = ledger.completion
-        digest.overdue, digest.closed_this_week = ledger.overdue, ledger.closed_this_week
+        # A province has thousands of units and overdue items: the mail names those furthest behind
+        # and links to the dashboard and the overdue report for the rest.
+        digest.completion, digest.units_total = ledger.completion[:LEADER_LIST_MAX], len(ledger.completion)
+        digest.overdue, digest.overdue_total = ledger.overdue[:LEADER_LIST_MAX], len(ledger.overdue)
+        digest.closed_this_week = ledger.closed_this_week
     return digest
 
 
