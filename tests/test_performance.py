@@ -85,13 +85,15 @@ def test_queries_per_page_do_not_grow_with_rows(app, db, make, login_as):
 
 # -- query plans ----------------------------------------------------------------------------
 
-def _plan(db, stmt) -> str:
-    """The database's plan for `stmt`, as one string."""
+def _plan(db, stmt, *pg_settings: str) -> str:
+    """The database's plan for `stmt`, as one string (`pg_settings`: more SET statements)."""
     compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "sqlite":
             return "\n".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
         conn.execute(text("SET enable_seqscan = off"))  # tiny test tables: ask whether an index *can* serve
+        for setting in pg_settings:
+            conn.execute(text(setting))
         return "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {compiled}")))
 
 

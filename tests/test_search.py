@@ -143,7 +143,9 @@ def test_search_page_total_and_counts_use_the_search_index(db, make, q):
     """The page, its total and the per-status counts all start from the index's candidates."""
     admin = make.user(Role.ADMIN)
     for name, stmt in _search_statements(admin, q).items():
-        plan = _plan(db, stmt)
+        # On a few rows PostgreSQL may as well walk the search table's primary key and filter: with
+        # plain index scans off too, only a bitmap scan of the search index can find the candidates.
+        plan = _plan(db, stmt, "SET enable_indexscan = off")
         if db.engine.dialect.name == "sqlite":
             assert "item_search VIRTUAL TABLE INDEX" in plan, (name, plan)
         else:

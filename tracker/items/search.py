@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import Integer, event, func, or_, select, text
+from sqlalchemy import Integer, event, exists, func, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import column, table
 
@@ -77,10 +77,11 @@ def matching(q: str):
     pattern = like_pattern(q)
     candidates = select(_pg_index.c.item_id).where(
         _pg_index.c.terms.op("@@", is_comparison=True)(func.rectify_search_query(q)))
-    finding_match = select(Finding.id).where(Finding.text.ilike(pattern, escape="\\"))
+    # Re-checked per candidate by its finding's key: an IN list of matching findings read them all.
+    finding_match = exists().where(Finding.id == Item.finding_id, Finding.text.ilike(pattern, escape="\\"))
     return Item.id.in_(candidates) & or_(Item.title.ilike(pattern, escape="\\"),
                                          Item.measures.ilike(pattern, escape="\\"),
-                                         Item.finding_id.in_(finding_match))
+                                         finding_match)
 
 
 _fts_index = table("item_search", column("rowid", Integer))
