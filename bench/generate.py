@@ -451,7 +451,6 @@ def generate(app, db, clock, args) -> int:
     from tracker import catalogue
     from tracker.catalogue import CatalogueVersion
     from tracker.items import search
-    from tracker.reports.models import dashboard_marker
     from tracker.units.models import Unit
 
     if db.session.scalar(select(func.count()).select_from(User)):
@@ -485,10 +484,9 @@ def generate(app, db, clock, args) -> int:
             step()
             log.info("%-10s %.1f s", name, time.perf_counter() - t0)
         # Caches keyed by these tokens (filter lists, dashboard) must not outlive rows written here.
-        for name in (catalogue.UNITS, catalogue.PEOPLE):
+        for name in (catalogue.UNITS, catalogue.PEOPLE, catalogue.ITEMS):
             conn.execute(update(CatalogueVersion).where(CatalogueVersion.name == name)
                          .values(token=secrets.token_hex(16)))
-        conn.execute(update(dashboard_marker).values(token=secrets.token_hex(16)))
     _fix_sequences(db)
     _analyze(engine)
     admin = db.session.get(User, gen.admin_id)

@@ -1,4 +1,4 @@
-"""Versions of the slow-changing catalogues (units, people) for caches that must never go stale.
+"""Tokens that key per-process caches which must never go stale: units, people and items.
 
 A province has thousands of units and people; the ledger's filter lists show them on every page.
 Building those lists per request cost more than the rest of the page, so they are cached in each
@@ -6,7 +6,8 @@ worker process. The cache must stay correct across processes (several gunicorn w
 hence a row per catalogue holding a random token that every ORM change of a unit or a person's
 listed attributes replaces inside the same transaction. A cache entry built under token T is used
 only while the database still says T. Tokens are random, never counters, so a wiped table (the
-test suite does that) cannot bring an old token back.
+test suite does that) cannot bring an old token back. The `items` token is renewed at commit by
+tracker/reports/freshness.py; the dashboard and the ledger's searches are cached under it.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from tracker.extensions import db
 
 UNITS = "units"
 PEOPLE = "people"
+# Renewed at commit by any change of items, findings, units or evaluations
+# (tracker/reports/freshness.py): the key of the cached dashboard numbers and search hits.
+ITEMS = "items"
 # What the lists show of a person: a change of anything else (a sign-in, a password) is not a change.
 _PERSON_FIELDS = ("name", "role", "unit_id", "active")
 _UNIT_FIELDS = ("name", "active")

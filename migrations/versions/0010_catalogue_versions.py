@@ -1,4 +1,4 @@
-"""catalogue versions: tokens that invalidate the cached unit and people lists
+"""catalogue versions: the tokens that key per-process caches (units, people, items)
 
 Revision ID: 0010
 Revises: 0009
@@ -26,8 +26,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('name', name=op.f('pk_catalogue_versions')),
     )
     # Stamped from the start, so that two first changes never race to create the rows.
-    op.bulk_insert(table, [{'name': 'units', 'token': secrets.token_hex(16)},
-                           {'name': 'people', 'token': secrets.token_hex(16)}])
+    op.bulk_insert(table, [{'name': name, 'token': secrets.token_hex(16)} for name in ('units', 'people', 'items')])
 
 
 def downgrade():

@@ -1,8 +1,8 @@
-"""Cached dashboard numbers that are never stale.
+"""Cached dashboard numbers (and search hits) that are never stale.
 
 Every transaction that changes an item (any column, its cooperating units), a finding, a unit or
-an evaluation gives the marker row a new random token just before it commits, in the same
-transaction: whoever reads the token afterwards also sees the change. The cache key holds the
+an evaluation gives the `items` token (tracker/catalogue.py) a new random value just before it
+commits, in the same transaction: whoever reads the token afterwards also sees the change. The cache key holds the
 token, so a cached value is only ever served for the state it was computed from. Hooking the
 session rather than each service means no write path (workflow, progress, evidence, milestones,
 extensions, imports, admin edits, jobs) can forget it.
@@ -25,10 +25,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from tracker.catalogue import ITEMS, CatalogueVersion
 from tracker.evaluations.models import Evaluation, Finding
 from tracker.extensions import db
 from tracker.items.models import Item, item_cooperating_units
-from tracker.reports.models import MARKER_ID, dashboard_marker
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,9 @@ def _renew_marker(session: Session) -> None:
     if session.info.pop(CHANGED, False):
         token = uuid.uuid4().hex
         insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(dashboard_marker).values(id=MARKER_ID, token=token).on_conflict_do_update(
-            index_elements=[dashboard_marker.c.id], set_={"token": token}))
+        versions = CatalogueVersion.__table__
+        session.execute(insert(versions).values(name=ITEMS, token=token).on_conflict_do_update(
+            index_elements=[versions.c.name], set_={"token": token}))
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -73,7 +74,7 @@ def _forget_rolled_back(session: Session, transaction) -> None:
 
 def marker() -> str | None:
     """The current token; None before the first change (nothing may be cached then)."""
-    return db.session.scalar(select(dashboard_marker.c.token).where(dashboard_marker.c.id == MARKER_ID))
+    return db.session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.name == ITEMS))
 
 
 class Cache:
