@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import random
-import secrets
 import sys
 import time
 import zlib
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 log = logging.getLogger("bench.generate")
@@ -449,7 +448,6 @@ def generate(app, db, clock, args) -> int:
     from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
     from tracker.journal import JournalEntry
     from tracker import catalogue
-    from tracker.catalogue import CatalogueVersion
     from tracker.items import search
     from tracker.units.models import Unit
 
@@ -485,8 +483,7 @@ def generate(app, db, clock, args) -> int:
             log.info("%-10s %.1f s", name, time.perf_counter() - t0)
         # Caches keyed by these tokens (filter lists, dashboard) must not outlive rows written here.
         for name in (catalogue.UNITS, catalogue.PEOPLE, catalogue.ITEMS):
-            conn.execute(update(CatalogueVersion).where(CatalogueVersion.name == name)
-                         .values(token=secrets.token_hex(16)))
+            catalogue.touch(conn, name)
     _fix_sequences(db)
     _analyze(engine)
     admin = db.session.get(User, gen.admin_id)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import String, event, inspect, select
+from sqlalchemy import Connection, String, event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.extensions import db
@@ -41,13 +43,15 @@ def tokens() -> dict[str, str]:
     return dict(db.session.execute(select(CatalogueVersion.name, CatalogueVersion.token)).all())
 
 
-def touch(session: Session, name: str) -> None:
-    """Give the catalogue a new token in the current transaction (also after bulk inserts)."""
-    version = session.get(CatalogueVersion, name)
-    if version is None:
-        session.add(CatalogueVersion(name=name, token=secrets.token_hex(16)))
-    else:
-        version.token = secrets.token_hex(16)
+def touch(executor: Session | Connection, name: str) -> None:
+    """Give the catalogue a new token in the current transaction: one upsert, no read first.
+
+    `executor` is the ORM session (during a flush or a commit) or a Core connection (bulk loads)."""
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    token = secrets.token_hex(16)
+    executor.execute(insert(CatalogueVersion.__table__).values(name=name, token=token)
+                     .on_conflict_do_update(index_elements=["name"], set_={"token": token}))
 
 
 _cache: dict[tuple, tuple[str, object]] = {}

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from tracker import catalogue
 from tracker.catalogue import ITEMS, CatalogueVersion
 from tracker.evaluations.models import Evaluation, Finding
 from tracker.extensions import db
@@ -59,11 +57,7 @@ def _note_changing_statements(state: ORMExecuteState) -> None:
 def _renew_marker(session: Session) -> None:
     session.flush()  # the changes still pending are part of this commit: note them first
     if session.info.pop(CHANGED, False):
-        token = uuid.uuid4().hex
-        insert = pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
-        versions = CatalogueVersion.__table__
-        session.execute(insert(versions).values(name=ITEMS, token=token).on_conflict_do_update(
-            index_elements=[versions.c.name], set_={"token": token}))
+        catalogue.touch(session, catalogue.ITEMS)
 
 
 @event.listens_for(Session, "after_transaction_end")
