@@ -143,7 +143,8 @@ def _register_template_helpers(app: Flask) -> None:
     from tracker import clock
     from tracker.items import presentation
     i18n.install(app)
-    app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale)
+    app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale,
+                                 status_badge=presentation.status_badge, light_badge=presentation.light_badge)
     app.jinja_env.filters["day"] = format_day
 
     @app.after_request

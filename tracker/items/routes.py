@@ -39,7 +39,8 @@ def home():
 def ledger_page():
     today = clock.today()
     flt = ledger.LedgerFilter.from_args(request.args)
-    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"])
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
+                                      load=ledger.plain_rows)
     counts = ledger.status_counts(flt, current_user, today)
     unit_options, owner_options, owners_shortened = choices.filter_options(flt.unit, flt.owner)
     return render_template(
@@ -59,7 +60,8 @@ def my_items():
     flt.sort = request.args.get("sort") or "light"
     if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit"):
         flt.sort = "light"
-    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"])
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
+                                      load=ledger.plain_rows)
     counts = ledger.status_counts(flt, current_user, today)
     return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today)
 
