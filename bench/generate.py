@@ -482,7 +482,7 @@ def generate(app, db, clock, args) -> int:
             step()
             log.info("%-10s %.1f s", name, time.perf_counter() - t0)
         # Caches keyed by these tokens (filter lists, dashboard) must not outlive rows written here.
-        for name in (catalogue.UNITS, catalogue.PEOPLE, catalogue.ITEMS):
+        for name in (catalogue.UNITS, catalogue.PEOPLE, catalogue.EVALUATIONS, catalogue.ITEMS):
             catalogue.touch(conn, name)
     _fix_sequences(db)
     _analyze(engine)

@@ -133,7 +133,8 @@ def format_day(value) -> str:
     from flask_babel import format_date, get_locale
     if value is None:
         return ""
-    if get_locale() is None or get_locale().language == "zh":
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
         return value.isoformat()
     return format_date(value, "medium")
 
@@ -141,10 +142,11 @@ def format_day(value) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
-    from tracker.items import presentation
+    from tracker.items import presentation, rows
     i18n.install(app)
     app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale,
-                                 status_badge=presentation.status_badge, light_badge=presentation.light_badge)
+                                 status_badge=presentation.status_badge, light_badge=presentation.light_badge,
+                                 ledger_row_html=rows.row_html)
     app.jinja_env.filters["day"] = format_day
 
     @app.after_request

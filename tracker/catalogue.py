@@ -1,4 +1,4 @@
-"""Tokens that key per-process caches which must never go stale: units, people and items.
+"""Tokens that key per-process caches which must never go stale: units, people, evaluations, items.
 
 A province has thousands of units and people; the ledger's filter lists show them on every page.
 Building those lists per request cost more than the rest of the page, so they are cached in each
@@ -23,12 +23,14 @@ from tracker.extensions import db
 
 UNITS = "units"
 PEOPLE = "people"
+EVALUATIONS = "evaluations"
 # Renewed at commit by any change of items, findings, units or evaluations
 # (tracker/reports/freshness.py): the key of the cached dashboard numbers and search hits.
 ITEMS = "items"
 # What the lists show of a person: a change of anything else (a sign-in, a password) is not a change.
 _PERSON_FIELDS = ("name", "role", "unit_id", "active")
 _UNIT_FIELDS = ("name", "active")
+_EVALUATION_FIELDS = ("title", "year")
 
 
 class CatalogueVersion(db.Model):
@@ -80,17 +82,14 @@ def _changed(obj, fields: tuple[str, ...]) -> bool:
 @event.listens_for(Session, "before_flush")
 def _stamp_changed_catalogues(session: Session, _context, _instances) -> None:
     from tracker.auth.models import User
+    from tracker.evaluations.models import Evaluation
     from tracker.units.models import Unit
+    kinds = ((Unit, UNITS, _UNIT_FIELDS), (User, PEOPLE, _PERSON_FIELDS),
+             (Evaluation, EVALUATIONS, _EVALUATION_FIELDS))
     touched = set()
     for obj in (*session.new, *session.deleted):
-        if isinstance(obj, Unit):
-            touched.add(UNITS)
-        elif isinstance(obj, User):
-            touched.add(PEOPLE)
+        touched.update(name for model, name, _fields in kinds if isinstance(obj, model))
     for obj in session.dirty:
-        if isinstance(obj, Unit) and _changed(obj, _UNIT_FIELDS):
-            touched.add(UNITS)
-        elif isinstance(obj, User) and _changed(obj, _PERSON_FIELDS):
-            touched.add(PEOPLE)
+        touched.update(name for model, name, fields in kinds if isinstance(obj, model) and _changed(obj, fields))
     for name in touched:
         touch(session, name)

@@ -120,7 +120,8 @@ def test_query_count_does_not_grow_with_items_shown(admin, make, app):
 
     few = count_queries(2)
     many = count_queries(20)
-    assert many == few, f"{few} queries for 2 items, {many} for 22"
+    # The first request may also build a cached list the second finds (evaluations): never more.
+    assert many <= few, f"{few} queries for 2 items, {many} for 22"
     assert few <= 16   # new units each time: the cached filter lists are rebuilt (two queries)
 
 

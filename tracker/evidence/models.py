@@ -13,6 +13,10 @@ from tracker.extensions import db
 from tracker.items.models import Item, ProgressUpdate
 
 
+# What the preview route serves inline (anything else is only downloaded).
+PREVIEWABLE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+
+
 class Evidence(db.Model):
     __tablename__ = "evidence"
     __table_args__ = (
@@ -48,4 +52,4 @@ class Evidence(db.Model):
 
     @property
     def is_previewable(self) -> bool:
-        return self.content_type in ("image/jpeg", "image/png", "image/webp", "application/pdf")
+        return self.content_type in PREVIEWABLE_TYPES

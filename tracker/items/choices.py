@@ -1,4 +1,4 @@
-"""The ledger's long filter lists (units, owners) as ready-made <option> markup.
+"""The ledger's long filter lists (evaluations, units, owners) as ready-made <option> markup.
 
 A province has thousands of units and people. Loading them as ORM objects and looping over them in
 Jinja took most of the ledger page's time, so plain (id, name) rows are escaped and joined here,
@@ -8,11 +8,14 @@ unit's people (or, with no unit chosen, only the owner already filtered on).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from tracker import catalogue
 from tracker.auth.models import UNIT_ROLES, User
+from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.units.models import Unit
 
@@ -29,12 +32,25 @@ def _selecting(options: str, selected: int | None) -> Markup:
     return Markup(options)
 
 
-def filter_options(unit: int | None, owner: int | None) -> tuple[Markup, Markup, bool]:
-    """The unit and owner <option>s with the chosen ones marked, and whether the owners are cut short.
+@dataclass(frozen=True)
+class FilterOptions:
+    evaluations: Markup
+    units: Markup
+    owners: Markup
+    owners_shortened: bool  # more people than OWNER_LIST_MAX: only the chosen unit's are listed
 
-    Units: all, by name. Owners: everyone who can own an item while that is short, else the
-    people of the chosen unit (or, with no unit chosen, only the owner already filtered on)."""
+
+def filter_options(evaluation: int | None, unit: int | None, owner: int | None) -> FilterOptions:
+    """The evaluation, unit and owner <option>s with the chosen ones marked.
+
+    Evaluations: newest year first. Units: all, by name. Owners: everyone who can own an item
+    while that is short, else the people of the chosen unit (or, with no unit chosen, only the
+    owner already filtered on)."""
     current = catalogue.tokens()
+    evaluations = catalogue.cached(catalogue.EVALUATIONS, ("options",), lambda: "".join(
+        f'<option value="{row_id}">{year} · {escape(title)}</option>' for row_id, year, title in db.session.execute(
+            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))),
+        current)
     units = catalogue.cached(catalogue.UNITS, ("options",), lambda: _options(
         db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))), current)
     count = catalogue.cached(catalogue.PEOPLE, ("owners",), lambda: db.session.scalar(
@@ -48,7 +64,8 @@ def filter_options(unit: int | None, owner: int | None) -> tuple[Markup, Markup,
     owners = _options(db.session.execute(stmt)) if stmt is not None else ""
     if owner and f'value="{owner}"' not in owners:
         owners += _options(db.session.execute(_owners().where(User.id == owner)))
-    return _selecting(units, unit), _selecting(owners, owner), count > OWNER_LIST_MAX and unit is None
+    return FilterOptions(_selecting(evaluations, evaluation), _selecting(units, unit), _selecting(owners, owner),
+                         count > OWNER_LIST_MAX and unit is None)
 
 
 def _owners():

@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
 
+from urllib.parse import urlencode
+
+from flask import g, url_for
 from flask_sqlalchemy.pagination import Pagination
 
 from sqlalchemy import Select, any_, func, or_, select, union_all
@@ -15,10 +17,11 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import search
 from tracker.items.lights import Light, light_clause, light_order, overdue_clause
-from tracker.items.models import Item, ItemKind, Status, item_cooperating_units
+from tracker.items.models import Item, Status, item_cooperating_units
+from tracker.items.rows import plain_rows  # noqa: F401 - the pages' loader, used as ledger.plain_rows
 from tracker.reports import freshness
 from tracker.units.models import Unit
-from tracker.evaluations.models import Evaluation, Finding
+from tracker.evaluations.models import Finding
 
 SORTS = {
     "deadline": Item.deadline, "id": Item.id, "title": Item.title, "status": Item.status,
@@ -82,6 +85,19 @@ class LedgerFilter:
                   "mine": "1" if self.mine else None, "sort": self.sort, "page": self.page}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "", False)}
+
+    def url(self, endpoint: str, **override) -> str:
+        """`url_for(endpoint, **self.args(**override))`, for the dozens of sort, status and page
+        links of a ledger page: the endpoint's path is built once, only the query string per link."""
+        args = self.args(**override)
+        return _path(endpoint) + ("?" + urlencode(args) if args else "")
+
+
+def _path(endpoint: str) -> str:
+    paths = g.setdefault("ledger_paths", {})
+    if endpoint not in paths:
+        paths[endpoint] = url_for(endpoint)
+    return paths[endpoint]
 
 
 def visible_to(user: User) -> Select:
@@ -184,7 +200,7 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     """One page of the ledger with everything the rows show loaded up front (no N+1).
 
     `load` turns the page's ids into its rows: Item objects with their units, owner and finding
-    (the API's default), or `plain_rows` for the pages' tables."""
+    (the API's default), or `rows.plain_rows` for the pages' tables."""
     load = load or _rows
     if flt.q:
         hits = _search_hits(flt, user, today)
@@ -261,42 +277,3 @@ _ROW_LOADS = (joinedload(Item.lead_unit, innerjoin=True), joinedload(Item.owner)
               joinedload(Item.finding, innerjoin=True).joinedload(Finding.evaluation, innerjoin=True),
               selectinload(Item.cooperating_units))
 
-
-class LedgerRow(NamedTuple):
-    """What a row of the ledger's table shows, as plain values (see `plain_rows`)."""
-
-    id: int
-    title: str
-    listed_supervision: bool
-    kind: ItemKind
-    status: Status
-    deadline: dt.date
-    original_deadline: dt.date
-    progress_percent: int
-    behind_on: dt.date | None  # with status, deadline and last activity: the traffic light
-    last_activity_on: dt.date
-    year: int
-    lead_unit: str
-    owner: str | None
-    cooperating_units: tuple[str, ...]
-
-
-def plain_rows(ids: list[int]) -> list[LedgerRow]:
-    """The rows of `ids` in that order, read as plain columns: building 25 items with their units,
-    owner, finding and evaluation as ORM objects cost more than all of the page's SQL."""
-    if not ids:
-        return []
-    cooperating: dict[int, list[str]] = {}
-    for item_id, name in db.session.execute(
-            select(item_cooperating_units.c.item_id, Unit.name)
-            .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-            .where(item_cooperating_units.c.item_id.in_(ids)).order_by(Unit.name)):
-        cooperating.setdefault(item_id, []).append(name)
-    stmt = (select(Item.id, Item.title, Item.listed_supervision, Item.kind, Item.status, Item.deadline,
-                   Item.original_deadline, Item.progress_percent, Item.behind_on, Item.last_activity_on,
-                   Evaluation.year, Unit.name, User.name)
-            .join(Unit, Unit.id == Item.lead_unit_id).outerjoin(User, User.id == Item.owner_id)
-            .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
-            .where(Item.id.in_(ids)))
-    rows = {row[0]: LedgerRow(*row, tuple(cooperating.get(row[0], ()))) for row in db.session.execute(stmt)}
-    return [rows[item_id] for item_id in ids if item_id in rows]

@@ -29,7 +29,7 @@ LIGHT_LABELS = {Light.RED: _l("Overdue"), Light.YELLOW: _l("Attention"),
                 Light.GREEN: _l("On track"), Light.NONE: _l("No light")}
 
 
-def _settings() -> tuple[int, int, int]:
+def light_settings() -> tuple[int, int, int]:
     cfg = current_app.config
     return cfg["WARNING_DAYS"], cfg["PROGRESS_TOLERANCE"], cfg["STALE_DAYS"]
 
@@ -41,7 +41,7 @@ def behind_on(start_on: dt.date | None, deadline: dt.date, percent: int) -> dt.d
     span = (deadline - start_on).days
     if span <= 0:
         return None
-    tolerance = _settings()[1]
+    tolerance = light_settings()[1]
     allowed_days = math.floor((percent + tolerance) * span / 100)
     return start_on + dt.timedelta(days=allowed_days + 1)
 
@@ -60,7 +60,7 @@ def light_of(item: Item, today: dt.date) -> Light:
         return Light.NONE
     if item.deadline < today:
         return Light.RED
-    warning, _tolerance, stale = _settings()
+    warning, _tolerance, stale = light_settings()
     if (item.deadline <= today + dt.timedelta(days=warning)
             or (item.behind_on is not None and item.behind_on <= today)
             or item.last_activity_on <= today - dt.timedelta(days=stale)):
@@ -69,7 +69,7 @@ def light_of(item: Item, today: dt.date) -> Light:
 
 
 def _yellow_clause(today: dt.date):
-    warning, _tolerance, stale = _settings()
+    warning, _tolerance, stale = light_settings()
     return or_(Item.deadline <= today + dt.timedelta(days=warning),
                and_(Item.behind_on.is_not(None), Item.behind_on <= today),
                Item.last_activity_on <= today - dt.timedelta(days=stale))

@@ -108,7 +108,7 @@ def journal_rows(entries) -> list[dict]:
     for entry in entries:
         changes = [(enum_label(FIELD_LABELS, name), show(name, old), show(name, new))
                    for name, (old, new) in entry.changes.items() if name not in HIDDEN_FIELDS]
-        rows.append({"entry": entry, "changes": changes})
+        rows.append({"entry": entry, "changes": changes, "action": enum_label(ACTION_LABELS, entry.action)})
     return rows
 
 

@@ -4,24 +4,22 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.auth.decorators import roles_required
 from tracker.auth.models import UNIT_ROLES, Role
 from tracker.errors import Conflict, Invalid, Refused
-from tracker.evaluations.models import Evaluation
 from tracker.evidence import services as evidence_services
-from tracker.evidence.forms import AttachForm, WithdrawForm
-from tracker.evidence.models import Evidence
+from tracker.evidence.forms import AttachForm
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
-from tracker.items import choices, conflicts, ledger, presentation, services, workflow
+from tracker.items import choices, conflicts, item_page, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
-from tracker.items.models import Item, ProgressUpdate, Status
-from tracker.journal import JournalEntry
+from tracker.items.models import Item, Status
 
 bp = Blueprint("items", __name__)
 
@@ -42,12 +40,9 @@ def ledger_page():
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows)
     counts = ledger.status_counts(flt, current_user, today)
-    unit_options, owner_options, owners_shortened = choices.filter_options(flt.unit, flt.owner)
     return render_template(
         "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
-        evaluations=db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc())).all(),
-        unit_options=unit_options, owner_options=owner_options,
-        owners_shortened=owners_shortened,
+        options=choices.filter_options(flt.evaluation, flt.unit, flt.owner),
         statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN])
 
 
@@ -92,59 +87,60 @@ def detail(item_id: int):
 
 
 def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
-    progress_form = progress_form or ProgressForm()
-    progress_form.fresh_key()
-    if progress_form.percent.data is None:
-        progress_form.percent.data = item.progress_percent
-    updates = db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.item_id == item.id)
-                                 .options(joinedload(ProgressUpdate.author))
-                                 .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).all()
-    entries = db.session.scalars(select(JournalEntry).where(JournalEntry.item_id == item.id)
-                                 .options(joinedload(JournalEntry.actor))
-                                 .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())).all()
-    files = db.session.scalars(select(Evidence).where(Evidence.item_id == item.id)
-                               .options(joinedload(Evidence.uploaded_by, innerjoin=True), joinedload(Evidence.withdrawn_by))
-                               .order_by(Evidence.uploaded_at, Evidence.id)).all()
+    user = current_user._get_current_object()
+    can_post = item.can_post_progress(user)
+    may_attach = evidence_services.may_attach(item, user)
+    # Forms are built only where the page shows them: each costs more than a row of the page.
+    if can_post:
+        progress_form = progress_form or ProgressForm()
+        progress_form.fresh_key()
+        if progress_form.percent.data is None:
+            progress_form.percent.data = item.progress_percent
+    if item.can_edit(user):
+        milestone_form = milestone_form or MilestoneForm()
+    files = item_page.evidence_files(item.id)
     files_by_update: dict = {}
     for evidence in files:
         files_by_update.setdefault(evidence.progress_update_id, []).append(evidence)
     return render_template(
-        "items/detail.html", item=item, today=clock.today(), updates=updates, entries=entries,
+        "items/detail.html", item=item, today=clock.today(), updates=item_page.progress_updates(item.id),
         files_by_update=files_by_update, current_files=[f for f in files if not f.withdrawn],
-        may_attach=evidence_services.may_attach(item, current_user), attach_form=AttachForm(),
-        withdraw_form=WithdrawForm(), **_inspection_context(item),
+        may_attach=may_attach, attach_form=AttachForm() if may_attach else None,
+        **_inspection_context(item, user),
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
-        actions=workflow.available(item, current_user), journal=presentation.journal_rows(entries),
-        action_errors=action_errors or {}, progress_form=progress_form,
-        can_post=item.can_post_progress(current_user), milestone_form=milestone_form or MilestoneForm(),
-        can_complete_milestones=item.is_open and (current_user.is_admin or (
-            item.is_lead_member(current_user) and current_user.role in UNIT_ROLES))), status
+        actions=workflow.available(item, user), journal=item_page.journal(item.id),
+        action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
+        milestone_form=milestone_form, csrf=generate_csrf(),
+        can_complete_milestones=item.is_open and (user.is_admin or (
+            item.is_lead_member(user) and user.role in UNIT_ROLES))), status
 
 
-def _inspection_context(item: Item) -> dict:
-    """What the item page shows of extensions, the checklist and re-checks."""
+def _inspection_context(item: Item, user) -> dict:
+    """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
     from tracker.inspection import forms as inspection_forms
     from tracker.inspection import services as inspection
-    from tracker.inspection.models import ExtensionRequest, Recheck
-    deciders = (Role.ADMIN, Role.INSPECTOR)
+    from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
+    is_decider = user.role in (Role.ADMIN, Role.INSPECTOR)
+    extensions = db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.item_id == item.id)
+                                    .options(selectinload(ExtensionRequest.requested_by),
+                                             selectinload(ExtensionRequest.decided_by))
+                                    .order_by(ExtensionRequest.requested_at.desc())).all()
+    # At most one request waits per item (inspection.services.request_extension).
+    pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
+    may_request = inspection.may_request_extension(item, user)
+    closed_for_decider = is_decider and item.status == Status.CLOSED
     return {
-        "extensions": db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.item_id == item.id)
-                                         .options(selectinload(ExtensionRequest.requested_by),
-                                                  selectinload(ExtensionRequest.decided_by))
-                                         .order_by(ExtensionRequest.requested_at.desc())).all(),
-        "pending_extension": inspection.pending_extension(item),
-        "may_request_extension": inspection.may_request_extension(item, current_user),
-        "is_decider": current_user.role in deciders,
+        "extensions": extensions,
+        "pending_extension": pending,
+        "may_request_extension": may_request,
+        "is_decider": is_decider,
         "requirements": inspection.requirements_status(item),
         "rechecks": db.session.scalars(select(Recheck).where(Recheck.item_id == item.id)
                                        .options(selectinload(Recheck.done_by))
                                        .order_by(Recheck.due_on)).all(),
-        "extension_form": inspection_forms.ExtensionRequestForm(),
-        "decision_form": inspection_forms.ExtensionDecisionForm(),
-        "requirement_form": inspection_forms.RequirementForm(),
-        "recheck_form": inspection_forms.RecheckForm(),
-        "recheck_result_form": inspection_forms.RecheckResultForm(),
+        "extension_form": inspection_forms.ExtensionRequestForm() if may_request and not pending else None,
+        "recheck_form": inspection_forms.RecheckForm() if closed_for_decider else None,
     }
 
 

@@ -1,0 +1,105 @@
+"""What the item page lists (progress updates, evidence files, the journal), read as plain rows.
+
+An item at province scale has dozens of updates, files and journal entries. Built as ORM objects with
+their users, and each given its links by `url_for`, they cost several times the page's SQL; plain
+rows of the shown columns, with links made from one `url_for` per kind of link, do not.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import url_for
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
+
+from tracker.auth.models import User
+from tracker.evidence.models import PREVIEWABLE_TYPES, Evidence
+from tracker.extensions import db
+from tracker.items import presentation
+from tracker.items.models import ProgressUpdate
+from tracker.journal import JournalEntry
+
+# Any id that `url_for` accepts, to be replaced by each row's id (see `_links`).
+_MARK = 9876543210
+
+
+def _links(endpoint: str, **values) -> Callable[[int], str]:
+    """url_for(endpoint, **values, evidence_id=id) for any id, at the cost of one url_for call."""
+    # The evidence id is the last number of these URLs: rpartition finds it even inside an item id.
+    head, _mark, tail = url_for(endpoint, evidence_id=_MARK, **values).rpartition(str(_MARK))
+    return lambda evidence_id: f"{head}{evidence_id}{tail}"
+
+
+# The statements are built once: building one costs more than running it.
+_UPDATES = (select(ProgressUpdate.id, ProgressUpdate.created_at, ProgressUpdate.percent, ProgressUpdate.body,
+                   User.name.label("author"))
+            .outerjoin(User, User.id == ProgressUpdate.author_id)
+            .where(ProgressUpdate.item_id == bindparam("item_id"))
+            .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()))
+
+
+def progress_updates(item_id: int) -> list:
+    """The item's progress updates, newest first, with their author's name."""
+    return db.session.execute(_UPDATES, {"item_id": item_id}).all()
+
+
+@dataclass(slots=True, frozen=True)
+class EvidenceFile:
+    """One evidence file as the item page shows it, with its links."""
+    id: int
+    progress_update_id: int | None
+    original_name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    withdrawn: bool
+    withdrawn_by: str | None
+    withdraw_reason: str | None
+    download_url: str
+    preview_url: str
+    withdraw_url: str
+
+    @property
+    def is_previewable(self) -> bool:
+        return self.content_type in PREVIEWABLE_TYPES
+
+    @property
+    def open_url(self) -> str:
+        """Where a reviewer opens the file: its preview where there is one."""
+        return self.preview_url if self.is_previewable else self.download_url
+
+
+_uploader, _withdrawer = aliased(User), aliased(User)
+_FILES = (select(Evidence.id, Evidence.progress_update_id, Evidence.original_name, Evidence.size,
+                 Evidence.content_type, Evidence.sha256, _uploader.name, Evidence.uploaded_at, Evidence.withdrawn,
+                 _withdrawer.name, Evidence.withdraw_reason)
+          .join(_uploader, _uploader.id == Evidence.uploaded_by_id)
+          .outerjoin(_withdrawer, _withdrawer.id == Evidence.withdrawn_by_id)
+          .where(Evidence.item_id == bindparam("item_id"))
+          .order_by(Evidence.uploaded_at, Evidence.id))
+
+
+def evidence_files(item_id: int) -> list[EvidenceFile]:
+    """The item's evidence files, oldest first, withdrawn ones included."""
+    rows = db.session.execute(_FILES, {"item_id": item_id}).all()
+    download = _links("evidence.download", item_id=item_id)
+    preview = _links("evidence.preview", item_id=item_id)
+    withdraw = _links("evidence.withdraw", item_id=item_id)
+    return [EvidenceFile(*row, download(row[0]), preview(row[0]), withdraw(row[0])) for row in rows]
+
+
+_JOURNAL = (select(JournalEntry.id, JournalEntry.at, JournalEntry.action, JournalEntry.changes, JournalEntry.note,
+                   User.name.label("actor_name"))
+            .outerjoin(User, User.id == JournalEntry.actor_id)
+            .where(JournalEntry.item_id == bindparam("item_id"))
+            .order_by(JournalEntry.at.desc(), JournalEntry.id.desc()))
+
+
+def journal(item_id: int) -> list[dict]:
+    """The item's journal, newest first, as `presentation.journal_rows` (entries are plain rows
+    with the actor's name as `actor_name`)."""
+    return presentation.journal_rows(db.session.execute(_JOURNAL, {"item_id": item_id}).all())

@@ -1,0 +1,75 @@
+"""The rows of the ledger's tables (the ledger and "my items"): read as plain values, rendered once.
+
+A ledger page shows 25 rows. Built as ORM items with their units, owner, finding and evaluation,
+and rendered cell by cell through Jinja, they cost more than all of the page's SQL. Here a row is
+a tuple of exactly what it shows, read by one statement, and its HTML is a pure function of that
+tuple, the day (the traffic light), the language and the light settings: each rendered row is kept
+per process under that key, so a row is rendered again only when something it shows has changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from flask import current_app, request
+from flask_babel import get_locale
+from markupsafe import Markup
+from sqlalchemy import select
+
+from tracker.auth.models import User
+from tracker.evaluations.models import Evaluation, Finding
+from tracker.extensions import db
+from tracker.items.lights import light_settings
+from tracker.items.models import Item, ItemKind, Status, item_cooperating_units
+from tracker.reports.freshness import Cache
+from tracker.units.models import Unit
+
+
+class LedgerRow(NamedTuple):
+    """What a row of the ledger's table shows, as plain values (see `plain_rows`)."""
+
+    id: int
+    title: str
+    listed_supervision: bool
+    kind: ItemKind
+    status: Status
+    deadline: dt.date
+    original_deadline: dt.date
+    progress_percent: int
+    behind_on: dt.date | None  # with status, deadline and last activity: the traffic light
+    last_activity_on: dt.date
+    year: int
+    lead_unit: str
+    owner: str | None
+    cooperating_units: tuple[str, ...]
+
+
+def plain_rows(ids: list[int]) -> list[LedgerRow]:
+    """The rows of `ids` in that order, read as plain columns: building 25 items with their units,
+    owner, finding and evaluation as ORM objects cost more than all of the page's SQL."""
+    if not ids:
+        return []
+    cooperating: dict[int, list[str]] = {}
+    for item_id, name in db.session.execute(
+            select(item_cooperating_units.c.item_id, Unit.name)
+            .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
+            .where(item_cooperating_units.c.item_id.in_(ids)).order_by(Unit.name)):
+        cooperating.setdefault(item_id, []).append(name)
+    stmt = (select(Item.id, Item.title, Item.listed_supervision, Item.kind, Item.status, Item.deadline,
+                   Item.original_deadline, Item.progress_percent, Item.behind_on, Item.last_activity_on,
+                   Evaluation.year, Unit.name, User.name)
+            .join(Unit, Unit.id == Item.lead_unit_id).outerjoin(User, User.id == Item.owner_id)
+            .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
+            .where(Item.id.in_(ids)))
+    rows = {row[0]: LedgerRow(*row, tuple(cooperating.get(row[0], ()))) for row in db.session.execute(stmt)}
+    return [rows[item_id] for item_id in ids if item_id in rows]
+
+
+# Each entry is one row's HTML (~1.5 KB): 5,000 rows are 200 pages of any listing.
+_RENDERED = Cache(size=5000)
+
+
+def row_html(row: LedgerRow, today: dt.date) -> Markup:
+    """The <tr> of `row`, rendered by the `ledger_row` macro of _macros.html the first time only."""
+    key = (row, today, str(get_locale()), light_settings(), request.script_root)
+    return _RENDERED.get(key, lambda: current_app.jinja_env.get_template("_macros.html").module.ledger_row(row, today))
