@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import event, update
 
 from tests.reports.test_dashboard import table, tile
+from tracker import clock
 from tracker.auth.models import Role
+from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.inspection import services as inspection
 from tracker.items import services
 from tracker.items.models import Item, Status
@@ -97,3 +99,94 @@ def test_an_unchanged_dashboard_is_served_from_the_cache(leader, make, db, edu):
     first, again = statements(), statements()
     assert any("GROUP BY items.lead_unit_id" in s for s in first)
     assert not any("GROUP BY items.lead_unit_id" in s for s in again)
+
+
+# -- the rendered dashboard is cached too: everything it shows is in its key -------------------------
+
+def test_a_renamed_unit_shows_at_once(leader, login_as, make, db, edu):
+    """Unit names are part of the rendered page: a rename is seen on the next reload."""
+    head = login_as(make.user(Role.HEAD, unit=edu))
+    make.item(lead_unit=edu)
+    assert numbers(leader)[1][0][0] == "县教育局"
+    assert "Dashboard of 县教育局" in head.get("/reports/?lang=en").text
+    edu.name = "县教育和体育局"
+    db.session.commit()
+    assert numbers(leader)[1][0][0] == "县教育和体育局"
+    assert "Dashboard of 县教育和体育局" in head.get("/reports/?lang=en").text
+
+
+def test_each_language_has_its_own_page(leader, make, edu):
+    make.item(lead_unit=edu)
+    assert "Items by status" in leader.get("/reports/?lang=en").text
+    chinese = leader.get("/reports/?lang=zh_CN").text
+    assert "Items by status" not in chinese and 'id="tile-total">1<' in chinese
+    assert "Items by status" in leader.get("/reports/?lang=en").text
+
+
+def test_the_next_day_turns_an_item_due_today_overdue(leader, login_as, make, edu, today):
+    """Nothing changed in the database, yet the next day the item is overdue: the day is in the key."""
+    make.item(lead_unit=edu, deadline=today)
+    assert numbers(leader)[0] == (1, 1, 0, 0)
+    clock.freeze(today + D(days=1))
+    leader = login_as(make.user(Role.LEADER))  # yesterday's session has expired
+    assert numbers(leader)[0] == (1, 1, 1, 0)
+    assert [row[1:] for row in table(leader.get("/reports/?lang=en"), "by-week")][-1] == ["0", "1"]
+
+
+def test_a_rerated_indicator_shows_at_once(leader, make, db, edu):
+    inspector = make.user(Role.INSPECTOR)
+    finding = make.finding()
+    indicator = Indicator(evaluation=finding.evaluation, level=3, code="1.1.1", sort_key="0001.0001.0001",
+                          name="生均公用经费", self_rating=Rating.NOT_YET)
+    db.session.add(indicator)
+    db.session.commit()
+    make.item(lead_unit=edu)
+
+    def ratings() -> list[str]:
+        return table(leader.get("/reports/?lang=en"), "framework")[0][1:4]
+
+    assert ratings() == ["生均公用经费", "Not yet implemented", ""]
+    inspection.rerate_indicator(inspector, indicator, "fully")
+    assert ratings() == ["生均公用经费", "Not yet implemented", "Fully implemented"]
+    db.session.execute(update(Indicator).where(Indicator.id == indicator.id).values(name="教师配备"))
+    db.session.commit()
+    assert ratings() == ["教师配备", "Not yet implemented", "Fully implemented"]
+
+
+def test_sorts_pages_and_evaluations_are_cached_apart(leader, make, db, edu):
+    fin = make.unit("县财政局")
+    make.item(lead_unit=edu)
+    make.item(lead_unit=fin, status=Status.CLOSED)
+    other = Evaluation(title="2020年度自评", year=2020, issuing_body="县政府")
+    make.item(lead_unit=fin, finding=Finding(evaluation=other, text="校舍不足", category="校舍"))
+
+    def units(query) -> list[str]:
+        return [row[0] for row in table(leader.get(f"/reports/?{query}"), "by-unit")]
+
+    assert units("sort=name") == sorted(["县教育局", "县财政局"])
+    assert units("sort=-name") == sorted(["县教育局", "县财政局"], reverse=True)
+    assert units("sort=name&page=2") == units("sort=name")  # past the end: the last (only) page
+    assert tile(leader.get(f"/reports/?evaluation={other.id}"), "tile-total") == "1"
+    assert tile(leader.get("/reports/?evaluation=999999"), "tile-total") == "3"  # unknown: every evaluation
+
+
+def test_readers_with_and_without_a_unit_get_their_own_links(login_as, make, edu):
+    make.item(lead_unit=edu)
+    with_unit = login_as(make.user(Role.ADMIN, unit=edu)).get("/reports/").text
+    without = login_as(make.user(Role.ADMIN)).get("/reports/").text
+    assert f'href="/reports/units/{edu.id}"' in with_unit.split('id="units"')[0]
+    assert "/reports/units/" not in without.split('id="units"')[0]
+
+
+def test_a_cached_page_costs_the_token_and_nothing_of_the_dashboard(leader, make, db, edu):
+    make.item(lead_unit=edu)
+    numbers(leader)
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        numbers(leader)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert any("catalogue_versions" in s for s in seen)
+    assert not any("items" in s or "indicators" in s or "evaluations" in s for s in seen), seen

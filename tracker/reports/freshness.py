@@ -1,11 +1,11 @@
 """Cached dashboard numbers (and search hits) that are never stale.
 
-Every transaction that changes an item (any column, its cooperating units), a finding, a unit or
-an evaluation gives the `items` token (tracker/catalogue.py) a new random value just before it
-commits, in the same transaction: whoever reads the token afterwards also sees the change. The cache key holds the
-token, so a cached value is only ever served for the state it was computed from. Hooking the
-session rather than each service means no write path (workflow, progress, evidence, milestones,
-extensions, imports, admin edits, jobs) can forget it.
+Every transaction that changes an item (any column, its cooperating units), a finding, a unit, an
+evaluation or an indicator gives the `items` token (tracker/catalogue.py) a new random value just
+before it commits, in the same transaction: whoever reads the token afterwards also sees the
+change. The cache key holds the token, so a cached value is only ever served for the state it was
+computed from. Hooking the session rather than each service means no write path (workflow,
+progress, evidence, milestones, extensions, imports, admin edits, jobs) can forget it.
 
 The token is written last in the transaction, so the row lock it takes on PostgreSQL is held
 only until the commit and never waited for while holding it (no lock cycles).
@@ -24,16 +24,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from tracker import catalogue
 from tracker.catalogue import ITEMS, CatalogueVersion
-from tracker.evaluations.models import Evaluation, Finding
+from tracker.evaluations.models import Evaluation, Finding, Indicator
 from tracker.extensions import db
 from tracker.items.models import Item, item_cooperating_units
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
 
-WATCHED = (Item, Finding, Unit, Evaluation)
+# Indicators too: the dashboard's rendered framework shows their names and ratings.
+WATCHED = (Item, Finding, Unit, Evaluation, Indicator)
 WATCHED_TABLES = frozenset(t.name for t in (Item.__table__, Finding.__table__, Unit.__table__,
-                                             Evaluation.__table__, item_cooperating_units))
+                                             Evaluation.__table__, Indicator.__table__, item_cooperating_units))
 CHANGED = "dashboard_changed"
 T = TypeVar("T")
 

@@ -55,26 +55,19 @@ def export_ledger(fmt: str):
     return xlsx_response(rows, name, _("Ledger"))
 
 
-def _evaluation_arg() -> Evaluation | None:
+def _evaluation_id_arg() -> int | None:
     value = request.args.get("evaluation", "")
-    return db.session.get(Evaluation, int(value)) if value.isdigit() and 0 < int(value) < 2**31 else None
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 @bp.get("/")
 @login_required
 def dashboard_page():
     """Leaders, inspectors and admins see every unit; heads and staff see their unit's items."""
-    today = clock.today()
-    evaluation = _evaluation_arg()
-    evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
-    framework_of = evaluation or (evaluations[0] if evaluations else None)
-    sort = dashboard.normal_sort(request.args.get("sort"))
     page = request.args.get("page", 1, type=int)  # not a number: the first page; past the end: the last
-    board = dashboard.build(current_user, today, evaluation, framework_of, sort, page)
-    return render_template(
-        "reports/dashboard.html", board=board, today=today, evaluation=evaluation,
-        evaluations=evaluations, sort=sort, unit_chart=views.unit_chart(board.chart_units, board.units.total),
-        week_chart=views.week_chart(board.weeks))
+    body = views.dashboard_body(current_user, clock.today(), _evaluation_id_arg(),
+                                dashboard.normal_sort(request.args.get("sort")), page)
+    return render_template("reports/dashboard.html", body=body)
 
 
 @bp.get("/units/<int:unit_id>")

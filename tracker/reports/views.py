@@ -1,11 +1,20 @@
 """What pages show beside the numbers: the charts of the dashboard, in the user's language."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from markupsafe import Markup
+import datetime as dt
 
-from tracker.reports import charts
+from flask import current_app, render_template, request
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from tracker.auth.models import User
+from tracker.evaluations.models import Evaluation
+from tracker.extensions import db
+from tracker.reports import charts, dashboard, freshness
 from tracker.reports.dashboard import UnitRow, Week
+
+PAGES_KEPT = 64  # rendered dashboards kept per process (each some tens of kB)
 
 
 def unit_chart(units: list[UnitRow], total: int) -> Markup:
@@ -25,3 +34,28 @@ def week_chart(weeks: list[Week]) -> Markup:
         charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
     ], _("Closures and newly overdue items per week"),
         _("Weekly counts over the last 12 weeks, the current week last."))
+
+
+def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
+    """The dashboard's content for `user`, rendered once per state of the data (the `items` token,
+    which units, evaluations and indicators renew too) and per everything else the page shows:
+    the day (lights, overdue), the language, who reads (all units or one, and the unit's links),
+    the evaluation, the sort and the page of the unit table."""
+    key = (freshness.marker(), today, str(get_locale()), request.script_root,
+           user.reads_everything, user.unit_id, evaluation_id, sort, page)
+    return _pages().get(key, lambda: _render_body(user, today, evaluation_id, sort, page))
+
+
+def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
+    evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
+    evaluation = next((e for e in evaluations if e.id == evaluation_id), None)
+    framework_of = evaluation or (evaluations[0] if evaluations else None)
+    board = dashboard.build(user, today, evaluation, framework_of, sort, page)
+    return Markup(render_template(
+        "reports/_dashboard_body.html", board=board, today=today, evaluation=evaluation,
+        evaluations=evaluations, sort=sort, unit_chart=unit_chart(board.chart_units, board.units.total),
+        week_chart=week_chart(board.weeks)))
+
+
+def _pages() -> freshness.Cache:
+    return current_app.extensions.setdefault("dashboard_pages", freshness.Cache(PAGES_KEPT))
