@@ -107,6 +107,7 @@ LEDGER_FILTERS = {
     "unit": {"unit": "1"}, "status": {"status": "in_progress"}, "light": {"light": "red"},
     "overdue": {"overdue": "1"}, "owner": {"owner": "1"}, "evaluation": {"evaluation": "1"},
     "mine": {"mine": "1"}, "unit by deadline": {"unit": "1", "sort": "deadline"},
+    "open": {"open": "1"}, "unit's open items by deadline": {"unit": "1", "open": "1", "sort": "deadline"},
 }
 
 

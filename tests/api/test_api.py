@@ -42,6 +42,8 @@ def test_a_head_lists_only_the_units_items_like_the_ledger(api, world, make):
     assert body["total"] == 2 and body["page"] == 1
     closed = api(world["head"]).get("/api/v1/items?status=closed").get_json()
     assert [i["title"] for i in closed["items"]] == ["已销号事项"]
+    still_open = api(world["head"]).get("/api/v1/items?open=1").get_json()
+    assert [i["title"] for i in still_open["items"]] == ["大班额问题"]
 
 
 def test_admin_lists_everything_with_pagination(api, world):

@@ -137,3 +137,19 @@ def test_a_units_counts_hold_its_led_and_cooperating_items_once(make, today):
     for user, args in ((admin, {"unit": str(unit.id)}), (head, {}), (head, {"unit": str(unit.id)})):
         counts = ledger.status_counts(ledger.LedgerFilter.from_args(args), user, today)
         assert (counts[Status.SUBMITTED], counts[Status.DRAFT], sum(counts.values())) == (2, 1, 3), args
+
+
+def test_open_items_only_hides_closed_and_cancelled_on_every_page(admin, make, login_as):
+    unit = make.unit("县教育局")
+    for status, title in [(Status.DRAFT, "待交办"), (Status.IN_PROGRESS, "整改中"), (Status.RETURNED, "已退回"),
+                          (Status.CLOSED, "已销号"), (Status.CANCELLED, "已撤销")]:
+        make.item(status=status, title=title, lead_unit=unit)
+    page = admin.get(f"/items?unit={unit.id}&open=1")
+    assert sorted(titles(page)) == sorted(["待交办", "整改中", "已退回"])
+    assert 'id="open" name="open" value="1" checked' in page.text
+    sort_link = re.search(r'<th scope="col">\s*<a href="([^"]+)"', page.text).group(1)
+    assert "open=1" in sort_link           # the choice survives sorting
+    assert sorted(titles(admin.get(f"/items?q=已&open=1"))) == ["已退回"]      # with a search too
+    head = login_as(make.user(Role.HEAD, unit=unit))
+    mine = titles(head.get("/my?open=1"))
+    assert "已销号" not in mine and "已撤销" not in mine and "整改中" in mine

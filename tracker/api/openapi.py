@@ -111,6 +111,7 @@ LIST_PARAMETERS = [
     _query("light", {"type": "string", "enum": [Light.RED.value, Light.YELLOW.value, Light.GREEN.value]},
            "Traffic light"),
     _query("overdue", {"type": "string", "enum": ["1", "true"]}, "Only overdue items"),
+    _query("open", {"type": "string", "enum": ["1", "true"]}, "Only open items (neither closed nor cancelled)"),
     _query("owner", {"type": "integer", "minimum": 1}, "Owner (responsible person) id"),
     _query("mine", {"type": "string", "enum": ["1", "true"]}, "Only items the caller owns"),
     _query("sort", {"type": "string", "enum": SORT_KEYS + ["-" + key for key in SORT_KEYS]},

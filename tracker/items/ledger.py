@@ -17,7 +17,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import search
 from tracker.items.lights import Light, light_clause, light_order, overdue_clause
-from tracker.items.models import Item, Status, item_cooperating_units
+from tracker.items.models import OPEN_STATUSES, Item, Status, item_cooperating_units
 from tracker.items.rows import plain_rows  # noqa: F401 - the pages' loader, used as ledger.plain_rows
 from tracker.reports import freshness
 from tracker.units.models import Unit
@@ -49,6 +49,7 @@ class LedgerFilter:
     status: Status | None = None
     light: Light | None = None
     overdue: bool = False
+    open: bool = False  # only items still open (未办结): neither closed nor cancelled
     owner: int | None = None
     mine: bool = False
     sort: str = DEFAULT_SORT
@@ -70,6 +71,7 @@ class LedgerFilter:
             status=Status(status) if status in Status._value2member_map_ else None,
             light=Light(light) if light in Light._value2member_map_ else None,
             overdue=args.get("overdue") in ("1", "true", "on"),
+            open=args.get("open") in ("1", "true", "on"),
             owner=_int(args.get("owner")),
             mine=args.get("mine") in ("1", "true", "on"),
             sort=sort,
@@ -81,7 +83,8 @@ class LedgerFilter:
         values = {"q": self.q, "evaluation": self.evaluation, "unit": self.unit,
                   "status": self.status.value if self.status else None,
                   "light": self.light.value if self.light else None,
-                  "overdue": "1" if self.overdue else None, "owner": self.owner,
+                  "overdue": "1" if self.overdue else None, "open": "1" if self.open else None,
+                  "owner": self.owner,
                   "mine": "1" if self.mine else None, "sort": self.sort, "page": self.page}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "", False)}
@@ -146,6 +149,8 @@ def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_
         stmt = stmt.where(light_clause(flt.light, today))
     if flt.overdue:
         stmt = stmt.where(overdue_clause(today))
+    if flt.open:
+        stmt = stmt.where(Item.status.in_(OPEN_STATUSES))
     if with_status and flt.status:
         stmt = stmt.where(Item.status == flt.status)
     return stmt
