@@ -6,14 +6,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Integer, Select, String, case, func, select, type_coerce
+from sqlalchemy import Integer, Row, Select, String, case, func, select, type_coerce
 
 from tracker import clock
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
 from tracker.items.ledger import visible_to
-from tracker.items.lights import Light, light_clause, overdue_clause
+from tracker.items.lights import Light, light_clause, light_settings, overdue_clause
 from tracker.items.models import Item, Status
 from tracker.reports import freshness
 from tracker.units.models import Unit
@@ -127,7 +127,7 @@ def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
 
 @dataclass
 class IndicatorRow:
-    indicator: Indicator
+    indicator: Row  # id, level, code, name, self_rating, rating_after of an Indicator
     items: list = field(default_factory=list)   # the first LINKED_ITEMS linked items, as rows
     more: int = 0                               # ... and how many others are linked
 
@@ -142,8 +142,10 @@ class Framework:
 
 def framework(evaluation: Evaluation, stmt: Select) -> Framework:
     """The evaluation's indicators with their ratings and the first (visible) items linked to each."""
-    indicators = db.session.scalars(select(Indicator).where(Indicator.evaluation_id == evaluation.id)
-                                    .order_by(Indicator.sort_key)).all()
+    # Plain rows, not Indicator objects: a framework has a few hundred indicators.
+    indicators = db.session.execute(select(
+        Indicator.id, Indicator.level, Indicator.code, Indicator.name, Indicator.self_rating, Indicator.rating_after,
+    ).where(Indicator.evaluation_id == evaluation.id).order_by(Indicator.sort_key)).all()
     rows = {i.id: IndicatorRow(i) for i in indicators}
     if rows:
         for item in db.session.execute(_linked_items(stmt, list(rows))):
@@ -178,13 +180,32 @@ class Aggregates:
     lights: dict[Light, int]
     units: list[UnitRow]    # in no particular order; never mutated once cached
     weeks: list[Week]
+    # The units in each order asked for, sorted once per cached numbers (a page shows 50 of 2,000).
+    _orders: dict[str, list[UnitRow]] = field(default_factory=dict, compare=False, repr=False)
+
+    def ordered(self, sort: str) -> list[UnitRow]:
+        """The units sorted by `sort`, a normal_sort() key."""
+        rows = self._orders.get(sort)
+        if rows is None:
+            rows = self._orders[sort] = sorted_units(self.units, sort)
+        return rows
+
+    def furthest_behind(self) -> list[UnitRow]:
+        """lowest_completion() of the units, worked out once."""
+        rows = self._orders.get(_CHART)
+        if rows is None:
+            rows = self._orders[_CHART] = lowest_completion(self.units)
+        return rows
+
+
+_CHART = " chart"  # a key of Aggregates._orders that is no sort
 
 
 def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
     """The user's numbers, from the per-process cache when nothing has changed since."""
     # The scope is all a user's numbers depend on besides the data: everything, or one unit.
     scope_key = "all" if user.reads_everything else user.unit_id
-    key = (freshness.marker(), today, scope_key, evaluation_id)
+    key = (freshness.marker(), today, light_settings(), scope_key, evaluation_id)
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
@@ -238,12 +259,17 @@ class UnitTable:
         return {k: v for k, v in values.items() if v is not None}
 
 
-def unit_table(units: list[UnitRow], sort: str, page: int, evaluation_id: int | None) -> UnitTable:
-    """Page `page` of the units sorted by `sort`; a page past the end shows the last one."""
+def sorted_units(units: list[UnitRow], sort: str) -> list[UnitRow]:
+    """The units by `sort` ('-' for descending), by name among equals."""
     key = sort.lstrip("-")
     ordered = sorted(units, key=lambda r: r.name)
     ordered.sort(key=lambda r: getattr(r, key), reverse=sort.startswith("-"))
-    table = UnitTable([], len(units), 1, sort, evaluation_id)
+    return ordered
+
+
+def unit_table(ordered: list[UnitRow], sort: str, page: int, evaluation_id: int | None) -> UnitTable:
+    """Page `page` of the units `ordered` by `sort`; a page past the end shows the last one."""
+    table = UnitTable([], len(ordered), 1, sort, evaluation_id)
     table.page = min(max(page, 1), table.pages)
     start = (table.page - 1) * UNITS_PER_PAGE
     table.rows = ordered[start:start + UNITS_PER_PAGE]
@@ -278,8 +304,9 @@ def build(user: User, today: dt.date, evaluation: Evaluation | None, framework_o
     """Every number of the dashboard for `user` (restricted to `evaluation` when given)."""
     evaluation_id = evaluation.id if evaluation else None
     numbers = aggregates(user, today, evaluation_id)
+    sort = normal_sort(sort)
     return Dashboard(
         statuses=numbers.statuses, lights=numbers.lights,
-        units=unit_table(numbers.units, normal_sort(sort), page, evaluation_id),
-        chart_units=lowest_completion(numbers.units), weeks=numbers.weeks,
+        units=unit_table(numbers.ordered(sort), sort, page, evaluation_id),
+        chart_units=numbers.furthest_behind(), weeks=numbers.weeks,
         framework=framework(framework_of, scope(user, evaluation_id)) if framework_of else None)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
+from tracker.items.lights import light_settings
 from tracker.reports import charts, dashboard, freshness
 from tracker.reports.dashboard import UnitRow, Week
 
@@ -39,22 +41,33 @@ def week_chart(weeks: list[Week]) -> Markup:
 def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
     """The dashboard's content for `user`, rendered once per state of the data (the `items` token,
     which units, evaluations and indicators renew too) and per everything else the page shows:
-    the day (lights, overdue), the language, who reads (all units or one, and the unit's links),
+    the day and the light settings (lights, overdue), the language, who reads (all units or one, and the unit's links),
     the evaluation, the sort and the page of the unit table."""
-    key = (freshness.marker(), today, str(get_locale()), request.script_root,
+    key = (freshness.marker(), today, light_settings(), str(get_locale()), request.script_root,
            user.reads_everything, user.unit_id, evaluation_id, sort, page)
     return _pages().get(key, lambda: _render_body(user, today, evaluation_id, sort, page))
 
 
 def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
-    evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
+    evaluations = db.session.execute(select(Evaluation.id, Evaluation.year, Evaluation.title)
+                                     .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     evaluation = next((e for e in evaluations if e.id == evaluation_id), None)
     framework_of = evaluation or (evaluations[0] if evaluations else None)
     board = dashboard.build(user, today, evaluation, framework_of, sort, page)
     return Markup(render_template(
         "reports/_dashboard_body.html", board=board, today=today, evaluation=evaluation,
         evaluations=evaluations, sort=sort, unit_chart=unit_chart(board.chart_units, board.units.total),
-        week_chart=week_chart(board.weeks)))
+        week_chart=week_chart(board.weeks), item_url=path_of("items.detail", "item_id"),
+        unit_url=path_of("reports.unit_report", "unit_id")))
+
+
+_MARK = 2**31 - 1  # an id no URL rule refuses, and no other part of these URLs contains
+
+
+def path_of(endpoint: str, key: str) -> Callable[[int], str]:
+    """url_for(endpoint, key=id) for many ids (a table's rows): built once, the id put in after."""
+    head, tail = url_for(endpoint, **{key: _MARK}).split(str(_MARK))
+    return lambda value: f"{head}{int(value)}{tail}"
 
 
 def _pages() -> freshness.Cache:
