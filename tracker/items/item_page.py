@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import url_for
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.auth.models import User
 from tracker.evidence.models import PREVIEWABLE_TYPES, Evidence
 from tracker.extensions import db
+from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, Recheck
 from tracker.items import presentation
 from tracker.items.models import ProgressUpdate
 from tracker.journal import JournalEntry
@@ -103,3 +104,35 @@ def journal(item_id: int) -> list[dict]:
     """The item's journal, newest first, as `presentation.journal_rows` (entries are plain rows
     with the actor's name as `actor_name`)."""
     return presentation.journal_rows(db.session.execute(_JOURNAL, {"item_id": item_id}).all())
+
+
+# The checklist with each entry's number of current files, in one statement.
+_REQUIREMENTS = (select(EvidenceRequirement.id, EvidenceRequirement.title, func.count(Evidence.id))
+                 .outerjoin(Evidence, and_(Evidence.requirement_id == EvidenceRequirement.id,
+                                           Evidence.item_id == EvidenceRequirement.item_id,
+                                           Evidence.withdrawn.is_(False)))
+                 .where(EvidenceRequirement.item_id == bindparam("item_id"))
+                 .group_by(EvidenceRequirement.id, EvidenceRequirement.title)
+                 .order_by(EvidenceRequirement.id))
+
+
+def requirements(item_id: int) -> list[tuple]:
+    """The item's checklist as (entry, number of current files), as inspection.requirements_status."""
+    return [(row, row[2]) for row in db.session.execute(_REQUIREMENTS, {"item_id": item_id})]
+
+
+_EXTENSIONS = (select(ExtensionRequest).where(ExtensionRequest.item_id == bindparam("item_id"))
+               .options(selectinload(ExtensionRequest.requested_by), selectinload(ExtensionRequest.decided_by))
+               .order_by(ExtensionRequest.requested_at.desc()))
+_RECHECKS = (select(Recheck).where(Recheck.item_id == bindparam("item_id"))
+             .options(selectinload(Recheck.done_by)).order_by(Recheck.due_on))
+
+
+def extension_requests(item_id: int) -> list[ExtensionRequest]:
+    """The item's extension requests, newest first."""
+    return db.session.scalars(_EXTENSIONS, {"item_id": item_id}).all()
+
+
+def rechecks(item_id: int) -> list[Recheck]:
+    """The item's re-checks, earliest first."""
+    return db.session.scalars(_RECHECKS, {"item_id": item_id}).all()

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.auth.decorators import roles_required
@@ -120,12 +119,9 @@ def _inspection_context(item: Item, user) -> dict:
     """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
     from tracker.inspection import forms as inspection_forms
     from tracker.inspection import services as inspection
-    from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
+    from tracker.inspection.models import ExtensionStatus
     is_decider = user.role in (Role.ADMIN, Role.INSPECTOR)
-    extensions = db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.item_id == item.id)
-                                    .options(selectinload(ExtensionRequest.requested_by),
-                                             selectinload(ExtensionRequest.decided_by))
-                                    .order_by(ExtensionRequest.requested_at.desc())).all()
+    extensions = item_page.extension_requests(item.id)
     # At most one request waits per item (inspection.services.request_extension).
     pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
     may_request = inspection.may_request_extension(item, user)
@@ -135,10 +131,8 @@ def _inspection_context(item: Item, user) -> dict:
         "pending_extension": pending,
         "may_request_extension": may_request,
         "is_decider": is_decider,
-        "requirements": inspection.requirements_status(item),
-        "rechecks": db.session.scalars(select(Recheck).where(Recheck.item_id == item.id)
-                                       .options(selectinload(Recheck.done_by))
-                                       .order_by(Recheck.due_on)).all(),
+        "requirements": item_page.requirements(item.id),
+        "rechecks": item_page.rechecks(item.id),
         "extension_form": inspection_forms.ExtensionRequestForm() if may_request and not pending else None,
         "recheck_form": inspection_forms.RecheckForm() if closed_for_decider else None,
     }
