@@ -153,3 +153,28 @@ def test_open_items_only_hides_closed_and_cancelled_on_every_page(admin, make, l
     head = login_as(make.user(Role.HEAD, unit=unit))
     mine = titles(head.get("/my?open=1"))
     assert "已销号" not in mine and "已撤销" not in mine and "整改中" in mine
+
+
+def test_reddest_first_follows_every_change_and_the_day(make, login_as, db, today):
+    """The reddest-first order is kept per process between changes: it must never lag one."""
+    from tracker import clock
+    from tracker.items.models import ClosureResult, Item
+    unit = make.unit()
+    calm = make.item(lead_unit=unit, title="按期推进", deadline=today + D(days=90), progress=60)
+    late = make.item(lead_unit=unit, title="即将到期", deadline=today + D(days=2), progress=60)
+    head = login_as(make.user(Role.HEAD, unit=unit))
+    assert titles(head.get("/my")) == ["即将到期", "按期推进"]
+    db.session.get(Item, calm.id).deadline = today - D(days=1)      # now overdue: red comes first
+    db.session.commit()
+    assert titles(head.get("/my")) == ["按期推进", "即将到期"]
+    assert titles(head.get("/my?status=in_progress")) == ["按期推进", "即将到期"]
+    clock.freeze(today + D(days=3))                                   # the other one is overdue too
+    head = login_as(make.user(Role.HEAD, unit=unit))
+    assert titles(head.get("/my")) == ["按期推进", "即将到期"]   # both red now: by number
+    inspector = make.user(Role.INSPECTOR)
+    item = db.session.get(Item, late.id)
+    item.status, item.closed_at, item.closed_by_id = Status.CLOSED, clock.now(), inspector.id
+    item.closure_result = ClosureResult.RECTIFIED
+    db.session.commit()
+    assert titles(head.get("/my?open=1")) == ["按期推进"]
+    assert titles(head.get("/my")) == ["按期推进", "即将到期"]   # closed: no light, last

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import search
-from tracker.items.lights import Light, light_clause, light_order, overdue_clause
+from tracker.items.lights import Light, light_clause, light_order, light_settings, overdue_clause
 from tracker.items.models import OPEN_STATUSES, Item, Status, item_cooperating_units
 from tracker.items.rows import plain_rows  # noqa: F401 - the pages' loader, used as ledger.plain_rows
 from tracker.reports import freshness
@@ -172,8 +172,8 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
 
 def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
     """Counts per status for the current filter, ignoring its own status choice."""
-    if flt.q:
-        return dict(_search_hits(flt, user, today).counts)
+    if _sorts_every_match(flt):
+        return dict(_hits(flt, user, today).counts)
     parts = [part.with_only_columns(Item.status) for part in _count_parts(flt, user, today)]
     base = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     rows = db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all()
@@ -207,10 +207,10 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     `load` turns the page's ids into its rows: Item objects with their units, owner and finding
     (the API's default), or `rows.plain_rows` for the pages' tables."""
     load = load or _rows
-    if flt.q:
-        hits = _search_hits(flt, user, today)
+    if _sorts_every_match(flt):
+        hits = _hits(flt, user, today)
         return _IdsPagination(page=flt.page, per_page=per_page, max_per_page=None, error_out=False,
-                              ids=hits.ids.get(flt.status, array("q")) if flt.status else hits.all_ids,
+                              ids=hits.ids.get(flt.status, array("i")) if flt.status else hits.all_ids,
                               load=load)
     # The page is chosen on ids alone (a narrow sort, often straight from an index: the light order
     # reads only columns of ix_items_dashboard), then only its rows are loaded. Sorting whole rows
@@ -222,12 +222,16 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     return pagination
 
 
-# -- searches --------------------------------------------------------------------------------------
-# A search can match tens of thousands of items, and the page, its total and the status counts each
-# had to find and sort them all again. One statement now reads the matches' ids and statuses in
-# order, and the result is kept per process under the "items changed" marker (any change to an
-# item, finding, unit or evaluation renews it), so paging through a search or repeating it reads
-# only the 25 rows shown, and never a stale list.
+# -- searches and the reddest-first order ------------------------------------------------------------
+# A search can match tens of thousands of items, and the reddest-first order ("my items", a head's
+# start page) computes every item's light before the first row: the page, its total and the status
+# counts each had to find and sort them all again. One statement now reads the matches' ids and
+# statuses in order, and the result is kept per process under the "items changed" marker (any
+# change to an item, finding, unit or evaluation renews it) and the day, so paging or coming back
+# reads only the 25 rows shown, and never a stale list. Ids are 32-bit (see DatabaseId): 4 bytes each.
+
+def _sorts_every_match(flt: LedgerFilter) -> bool:
+    return bool(flt.q) or flt.sort.lstrip("-") == "light"
 
 @dataclass(frozen=True)
 class _Hits:
@@ -236,24 +240,24 @@ class _Hits:
     counts: dict[Status, int]
 
 
-_SEARCHES = freshness.Cache(size=64)
+_HITS = freshness.Cache(size=64)
 
 
-def _search_hits(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
+def _hits(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
     scope = ("all",) if user.reads_everything else ("unit", user.unit_id)
     filters = tuple(sorted(flt.args(page=None, status=None).items()))
-    key = (freshness.marker(), scope, user.id if flt.mine else None, today, filters)
-    return _SEARCHES.get(key, lambda: _find(flt, user, today))
+    key = (freshness.marker(), scope, user.id if flt.mine else None, today, light_settings(), filters)
+    return _HITS.get(key, lambda: _find(flt, user, today))
 
 
 def _find(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
     stmt = _ordered(_filtered(visible_to(user), flt, user, today, with_status=False), flt.sort, today)
-    all_ids, ids = array("q"), {}
+    all_ids, ids = array("i"), {}
     counts = {status: 0 for status in Status}
     for item_id, status in db.session.execute(stmt.with_only_columns(Item.id, Item.status)):
         status = Status(status)
         all_ids.append(item_id)
-        ids.setdefault(status, array("q")).append(item_id)
+        ids.setdefault(status, array("i")).append(item_id)
         counts[status] += 1
     return _Hits(all_ids, ids, counts)
 
