@@ -99,6 +99,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     # A sign-in lasts this long (cookie and server-side session), then the user signs in again.
     PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=_int("SESSION_LIFETIME_MINUTES", 8 * 60))
+    # The lifetime counts from the sign-in (the server-side row's created_at), not from the last
+    # request, so re-signing the unchanged cookie on every response would only cost time.
+    SESSION_REFRESH_EACH_REQUEST = False
     # Number of reverse proxies in front whose X-Forwarded-For/-Proto to trust (0: none).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 

@@ -178,3 +178,12 @@ def test_reddest_first_follows_every_change_and_the_day(make, login_as, db, toda
     db.session.commit()
     assert titles(head.get("/my?open=1")) == ["按期推进"]
     assert titles(head.get("/my")) == ["按期推进", "即将到期"]   # closed: no light, last
+
+
+def test_links_keep_a_search_with_metacharacters_intact(admin, make):
+    make.item(title="教师 & 校长#1")
+    page = admin.get("/items?q=" + "教师 %26 校长%231")
+    assert titles(page) == ["教师 &amp; 校长#1"]
+    sort_link = re.search(r'<th scope="col">\s*<a href="([^"]+)"', page.text).group(1)
+    assert "q=%E6%95%99%E5%B8%88+%26+%E6%A0%A1%E9%95%BF%231" in sort_link
+    assert titles(admin.get(sort_link.replace("&amp;", "&"))) == ["教师 &amp; 校长#1"]

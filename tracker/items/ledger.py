@@ -5,7 +5,7 @@ import datetime as dt
 from array import array
 from dataclasses import dataclass, field, replace
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import g, url_for
 from flask_sqlalchemy.pagination import Pagination
@@ -93,7 +93,20 @@ class LedgerFilter:
         """`url_for(endpoint, **self.args(**override))`, for the dozens of sort, status and page
         links of a ledger page: the endpoint's path is built once, only the query string per link."""
         args = self.args(**override)
-        return _path(endpoint) + ("?" + urlencode(args) if args else "")
+        if not args:
+            return _path(endpoint)
+        # urlencode() costs ~100 calls a link; the values here are numbers and short words, and
+        # only free text (q) needs quoting.
+        return _path(endpoint) + "?" + "&".join(
+            f"{key}={quote_plus(value) if key == 'q' else value}" for key, value in args.items())
+
+
+def filter_link(flt, endpoint: str, **override) -> str:
+    """A link to `endpoint` with the filter `flt` changed (any object with `args()`, e.g. the
+    dashboard's unit table): the ledger's filter builds it faster itself."""
+    if isinstance(flt, LedgerFilter):
+        return flt.url(endpoint, **override)
+    return url_for(endpoint, **flt.args(**override))
 
 
 def _path(endpoint: str) -> str:

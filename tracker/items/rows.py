@@ -69,7 +69,16 @@ def plain_rows(ids: list[int]) -> list[LedgerRow]:
 _RENDERED = Cache(size=5000)
 
 
-def row_html(row: LedgerRow, today: dt.date) -> Markup:
-    """The <tr> of `row`, rendered by the `ledger_row` macro of _macros.html the first time only."""
-    key = (row, today, str(get_locale()), light_settings(), request.script_root)
-    return _RENDERED.get(key, lambda: current_app.jinja_env.get_template("_macros.html").module.ledger_row(row, today))
+def rows_html(rows: list[LedgerRow], today: dt.date) -> Markup:
+    """The <tr>s of `rows`, each rendered by the `ledger_row` macro of _macros.html the first time only."""
+    context = (today, str(get_locale()), light_settings(), request.script_root)
+    macro = None
+    html = []
+    for row in rows:
+        key = (row, *context)
+        cached = _RENDERED.peek(key)
+        if cached is None:
+            macro = macro or current_app.jinja_env.get_template("_macros.html").module.ledger_row
+            cached = _RENDERED.get(key, lambda: macro(row, today))  # noqa: B023 - called at once
+        html.append(cached)
+    return Markup("".join(html))
