@@ -1,4 +1,5 @@
-"""What pages show beside the numbers: the charts of the dashboard, in the user's language."""
+"""What pages show beside the numbers: the charts of the dashboard, in the user's language, and the
+dashboard's rendered content, kept per process like its numbers."""
 from __future__ import annotations
 
 import datetime as dt
@@ -41,14 +42,15 @@ def week_chart(weeks: list[Week]) -> Markup:
 def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
     """The dashboard's content for `user`, rendered once per state of the data (the `items` token,
     which units, evaluations and indicators renew too) and per everything else the page shows:
-    the day and the light settings (lights, overdue), the language, who reads (all units or one, and the unit's links),
-    the evaluation, the sort and the page of the unit table."""
+    the day and the light settings (lights, overdue), the language, who reads (all units or one,
+    and the unit's links), the evaluation, the sort and the page of the unit table."""
     key = (freshness.marker(), today, light_settings(), str(get_locale()), request.script_root,
            user.reads_everything, user.unit_id, evaluation_id, sort, page)
     return _pages().get(key, lambda: _render_body(user, today, evaluation_id, sort, page))
 
 
 def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
+    # Rows (id, year, title), not Evaluation objects: the list and the framework need no more.
     evaluations = db.session.execute(select(Evaluation.id, Evaluation.year, Evaluation.title)
                                      .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     evaluation = next((e for e in evaluations if e.id == evaluation_id), None)
