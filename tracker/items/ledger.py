@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import quote_plus
 
 from flask import g, url_for
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 
 from sqlalchemy import Select, any_, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
@@ -214,11 +214,13 @@ def _count_parts(flt: LedgerFilter, user: User, today: dt.date) -> list[Select]:
             rest.where(Item.id == any_(_cooperating_ids(unit)), Item.lead_unit_id != unit)]
 
 
-def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, load=None):
+def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, load=None,
+                  counts: dict[Status, int] | None = None):
     """One page of the ledger with everything the rows show loaded up front (no N+1).
 
     `load` turns the page's ids into its rows: Item objects with their units, owner and finding
-    (the API's default), or `rows.plain_rows` for the pages' tables."""
+    (the API's default), or `rows.plain_rows` for the pages' tables. `counts` are this filter's
+    status_counts when the page has them already: the total is then known without counting again."""
     load = load or _rows
     if _sorts_every_match(flt):
         hits = _hits(flt, user, today)
@@ -229,10 +231,21 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     # reads only columns of ix_items_dashboard), then only its rows are loaded. Sorting whole rows
     # with their long texts made a big unit's "reddest first" page take tens of milliseconds.
     stmt = _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today)
-    pagination = db.paginate(stmt.with_only_columns(Item.id), page=flt.page, per_page=per_page,
-                             error_out=False)
-    pagination.items = load(pagination.items)
-    return pagination
+    total = None if counts is None else (counts[flt.status] if flt.status else sum(counts.values()))
+    return _PageOfIds(select=stmt.with_only_columns(Item.id), session=db.session(), page=flt.page,
+                      per_page=per_page, max_per_page=None, error_out=False, load=load, total=total)
+
+
+class _PageOfIds(SelectPagination):
+    """A page of ids chosen by a statement, turned into rows by `load`; the total counted only
+    when it was not given."""
+
+    def _query_items(self) -> list:
+        return self._query_args["load"](super()._query_items())
+
+    def _query_count(self) -> int:
+        known = self._query_args["total"]
+        return super()._query_count() if known is None else known
 
 
 # -- searches and the reddest-first order ------------------------------------------------------------

@@ -36,9 +36,9 @@ def home():
 def ledger_page():
     today = clock.today()
     flt = ledger.LedgerFilter.from_args(request.args)
-    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
-                                      load=ledger.plain_rows)
     counts = ledger.status_counts(flt, current_user, today)
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
+                                      load=ledger.plain_rows, counts=counts)
     return render_template(
         "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
         options=choices.filter_options(flt.evaluation, flt.unit, flt.owner),
@@ -54,9 +54,9 @@ def my_items():
     flt.sort = request.args.get("sort") or "light"
     if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit"):
         flt.sort = "light"
-    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
-                                      load=ledger.plain_rows)
     counts = ledger.status_counts(flt, current_user, today)
+    pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
+                                      load=ledger.plain_rows, counts=counts)
     return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today)
 
 
