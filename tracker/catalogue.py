@@ -7,7 +7,8 @@ hence a row per catalogue holding a random token that every ORM change of a unit
 listed attributes replaces inside the same transaction. A cache entry built under token T is used
 only while the database still says T. Tokens are random, never counters, so a wiped table (the
 test suite does that) cannot bring an old token back. The `items` token is renewed at commit by
-tracker/reports/freshness.py; the dashboard and the ledger's searches are cached under it.
+tracker/reports/freshness.py; the dashboard and the ledger's searches and reddest-first
+listings are cached under it. (Rendered ledger rows need no token: their key is what they show.)
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from tracker.extensions import db
 UNITS = "units"
 PEOPLE = "people"
 EVALUATIONS = "evaluations"
-# Renewed at commit by any change of items, findings, units or evaluations
-# (tracker/reports/freshness.py): the key of the cached dashboard numbers and search hits.
+# Renewed at commit by any change of items, findings, units, evaluations or indicators
+# (tracker/reports/freshness.py): the key of the cached dashboard, search hits and listings.
 ITEMS = "items"
 # What the lists show of a person: a change of anything else (a sign-in, a password) is not a change.
 _PERSON_FIELDS = ("name", "role", "unit_id", "active")
