@@ -235,3 +235,22 @@ def test_api_responses_are_not_cached_and_carry_security_headers(api, world):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Set-Cookie" not in response.headers
+
+
+def test_the_list_reads_plain_rows_that_say_exactly_what_item_summary_says(db, make, today):
+    """The list endpoint builds its summaries from plain columns; the item endpoints from the ORM.
+    Both must agree on every key for every kind of item."""
+    import datetime as dt
+
+    from tracker.api import representations as rep
+    from tracker.items.models import Item
+    lead, partner, other = make.unit("县教育局"), make.unit("县财政局"), make.unit("县人社局")
+    items = [make.item(lead_unit=lead, cooperating=[partner, other], owner=make.user(Role.HEAD, unit=lead),
+                       listed_supervision=True),
+             make.item(lead_unit=lead, deadline=today - dt.timedelta(days=3)),            # overdue, no owner
+             make.item(status=Status.CLOSED, lead_unit=partner),
+             make.item(status=Status.DRAFT, lead_unit=other)]
+    ids = [items[2].id, items[0].id, items[3].id, items[1].id, 999999]               # order kept, unknown dropped
+    expected = [rep.item_summary(db.session.get(Item, i), today) for i in ids[:-1]]
+    assert rep.item_summaries(ids, today) == expected
+    assert rep.item_summaries([], today) == []

@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from tracker.evaluations.models import Evaluation
+from tracker.auth.models import User
+from tracker.evaluations.models import Evaluation, Finding
+from tracker.extensions import db
 from tracker.evidence.models import Evidence
 from tracker.items import workflow
 from tracker.items.lights import is_overdue, light_of
-from tracker.items.models import Item, Milestone, ProgressUpdate
+from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
 from tracker.units.models import Unit
 
 
@@ -50,6 +54,55 @@ def item_summary(item: Item, today: dt.date) -> dict:
         "evaluation": {"id": item.finding.evaluation.id, "title": item.finding.evaluation.title},
         "updated_at": _at(item.updated_at), "version": item.version,
     }
+
+
+
+class _Row:
+    """The columns light_of and is_overdue read, under the names they read them by."""
+
+    __slots__ = ("status", "deadline", "behind_on", "last_activity_on")
+
+    def __init__(self, status, deadline, behind_on, last_activity_on):
+        self.status, self.deadline, self.behind_on, self.last_activity_on = status, deadline, behind_on, last_activity_on
+
+
+def item_summaries(ids: list[int], today: dt.date) -> list[dict]:
+    """`item_summary` of each of `ids`, in that order, read as plain columns in two statements: the
+    list endpoint's page of 25 items as ORM objects with their units, owner, finding and evaluation
+    cost more than its SQL."""
+    if not ids:
+        return []
+    owner, unit = aliased(User), aliased(Unit)
+    cooperating: dict[int, list[dict]] = {}
+    for item_id, unit_id, name in db.session.execute(
+            select(item_cooperating_units.c.item_id, Unit.id, Unit.name)
+            .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
+            .where(item_cooperating_units.c.item_id.in_(ids)).order_by(Unit.name)):
+        cooperating.setdefault(item_id, []).append({"id": unit_id, "name": name})
+    stmt = (select(Item.id, Item.title, Item.status, Item.kind, Item.deadline, Item.original_deadline,
+                   Item.progress_percent, Item.behind_on, Item.last_activity_on, Item.listed_supervision,
+                   unit.id, unit.name, owner.id, owner.name, Finding.id, Finding.text, Evaluation.id,
+                   Evaluation.title, Item.updated_at, Item.version)
+            .join(unit, unit.id == Item.lead_unit_id).outerjoin(owner, owner.id == Item.owner_id)
+            .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
+            .where(Item.id.in_(ids)))
+    rows = {}
+    for (item_id, title, status, kind, deadline, original, percent, behind_on, last_activity, listed,
+         unit_id, unit_name, owner_id, owner_name, finding_id, finding_text, evaluation_id,
+         evaluation_title, updated_at, version) in db.session.execute(stmt):
+        light = _Row(status, deadline, behind_on, last_activity)
+        rows[item_id] = {
+            "id": item_id, "title": title, "status": status.value, "kind": kind.value,
+            "deadline": _day(deadline), "original_deadline": _day(original), "progress_percent": percent,
+            "light": light_of(light, today).value, "overdue": is_overdue(light, today),
+            "listed_supervision": listed, "lead_unit": {"id": unit_id, "name": unit_name},
+            "cooperating_units": cooperating.get(item_id, []),
+            "owner": None if owner_id is None else {"id": owner_id, "name": owner_name},
+            "finding": {"id": finding_id, "text": finding_text},
+            "evaluation": {"id": evaluation_id, "title": evaluation_title},
+            "updated_at": _at(updated_at), "version": version,
+        }
+    return [rows[item_id] for item_id in ids if item_id in rows]
 
 
 def milestone(row: Milestone) -> dict:

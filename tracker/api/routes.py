@@ -154,8 +154,8 @@ def list_items():
     flt = ledger.LedgerFilter.from_args(request.args)
     per_page = request.args.get("per_page", type=int) or current_app.config["ITEMS_PER_PAGE"]
     per_page = max(1, min(per_page, PER_PAGE_MAX))
-    pagination = ledger.page_of_items(flt, user, today, per_page)
-    return jsonify({"items": [rep.item_summary(item, today) for item in pagination.items],
+    pagination = ledger.page_of_items(flt, user, today, per_page, load=lambda ids: rep.item_summaries(ids, today))
+    return jsonify({"items": pagination.items,
                     "page": pagination.page, "per_page": per_page, "pages": pagination.pages,
                     "total": pagination.total})
 
