@@ -142,9 +142,10 @@ def format_day(value) -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
+    from tracker import chrome
     from tracker.items import ledger, presentation, rows
     i18n.install(app)
-    app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale,
+    app.jinja_env.globals.update(clock=clock, chrome=chrome, labels=presentation, get_locale=get_locale,
                                  status_badge=presentation.status_badge, light_badge=presentation.light_badge,
                                  ledger_rows_html=rows.rows_html, filter_link=ledger.filter_link)
     app.jinja_env.filters["day"] = format_day
