@@ -70,6 +70,9 @@ def test_with_many_people_the_owner_list_shows_the_chosen_units_people(admin, ma
     # An owner already filtered on stays in the list (and selected), whatever the unit.
     page = admin.get(f"/items?unit={fin.id}&owner={wang.id}")
     assert options(page, "owner") == ["赵科长", "王主任"]
+    # The unit's list is kept, and renewed by any change of its people.
+    make.user(Role.STAFF, unit=edu, name="孙干事")
+    assert options(admin.get(f"/items?unit={edu.id}"), "owner") == ["孙干事", "李干事", "王主任"]
 
 
 def test_few_people_are_all_listed_and_a_new_one_appears(admin, make, db):

@@ -56,12 +56,13 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
     count = catalogue.cached(catalogue.PEOPLE, ("owners",), lambda: db.session.scalar(
         select(db.func.count()).select_from(_owners().subquery())), current)
     if count <= OWNER_LIST_MAX:
-        stmt = _owners()
+        owners = catalogue.cached(catalogue.PEOPLE, ("owners", None), lambda: _options(
+            db.session.execute(_owners())), current)
     elif unit is not None:
-        stmt = _owners().where(User.unit_id == unit)
+        owners = catalogue.cached(catalogue.PEOPLE, ("owners", unit), lambda: _options(
+            db.session.execute(_owners().where(User.unit_id == unit))), current)
     else:
-        stmt = _owners().where(User.id == owner) if owner else None
-    owners = _options(db.session.execute(stmt)) if stmt is not None else ""
+        owners = _options(db.session.execute(_owners().where(User.id == owner))) if owner else ""
     if owner and f'value="{owner}"' not in owners:
         owners += _options(db.session.execute(_owners().where(User.id == owner)))
     return FilterOptions(_selecting(evaluations, evaluation), _selecting(units, unit), _selecting(owners, owner),
