@@ -85,6 +85,21 @@ def test_password_reset_signs_the_user_out_everywhere(admin, db, make, login_as)
     assert entry.changes["password"] == ["***", "***"]  # recorded, never revealed
 
 
+def test_password_reset_revokes_the_users_api_tokens(admin, app, db, make):
+    from tests.api.conftest import ApiClient
+    from tracker.api import tokens
+    user = make.user(Role.HEAD)
+    _token, secret = tokens.create_token(user, "报表脚本", None)
+    program = ApiClient(app, secret)
+    assert program.get("/api/v1/me").status_code == 200
+    response = admin.post(f"/admin/users/{user.id}", {"username": user.username, "name": user.name,
+                                                     "email": user.email, "role": "head", "unit_id": user.unit_id,
+                                                     "language": "zh_CN", "active": "y", "password": "brand-new-pass"})
+    assert response.status_code == 302, response.text
+    assert program.get("/api/v1/me").status_code == 401
+    assert db.session.query(JournalEntry).filter_by(object_type="api_tokens", action="revoke_token").count() == 1
+
+
 def test_deactivated_user_is_signed_out(admin, db, make, login_as):
     user = make.user(Role.LEADER)
     victim = login_as(user)

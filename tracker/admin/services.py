@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker import journal
+from tracker.api import tokens
 from tracker.auth.models import UNIT_ROLES, Role, User
 from tracker.auth.passwords import PASSWORD_MIN, policy_error
 from tracker.auth.sessions import end_all_sessions
@@ -109,6 +110,8 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
             # A password set by someone else is a one-time password: changed at the next sign-in.
             user.must_change_password = actor is not None and actor.id != user.id
             end_all_sessions(user)
+            if user.must_change_password:
+                tokens.revoke_all(actor, user)
             changes["password"] = ["***", "***"]
         if not user.active:
             end_all_sessions(user)

@@ -69,6 +69,16 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     return token
 
 
+def revoke_all(actor: User | None, user: User) -> int:
+    """Revoke every usable token of `user` (the caller commits): a password reset by someone else
+    means the account may be in the wrong hands, and a token outlives any sign-in."""
+    live = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for token in live:
+        token.revoked_at = clock.now()
+        journal.record(actor, "revoke_token", token, {"revoked": [False, True]}, note=token.name)
+    return len(live)
+
+
 def user_for_secret(secret: str) -> User | None:
     """The active user owning this usable token, else None. Marks the token as used."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
