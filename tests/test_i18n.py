@@ -35,3 +35,14 @@ def test_browser_language_is_honoured_and_unknown_codes_fall_back(app, db):
     assert 'lang="en"' in english.text
     weird = Browser(app).get("/login?lang=xx-evil", headers={"Accept-Language": "de-DE, fr;q=0.5"})
     assert 'lang="zh-CN"' in weird.text
+
+
+def test_file_sizes_read_naturally_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from tracker.i18n import format_size
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            assert [format_size(n) for n in (1, 820, 1536, 12_300_000)] == ["1 字节", "820 字节", "1.5 KB", "12.3 MB"]
+        with force_locale("en"):
+            assert [format_size(n) for n in (1, 820)] == ["1 byte", "820 bytes"]

@@ -66,9 +66,24 @@ def format_moment(value: dt.datetime | None, format: str | None = None) -> str:
     return value.astimezone(clock.tz()).strftime(pattern)
 
 
+def format_size(size: int | None) -> str:
+    """A file size for people: "820 字节" / "820 bytes" below a kilobyte, else "1.5 KB", "12.3 MB"
+    (Jinja's filesizeformat says "Bytes" in every language)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", size)
+    for unit in ("KB", "MB", "GB"):
+        size /= 1000
+        if size < 1000 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    return ""  # not reached
+
+
 def install(app) -> None:
     """Use these in templates instead of Flask-Babel's per-call lookups."""
     app.jinja_env.filters["datetimeformat"] = format_moment
+    app.jinja_env.filters["filesizeformat"] = format_size
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
