@@ -98,19 +98,18 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
     if item.can_edit(user):
         milestone_form = milestone_form or MilestoneForm()
     files = item_page.evidence_files(item.id)
-    files_by_update: dict = {}
-    for evidence in files:
-        files_by_update.setdefault(evidence.progress_update_id, []).append(evidence)
+    csrf = generate_csrf()
     return render_template(
         "items/detail.html", item=item, today=clock.today(), updates=item_page.progress_updates(item.id),
-        files_by_update=files_by_update, current_files=[f for f in files if not f.withdrawn],
+        milestones=item_page.milestones(item.id), file_lists=item_page.file_lists(files, may_attach, csrf),
+        current_files=[f for f in files if not f.withdrawn],
         may_attach=may_attach, attach_form=AttachForm() if may_attach else None,
         **_inspection_context(item, user),
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=workflow.available(item, user), journal=item_page.journal(item.id),
         action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
-        milestone_form=milestone_form, csrf=generate_csrf(),
+        milestone_form=milestone_form, csrf=csrf,
         can_complete_milestones=item.is_open and (user.is_admin or (
             item.is_lead_member(user) and user.role in UNIT_ROLES))), status
 
