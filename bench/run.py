@@ -110,11 +110,17 @@ def measure(clients: list[Client], path: str, requests: int) -> dict:
             "rps": len(latencies) / wall if wall else 0.0}
 
 
-def scenarios(meta: dict) -> list[tuple[str, str, str]]:
-    """(name, who, path): who is a username, 'api' (the token) or '' (anonymous)."""
+def _load() -> list[float]:
+    """The machine's 1/5/15-minute load averages: other work on the same cores disturbs the numbers."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def scenarios(meta: dict, only: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(name, who, path): who is a username, 'api' (the token) or '' (anonymous). `only`: the pages
+    whose name contains one of these words (the trivial route is always kept, for the ratios)."""
     unit, item = meta["unit_id"], meta["item_id"]
     ledger = f"/items?unit={unit}&open=1&sort=deadline"
-    return [
+    pages = [
         ("trivial /healthz", "", "/healthz"),
         ("ledger unit p1", "admin", ledger),
         ("ledger unit p20", "admin", ledger + "&page=20"),
@@ -124,6 +130,9 @@ def scenarios(meta: dict) -> list[tuple[str, str, str]]:
         ("dashboard", "admin", "/reports/"),
         ("api list", "api", f"/api/v1/items?unit={unit}&open=1&sort=deadline"),
     ]
+    if only:
+        pages = [page for page in pages if page[0] == "trivial /healthz" or any(word in page[0] for word in only)]
+    return pages
 
 
 def _free_port() -> int:
@@ -158,7 +167,7 @@ def _children(pid: int) -> list[int]:
 
 
 def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int], warmup: int,
-                      soak: int = 0) -> dict:
+                      soak: int = 0, only: list[str] | None = None) -> dict:
     port = _free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}",
                "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null",
@@ -169,8 +178,8 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
     try:
         _wait_ready(port)
         sessions: dict[str, Client] = {}
-        results = {}
-        for name, who, path in scenarios(meta):
+        results = {"_load_before": _load()}
+        for name, who, path in scenarios(meta, only):
             clients = [_client_for(who, port, meta, sessions) for _ in range(max(levels))]
             for _ in range(max(1, warmup)):
                 status, body = clients[0].request("GET", path)
@@ -182,6 +191,8 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
                 results[name][f"c{level}"] = row = measure(clients[:level], path, requests)
                 print(f"  {workers}w c{level:<2} {name:<18} p50 {row['p50']:8.1f}  p95 {row['p95']:8.1f}  "
                       f"p99 {row['p99']:8.1f} ms  {row['rps']:7.1f} req/s  errors {row['errors']}", flush=True)
+        results["_load_after"] = _load()
+        print(f"  load average {results['_load_before']} -> {results['_load_after']}", flush=True)
         results["_worker_rss_mb"] = [round(_rss_mb(pid), 1) for pid in _children(server.pid)]
         if soak and workers == 1:
             results["_soak"] = _soak(server.pid, port, meta, sessions, soak)
@@ -201,14 +212,15 @@ def _soak(server_pid: int, port: int, meta: dict, sessions: dict, requests: int)
     pages = [(who, path) for name, who, path in scenarios(meta) if who]
     clients = [_client_for(who, port, meta, sessions) for who, _path in pages]
     (worker,) = _children(server_pid)
-    before, errors, started = _rss_mb(worker), 0, time.perf_counter()
+    before, errors, started, load = _rss_mb(worker), 0, time.perf_counter(), _load()
     for n in range(requests):
         status, _ = clients[n % len(pages)].request("GET", pages[n % len(pages)][1])
         errors += status != 200
     if _children(server_pid) != [worker]:
         raise SystemExit("the gunicorn worker was replaced during the soak: its memory cannot be compared")
     row = {"requests": requests, "errors": errors, "seconds": round(time.perf_counter() - started, 1),
-           "rss_before_mb": round(before, 1), "rss_after_mb": round(_rss_mb(worker), 1)}
+           "rss_before_mb": round(before, 1), "rss_after_mb": round(_rss_mb(worker), 1),
+           "load_before": load, "load_after": _load()}
     print(f"  soak: {requests} requests, worker RSS {row['rss_before_mb']} -> {row['rss_after_mb']} MB, "
           f"errors {errors}", flush=True)
     return row
@@ -282,12 +294,14 @@ def run_job(job: str, meta: dict) -> dict:
 def jobs(meta_path: str, names: list[str]) -> dict:
     out = {}
     for job in names:
+        load = _load()
         proc = subprocess.run([sys.executable, __file__, "--meta", meta_path, "--job", job], cwd=ROOT,
                               capture_output=True, text=True, timeout=900)
         if proc.returncode:
             out[job] = {"error": proc.stderr[-2000:]}
         else:
             out[job] = json.loads(proc.stdout.strip().splitlines()[-1])
+        out[job].update(load_before=load, load_after=_load())
         print(f"  job {job:<8} {json.dumps(out[job], ensure_ascii=False)[:200]}", flush=True)
     return out
 
@@ -309,7 +323,8 @@ def print_table(report: dict) -> None:
         print(f"1 worker after {soak['requests']} more requests: RSS {soak['rss_before_mb']} -> "
               f"{soak['rss_after_mb']} MB ({soak['errors']} errors)")
     for job, row in report.get("jobs", {}).items():
-        print(f"job {job:<16} {row.get('seconds', '?')} s, peak RSS {row.get('peak_rss_mb', '?')} MB")
+        print(f"job {job:<16} {row.get('seconds', '?')} s, peak RSS {row.get('peak_rss_mb', '?')} MB, "
+              f"load average {row.get('load_before')} -> {row.get('load_after')}")
 
 
 def main() -> int:
@@ -323,6 +338,9 @@ def main() -> int:
                         help="requests after the measurements (1 worker), then the worker's RSS (0: skip)")
     parser.add_argument("--jobs", default="scan,digest,export", help="in-process jobs ('' for none)")
     parser.add_argument("--pages", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--only", default="",
+                        help="measure only the pages whose name contains one of these comma-separated words "
+                             "(e.g. 'item,api': to repeat a disturbed measurement); the trivial route is always kept")
     parser.add_argument("--job", help=argparse.SUPPRESS)   # internal: run one job in this process
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -334,12 +352,13 @@ def main() -> int:
     levels = [int(c) for c in args.concurrency.split(",")]
     report = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "database": os.environ["DATABASE_URL"].split("://")[0], "items": meta["items"],
-              "machine": {"cpus": os.cpu_count()}, "requests": args.requests, "pages": {}, "jobs": {}}
+              "machine": {"cpus": os.cpu_count()}, "requests": args.requests, "load_at_start": _load(),
+              "pages": {}, "jobs": {}}
     if args.pages:
         for workers in [int(w) for w in args.workers.split(",")]:
             print(f"gunicorn, {workers} worker(s):", flush=True)
             report["pages"][f"{workers}w"] = serve_and_measure(meta, workers, args.requests, levels, args.warmup,
-                                                               args.soak)
+                                                               args.soak, [w for w in args.only.split(",") if w])
     if args.jobs:
         report["jobs"] = jobs(args.meta, args.jobs.split(","))
     print_table(report)
