@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import Integer, event, exists, func, or_, select, text
+from sqlalchemy import Integer, Select, event, exists, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import column, table
 
@@ -66,14 +66,17 @@ def like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
-def matching(q: str):
-    """Condition on items: the title, measures or finding text contains `q` (case-insensitive)."""
+def matching(q: str, scanned: bool = False):
+    """Condition on items: the title, measures or finding text contains `q` (case-insensitive).
+
+    `scanned` (SQLite): the condition is to be tested on each item of a walk through another index
+    (the matches' ids are collected once and looked up), not used to fetch the matches by id."""
     from tracker.evaluations.models import Finding
     from tracker.extensions import db
     from tracker.items.models import Item
     if db.engine.dialect.name != "postgresql":
-        return Item.id.in_(select(_fts_index.c.rowid).where(
-            text("item_search MATCH :search_match").bindparams(search_match=fts_query(q))))
+        # `id + 0` is no longer the rowid: SQLite cannot look items up by it, and walks an index.
+        return (Item.id + literal_column("0") if scanned else Item.id).in_(_fts_rowids(q))
     pattern = like_pattern(q)
     candidates = select(_pg_index.c.item_id).where(
         _pg_index.c.terms.op("@@", is_comparison=True)(func.rectify_search_query(q)))
@@ -82,6 +85,22 @@ def matching(q: str):
     return Item.id.in_(candidates) & or_(Item.title.ilike(pattern, escape="\\"),
                                          Item.measures.ilike(pattern, escape="\\"),
                                          finding_match)
+
+
+def _fts_rowids(q: str) -> Select:
+    return select(_fts_index.c.rowid).where(
+        text("item_search MATCH :search_match").bindparams(search_match=fts_query(q)))
+
+
+def matches_at_least(q: str, share: int) -> bool:
+    """SQLite: whether `q` matches more than one item in `share` (by the largest item id, a cheap
+    stand-in for their number); the index stops counting there, so a broad query costs little."""
+    from tracker.extensions import db
+    from tracker.items.models import Item
+    wanted = select(func.coalesce(func.max(Item.id), 0) // literal_column(str(int(share))) + 1).scalar_subquery()
+    found = select(func.count()).select_from(_fts_rowids(q).limit(wanted).subquery())
+    reached, needed = db.session.execute(select(found.scalar_subquery(), wanted)).one()
+    return reached >= needed
 
 
 _fts_index = table("item_search", column("rowid", Integer))
