@@ -62,8 +62,8 @@ def test_item_page_statements_do_not_grow_with_updates_files_and_journal(app, db
 
 # -- the page's forms are written out in templates/evidence/_macros.html -------------------------------
 
-_FIELDS = ('{% from "_macros.html" import field %}{% from "evidence/_macros.html" import input, text_area %}'
-           '{{ field(f) }}|{{ text_area(f) if kind == "textarea" else input(f, kind) }}')
+_FIELDS = ('{% from "_macros.html" import field %}{% from "evidence/_macros.html" import plain_field %}'
+           '{{ field(f) }}|{{ plain_field(f, kind) }}')
 
 
 def _fresh_and_invalid(form_class, data: dict):

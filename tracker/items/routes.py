@@ -99,9 +99,10 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         milestone_form = milestone_form or MilestoneForm()
     files = item_page.evidence_files(item.id)
     csrf = generate_csrf()
+    file_lists = item_page.file_lists(files, may_attach, csrf)
     return render_template(
-        "items/detail.html", item=item, today=clock.today(), updates=item_page.progress_updates(item.id),
-        milestones=item_page.milestones(item.id), file_lists=item_page.file_lists(files, may_attach, csrf),
+        "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
+        timeline=item_page.timeline(item_page.progress_updates(item.id), file_lists), file_lists=file_lists,
         current_files=[f for f in files if not f.withdrawn],
         may_attach=may_attach, attach_form=AttachForm() if may_attach else None,
         **_inspection_context(item, user),
