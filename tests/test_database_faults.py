@@ -138,3 +138,11 @@ def test_running_the_migrations_twice_changes_nothing(app):
             heads = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         current()
     assert len(heads) == 1
+
+
+def test_postgresql_connections_do_not_jit_compile(db):
+    from sqlalchemy import text
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no JIT")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
