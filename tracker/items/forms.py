@@ -61,7 +61,7 @@ class ProgressForm(FlaskForm):
     body = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=LIMITS["body"])])
     percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files"))
-    submission_key = HiddenField()
+    submission_key = HiddenField(label="")  # never shown; without a label WTForms would translate its name
     submit = SubmitField(_l("Post progress"))
 
     def fresh_key(self) -> None:

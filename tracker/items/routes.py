@@ -85,18 +85,24 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
+# Forms built only to be shown: the page writes its one CSRF token into each of its forms (`csrf`), and
+# the views that take the posts build their own forms, which check it. A CSRF field per shown form would
+# sign the token again and load WTForms' catalogue to name the field.
+_SHOWN = {"csrf": False}
+
+
 def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
     may_attach = evidence_services.may_attach(item, user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
-        progress_form = progress_form or ProgressForm()
+        progress_form = progress_form or ProgressForm(meta=_SHOWN)
         progress_form.fresh_key()
         if progress_form.percent.data is None:
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
-        milestone_form = milestone_form or MilestoneForm()
+        milestone_form = milestone_form or MilestoneForm(meta=_SHOWN)
     files = item_page.evidence_files(item.id)
     csrf = generate_csrf()
     file_lists = item_page.file_lists(files, may_attach, csrf)
@@ -104,7 +110,7 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
         timeline=item_page.timeline(item_page.progress_updates(item.id), file_lists), file_lists=file_lists,
         current_files=[f for f in files if not f.withdrawn],
-        may_attach=may_attach, attach_form=AttachForm() if may_attach else None,
+        may_attach=may_attach, attach_form=AttachForm(meta=_SHOWN) if may_attach else None,
         **_inspection_context(item, user),
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
@@ -133,8 +139,8 @@ def _inspection_context(item: Item, user) -> dict:
         "is_decider": is_decider,
         "requirements": item_page.requirements(item.id),
         "rechecks": item_page.rechecks(item.id),
-        "extension_form": inspection_forms.ExtensionRequestForm() if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm() if closed_for_decider else None,
+        "extension_form": inspection_forms.ExtensionRequestForm(meta=_SHOWN) if may_request and not pending else None,
+        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if closed_for_decider else None,
     }
 
 
