@@ -21,6 +21,7 @@ from sqlalchemy.types import String, TypeDecorator
 from tracker.extensions import db
 
 CHUNK = 5000  # values per IN list or array: far below the parameter limits of SQLite and PostgreSQL
+ROWS_PER_INSERT = 1000  # PostgreSQL: rows per INSERT (one JSON text each)
 
 
 def in_chunks(items: list, size: int = CHUNK):
@@ -41,10 +42,14 @@ def insert_many(table: Table, rows: list[dict], *returning) -> list:
             return []
         return db.session.execute(insert(table).returning(*returning), rows).all()
     names = list(rows[0])
-    source = _recordset(rows, *(column(name, _element_type(table.c[name])) for name in names))
-    statement = insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    result = db.session.execute(statement.returning(*returning) if returning else statement)
-    return result.all() if returning else []
+    found = []
+    # In slices: the JSON text of thousands of mails (bodies and all) would otherwise be held at once.
+    for chunk in in_chunks(rows, ROWS_PER_INSERT):
+        source = _recordset(chunk, *(column(name, _element_type(table.c[name])) for name in names))
+        statement = insert(table).from_select(names, select(*(source.c[name] for name in names)))
+        result = db.session.execute(statement.returning(*returning) if returning else statement)
+        found.extend(result.all() if returning else [])
+    return found
 
 
 def one_of(columns: list, rows: list[tuple]):
