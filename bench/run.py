@@ -198,7 +198,9 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
             results["_soak"] = _soak(server.pid, port, meta, sessions, soak)
         return results
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        # The master stops its workers itself (SIGTERM to the whole group made it log an error
+        # for each worker it had not stopped); the group is killed only if it does not stop.
+        os.kill(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
