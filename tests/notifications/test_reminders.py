@@ -195,3 +195,20 @@ def test_mail_speaks_the_recipients_language(db, make, people, smtp_server, toda
     day(db, today)
     assert "第1次催办" in smtp_server.to(owner.email)[0].get_body(("plain",)).get_content()
     assert "Reminder no. 1" in smtp_server.to(people["head"].email)[0].get_body(("plain",)).get_content()
+
+
+def test_a_reminder_mail_shows_names_and_titles_as_typed_and_its_html_escapes_them(db, make, people, smtp_server,
+                                                                                    today):
+    """A name or title with markup reads as typed in the text part and cannot inject markup into
+    the HTML part (the mail's own phrases and links are worked out once per scan)."""
+    head = people["head"]
+    head.name = "王<b>五</b> & co"
+    make.item(lead_unit=people["unit"], owner=head, deadline=today + dt.timedelta(days=3), title="事项<i>一</i>")
+    db.session.commit()
+    day(db, today)
+    [mail] = smtp_server.to(head.email)
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    assert "王<b>五</b> & co" in text and "事项<i>一</i>" in text
+    assert "王&lt;b&gt;五&lt;/b&gt; &amp; co" in html and "事项&lt;i&gt;一&lt;/i&gt;" in html
+    assert "<b>" not in html and "<i>" not in html
+    assert "/notifications" in html and "/notifications" in text

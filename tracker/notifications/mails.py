@@ -11,6 +11,8 @@ from typing import NamedTuple
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker.auth.models import User
@@ -41,11 +43,29 @@ def _in_language(language: str):
 
 class _Phrases:
     """What the mails of one language and run share, worked out once: an item's link, the text
-    of a reminder line, a role's label (each costs a url_for or a few gettext calls)."""
+    of a reminder line, a role's label (each costs a url_for or a few gettext calls), and the
+    templates' own translations and links (`gettext`, `url_for`: they shadow the globals)."""
 
     def __init__(self):
         self._links: dict[int, str] = {}
         self._texts: dict[tuple, str] = {}
+        self._urls: dict[tuple, str] = {}
+        translated: dict[str, str] = {}
+
+        @pass_context
+        def gettext(context, string: str, **variables) -> str:
+            # What Jinja's newstyle gettext does with Flask-Babel's, the lookup done once a run.
+            if string not in translated:
+                translated[string] = _(string)
+            text = Markup(translated[string]) if context.eval_ctx.autoescape else translated[string]
+            return text % variables
+        self.gettext = gettext
+
+    def url_for(self, endpoint: str, **values) -> str:
+        key = (endpoint, *sorted(values.items()))
+        if key not in self._urls:
+            self._urls[key] = url_for(endpoint, **values)
+        return self._urls[key]
 
     def item_url(self, item_id: int) -> str:
         if item_id not in self._links:
@@ -80,7 +100,8 @@ class _Phrases:
 def _render(user, template: str, subject: Callable[[], str], context: dict | Callable[[_Phrases], dict],
             phrases: _Phrases) -> tuple[str, str, str]:
     context = dict(context(phrases) if callable(context) else context, user=user, describe=phrases.describe,
-                   role_label=phrases.role_label, item_url=phrases.item_url)
+                   role_label=phrases.role_label, item_url=phrases.item_url, gettext=phrases.gettext,
+                   url_for=phrases.url_for)
     # Straight from the Jinja environment: a mail needs none of a page's context processors.
     env = current_app.jinja_env
     return (subject(), env.get_template(f"email/{template}.txt").render(context),
