@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from tests.test_performance import _full_scan_of_items, _plan
 from tracker.auth.models import Role
@@ -204,9 +204,10 @@ def test_a_repeated_search_reads_only_the_rows_shown(db, make, login_as, app):
         repeated = [s for s in statements if "item_search" in s]
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    # one statement finds the hits for the page, total and counts (SQLite may first count up to
-    # a share of the items, to choose how to read them)
-    assert len([s for s in searched if "ORDER BY" in s]) == 1 and len(searched) <= 2
+    # one statement finds the hits for the page, total and counts; on SQLite (read apart) the
+    # counts are one statement and the page another, after a count up to a share of the items
+    # chooses how to read the page
+    assert len([s for s in searched if "ORDER BY" in s]) == 1 and len(searched) <= 3
     assert repeated == []           # the second time they come from the process's cache
 
 
@@ -319,3 +320,153 @@ def test_the_walk_reads_only_the_order_index(db, make, sort):
         plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=True))
         assert "SCAN items USING COVERING INDEX ix_items_deadline_id_status" in plan, plan
         assert "TEMP B-TREE" not in plan and "item_search VIRTUAL TABLE" in plan, plan
+
+
+# -- PostgreSQL's re-check: none for one term, no lower() for text without case --------------------
+
+def test_caseless_text_is_lower_cased_to_by_itself_only(db):
+    """A query `caseless` says has no case is re-checked without lower(): the database's lower()
+    must map no other character to one of its characters, and leave its own unchanged."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's lower()")
+    changed = db.session.execute(text(
+        "SELECT x, lower(chr(x)) FROM generate_series(1, 1114111) AS x "
+        "WHERE x NOT BETWEEN 55296 AND 57343 AND lower(chr(x)) <> chr(x)")).all()
+    assert len(changed) > 1000                                  # the letters with case are there
+    assert [x for x, _ in changed if search.caseless(chr(x))] == []
+    assert [x for x, lowered in changed if any(search.caseless(c) for c in lowered)] == []
+    assert search.caseless("教师编制 100%（试点）") and not search.caseless("Teacher")
+
+
+@pytest.mark.parametrize("q, rechecked, lowered", [
+    ("教", False, False), ("教师", False, False), ("Te", False, False),
+    ("教师编制", True, False), ("Teacher", True, True), ("教师A", True, True)])
+def test_only_queries_of_more_than_one_term_are_rechecked(db, make, q, rechecked, lowered):
+    """PostgreSQL: one or two characters are one term of the index, exact without a re-check (the
+    planner drops it); a re-check of text without case compares the texts as they are."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's re-check")
+    admin = make.user(Role.ADMIN)
+    flt = ledger.LedgerFilter(q=q)
+    plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=False))
+    assert ("strpos" in plan) == rechecked, plan
+    assert ("lower((items.title" in plan or "lower((title" in plan) == lowered, plan
+
+
+def test_one_or_two_characters_in_any_case_are_found_without_a_recheck(db, make):
+    """The index's terms are lower-cased like the query: upper- and mixed-case texts are found."""
+    admin = make.user(Role.ADMIN)
+    found = make.item(title="TEACHER 校舍")
+    make.item(title="学生")
+    for q in ("te", "TE", "Te", "t", "T", "校", "校舍", "r ", " 校"):
+        assert _ids(q.strip() or q, admin) == {found.id}, q
+
+
+# -- the first search read apart (SQLite): counts in one statement, each page in its own ---------
+
+def _found_apart(flt, user, per_page=4) -> tuple[list[tuple[int, Status]], dict]:
+    """Every page of the search (and of each status), joined, as the ledger shows them."""
+    today = dt.date(2026, 3, 16)
+    counts = ledger.status_counts(flt, user, today)
+
+    def pages(status=None) -> list[int]:
+        ids, number = [], 1
+        while True:
+            page = ledger.page_of_items(ledger.replace(flt, status=status, page=number), user, today, per_page,
+                                        load=list)
+            assert page.total == (counts[status] if status else sum(counts.values()))
+            if not page.items:
+                return ids
+            ids, number = ids + page.items, number + 1
+
+    by_status = {item_id: status for status in Status for item_id in pages(status)}
+    assert {s: n for s, n in counts.items() if n} == {
+        s: n for s in Status if (n := sum(1 for v in by_status.values() if v == s))}
+    return [(item_id, by_status[item_id]) for item_id in pages()], counts
+
+
+@pytest.mark.parametrize("sort", ["deadline", "-deadline"])
+def test_the_first_search_read_apart_after_each_change_is_exactly_right(db, make, plan, sort):
+    """Counts and every page (in all and per status) of the first search after each change, read
+    apart by statements of their own, list exactly the items holding the text, in order."""
+    admin = make.user(Role.ADMIN)
+    day = dt.date(2026, 5, 1)
+    items = [make.item(title=f"教师编制{n}" if n % 3 else f"校舍{n}", status=Status.IN_PROGRESS,
+                       deadline=day + dt.timedelta(days=n % 4)) for n in range(12)]
+    make.item(title="已办结的教师编制", status=Status.CLOSED, deadline=day)
+    make.item(title="撤销的教师编制", status=Status.CANCELLED, deadline=day + dt.timedelta(days=2))
+    descending = sort.startswith("-")
+
+    def check(q="教师编制", open_only=False):
+        statuses = set(Status) - {Status.CLOSED, Status.CANCELLED} if open_only else None
+        flt = ledger.LedgerFilter(q=q, sort=sort, open=open_only)
+        assert ledger._read_apart(flt, admin) == (db.engine.dialect.name == "sqlite")
+        found, counts = _found_apart(flt, admin)
+        assert found == _expected_hits(db, q, statuses, descending)
+        assert sum(counts.values()) == len(found)
+
+    check()
+    items[0].title = "新增教师编制"
+    items[1].title = "旧的标题"
+    db.session.commit()
+    check()
+    items[2].status = Status.SUBMITTED
+    items[4].deadline = day - dt.timedelta(days=30)
+    db.session.commit()
+    check()
+    check(open_only=True)
+    db.session.delete(items[5])
+    make.item(title="补充教师编制", deadline=day + dt.timedelta(days=1))
+    db.session.commit()
+    check()
+    finding = db.session.get(Finding, items[3].finding_id)
+    finding.text = "其他问题"
+    db.session.commit()
+    check("教师")
+    check("教")
+    check("没有的词")
+
+
+def test_a_search_read_apart_is_kept_per_page_until_the_next_change(db, make, login_as):
+    """SQLite: coming back to a page reads no search statement; a change reads it afresh."""
+    from sqlalchemy import event
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite reads searches apart")
+    admin = make.user(Role.ADMIN)
+    client = login_as(admin)
+    items = [make.item(title=f"教师编制{n}") for n in range(3)]
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        client.get("/items?q=教师编制")
+        statements.clear()
+        client.get("/items?q=教师编制")
+        assert [s for s in statements if "item_search" in s] == []
+        items[0].title = "其他"
+        db.session.commit()
+        page = client.get("/items?q=教师编制")
+        assert [s for s in statements if "item_search" in s] != []
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert sorted(_titles(page)) == ["教师编制1", "教师编制2"]
+
+
+def test_the_counts_read_apart_look_statuses_up_in_their_index(db, make):
+    """SQLite: each match's status comes from ix_items_id_status, not from the wide item rows."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    make.item(title="教师编制")
+    statements = []
+    from sqlalchemy import event
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        ledger._count_matches(ledger.LedgerFilter(q="教师编制"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    (counting,) = statements
+    with db.engine.connect() as conn:
+        plan = "\n".join(row[-1] for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + counting, (search.fts_query("教师编制"),)))
+    assert "USING COVERING INDEX ix_items_id_status" in plan, plan
