@@ -3,8 +3,8 @@
 The first search after a change counts its matches per status by looking each match's status up
 in this narrow index instead of the wide item rows (tracker/items/ledger.py, hits_status_index).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-23 02:55:00.000000
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0016'
-down_revision = '0015'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ A search matching a large share of the items, in the default order, is read by w
 and keeping the matches (tracker/items/ledger.py, hits_order_index) instead of looking every match
 up by id and sorting.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-23 02:40:00.000000
 
@@ -13,8 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-# 0014 was reserved for another change; if it lands first, this revises it instead.
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
