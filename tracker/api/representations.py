@@ -16,6 +16,7 @@ from tracker.evidence.models import Evidence
 from tracker.items import workflow
 from tracker.items.lights import is_overdue, light_of
 from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
+from tracker.items.rows import among
 from tracker.units.models import Unit
 
 
@@ -77,7 +78,7 @@ def item_summaries(ids: list[int], today: dt.date) -> list[dict]:
     for item_id, unit_id, name in db.session.execute(
             select(item_cooperating_units.c.item_id, Unit.id, Unit.name)
             .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-            .where(item_cooperating_units.c.item_id.in_(ids)).order_by(Unit.name)):
+            .where(among(item_cooperating_units.c.item_id, ids)).order_by(Unit.name)):
         cooperating.setdefault(item_id, []).append({"id": unit_id, "name": name})
     stmt = (select(Item.id, Item.title, Item.status, Item.kind, Item.deadline, Item.original_deadline,
                    Item.progress_percent, Item.behind_on, Item.last_activity_on, Item.listed_supervision,
@@ -85,7 +86,7 @@ def item_summaries(ids: list[int], today: dt.date) -> list[dict]:
                    Evaluation.title, Item.updated_at, Item.version)
             .join(unit, unit.id == Item.lead_unit_id).outerjoin(owner, owner.id == Item.owner_id)
             .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
-            .where(Item.id.in_(ids)))
+            .where(among(Item.id, ids)))
     rows = {}
     for (item_id, title, status, kind, deadline, original, percent, behind_on, last_activity, listed,
          unit_id, unit_name, owner_id, owner_name, finding_id, finding_text, evaluation_id,

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from flask import current_app, request
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import ARRAY, Integer, any_, bindparam, select
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding
@@ -23,6 +23,15 @@ from tracker.items.lights import light_settings
 from tracker.items.models import Item, ItemKind, Status, item_cooperating_units
 from tracker.reports.freshness import Cache
 from tracker.units.models import Unit
+
+
+def among(column, ids: list[int]):
+    """`column IN ids` for a page's ids. On PostgreSQL as `= ANY(array)`: one parameter, where an
+    IN list of 25 parameters is a new statement text for every page length and psycopg prepares
+    each value separately."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 class LedgerRow(NamedTuple):
@@ -53,14 +62,14 @@ def plain_rows(ids: list[int]) -> list[LedgerRow]:
     for item_id, name in db.session.execute(
             select(item_cooperating_units.c.item_id, Unit.name)
             .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-            .where(item_cooperating_units.c.item_id.in_(ids)).order_by(Unit.name)):
+            .where(among(item_cooperating_units.c.item_id, ids)).order_by(Unit.name)):
         cooperating.setdefault(item_id, []).append(name)
     stmt = (select(Item.id, Item.title, Item.listed_supervision, Item.kind, Item.status, Item.deadline,
                    Item.original_deadline, Item.progress_percent, Item.behind_on, Item.last_activity_on,
                    Evaluation.year, Unit.name, User.name)
             .join(Unit, Unit.id == Item.lead_unit_id).outerjoin(User, User.id == Item.owner_id)
             .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
-            .where(Item.id.in_(ids)))
+            .where(among(Item.id, ids)))
     rows = {row[0]: LedgerRow(*row, tuple(cooperating.get(row[0], ()))) for row in db.session.execute(stmt)}
     return [rows[item_id] for item_id in ids if item_id in rows]
 
