@@ -7,7 +7,6 @@ import datetime as dt
 
 from flask import url_for
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding
@@ -16,7 +15,7 @@ from tracker.evidence.models import Evidence
 from tracker.items import workflow
 from tracker.items.lights import is_overdue, light_of
 from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
-from tracker.items.rows import among
+from tracker.items.rows import among, name_of
 from tracker.units.models import Unit
 
 
@@ -73,19 +72,20 @@ def item_summaries(ids: list[int], today: dt.date) -> list[dict]:
     cost more than its SQL."""
     if not ids:
         return []
-    owner, unit = aliased(User), aliased(Unit)
     cooperating: dict[int, list[dict]] = {}
+    unit_name = name_of(Unit.name, Unit.id == item_cooperating_units.c.unit_id)
     for item_id, unit_id, name in db.session.execute(
-            select(item_cooperating_units.c.item_id, Unit.id, Unit.name)
-            .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-            .where(among(item_cooperating_units.c.item_id, ids)).order_by(Unit.name)):
+            select(item_cooperating_units.c.item_id, item_cooperating_units.c.unit_id, unit_name)
+            .where(among(item_cooperating_units.c.item_id, ids)).order_by(unit_name)):
         cooperating.setdefault(item_id, []).append({"id": unit_id, "name": name})
+    evaluation = (Finding.id == Item.finding_id, Evaluation.id == Finding.evaluation_id)
     stmt = (select(Item.id, Item.title, Item.status, Item.kind, Item.deadline, Item.original_deadline,
                    Item.progress_percent, Item.behind_on, Item.last_activity_on, Item.listed_supervision,
-                   unit.id, unit.name, owner.id, owner.name, Finding.id, Finding.text, Evaluation.id,
-                   Evaluation.title, Item.updated_at, Item.version)
-            .join(unit, unit.id == Item.lead_unit_id).outerjoin(owner, owner.id == Item.owner_id)
-            .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
+                   Item.lead_unit_id, name_of(Unit.name, Unit.id == Item.lead_unit_id),
+                   Item.owner_id, name_of(User.name, User.id == Item.owner_id),
+                   Item.finding_id, name_of(Finding.text, Finding.id == Item.finding_id),
+                   name_of(Finding.evaluation_id, Finding.id == Item.finding_id),
+                   name_of(Evaluation.title, *evaluation), Item.updated_at, Item.version)
             .where(among(Item.id, ids)))
     rows = {}
     for (item_id, title, status, kind, deadline, original, percent, behind_on, last_activity, listed,

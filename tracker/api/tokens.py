@@ -7,6 +7,7 @@ import secrets
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from tracker import clock, journal
 from tracker.api.models import NAME_MAX, ApiToken
@@ -83,7 +84,9 @@ def user_for_secret(secret: str) -> User | None:
     """The active user owning this usable token, else None. Marks the token as used."""
     if not secret.startswith(PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret)))
+    # The owner comes in the same statement: this runs before every API request.
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret))
+                              .options(joinedload(ApiToken.user, innerjoin=True)))
     now = clock.now()
     if token is None or not token.is_usable(now):
         return None

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from flask import current_app, request
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import ARRAY, Integer, any_, bindparam, select
+from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, select
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding
@@ -59,19 +59,29 @@ def plain_rows(ids: list[int]) -> list[LedgerRow]:
     if not ids:
         return []
     cooperating: dict[int, list[str]] = {}
-    for item_id, name in db.session.execute(
-            select(item_cooperating_units.c.item_id, Unit.name)
-            .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-            .where(among(item_cooperating_units.c.item_id, ids)).order_by(Unit.name)):
+    for item_id, name in db.session.execute(cooperating_names(ids)):
         cooperating.setdefault(item_id, []).append(name)
     stmt = (select(Item.id, Item.title, Item.listed_supervision, Item.kind, Item.status, Item.deadline,
                    Item.original_deadline, Item.progress_percent, Item.behind_on, Item.last_activity_on,
-                   Evaluation.year, Unit.name, User.name)
-            .join(Unit, Unit.id == Item.lead_unit_id).outerjoin(User, User.id == Item.owner_id)
-            .join(Finding, Finding.id == Item.finding_id).join(Evaluation, Evaluation.id == Finding.evaluation_id)
+                   name_of(Evaluation.year, Finding.evaluation_id == Evaluation.id, Finding.id == Item.finding_id),
+                   name_of(Unit.name, Unit.id == Item.lead_unit_id), name_of(User.name, User.id == Item.owner_id))
             .where(among(Item.id, ids)))
     rows = {row[0]: LedgerRow(*row, tuple(cooperating.get(row[0], ()))) for row in db.session.execute(stmt)}
     return [rows[item_id] for item_id in ids if item_id in rows]
+
+
+def name_of(column, *conditions):
+    """A value looked up by key for each of a page's rows, as a scalar subquery. A join of the
+    items with units, users, findings and evaluations cost PostgreSQL ~2 ms to plan and a hash of
+    all 2,000 units to run, for 25 rows; 25 index lookups take a fraction of that (SQLite likewise)."""
+    return select(column).where(*conditions).scalar_subquery()
+
+
+def cooperating_names(ids: list[int]) -> Select:
+    """(item id, unit name) of the cooperating units of `ids`, by name."""
+    name = name_of(Unit.name, Unit.id == item_cooperating_units.c.unit_id)
+    return select(item_cooperating_units.c.item_id, name).where(
+        among(item_cooperating_units.c.item_id, ids)).order_by(name)
 
 
 # Each entry is one row's HTML (~1.5 KB): 5,000 rows are 200 pages of any listing.
