@@ -187,3 +187,23 @@ def test_links_keep_a_search_with_metacharacters_intact(admin, make):
     sort_link = re.search(r'<th scope="col">\s*<a href="([^"]+)"', page.text).group(1)
     assert "q=%E6%95%99%E5%B8%88+%26+%E6%A0%A1%E9%95%BF%231" in sort_link
     assert titles(admin.get(sort_link.replace("&amp;", "&"))) == ["教师 &amp; 校长#1"]
+
+
+def test_a_units_listing_kept_between_changes_never_lags_one(admin, make, db, today):
+    """One unit's listing (ids and statuses in order) is kept per process until the next change."""
+    from tracker.items.models import Item
+    unit = make.unit()
+    first = make.item(lead_unit=unit, title="甲", deadline=today + D(days=10))
+    make.item(lead_unit=unit, title="乙", deadline=today + D(days=20))
+    url = f"/items?unit={unit.id}&sort=deadline"
+    assert titles(admin.get(url)) == ["甲", "乙"]
+    db.session.get(Item, first.id).deadline = today + D(days=30)
+    db.session.commit()
+    assert titles(admin.get(url)) == ["乙", "甲"]
+    db.session.get(Item, first.id).status = Status.SUBMITTED
+    db.session.commit()
+    page = admin.get(url + "&status=submitted")
+    assert titles(page) == ["甲"]
+    assert re.search(r'class="status-submitted">[^<]*<b>1</b>', page.text)
+    make.item(lead_unit=unit, title="丙", deadline=today + D(days=5))
+    assert titles(admin.get(url)) == ["丙", "乙", "甲"]

@@ -65,11 +65,21 @@ def _renew_marker(session: Session) -> None:
 def _forget_rolled_back(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(CHANGED, None)
+        session.info.pop(MARKER, None)
+
+
+MARKER = "items_marker"
 
 
 def marker() -> str | None:
-    """The current token; None before the first change (nothing may be cached then)."""
-    return db.session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.name == ITEMS))
+    """The current token; None before the first change (nothing may be cached then).
+
+    Read once per transaction (a page asks for it for its counts and again for its rows); a commit
+    or rollback ends the transaction and the next call reads it again."""
+    info = db.session.info
+    if MARKER not in info:
+        info[MARKER] = db.session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.name == ITEMS))
+    return info[MARKER]
 
 
 class Cache:
