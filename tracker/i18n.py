@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 
 import flask_babel
+from flask.globals import _cv_app
 from babel import Locale
 from flask_babel.speaklater import LazyString
 
@@ -22,8 +23,18 @@ def parsed(code: str) -> Locale:
     return Locale.parse(code)
 
 
+def _babel_namespace():
+    """Flask-Babel's per-context namespace (g._flask_babel), reached without three proxy lookups:
+    a page asks for its translations a hundred times."""
+    app_context = _cv_app.get(None)
+    if app_context is None:
+        return None
+    found = app_context.g.__dict__.get("_flask_babel")
+    return found if found is not None else flask_babel._get_current_context()  # noqa: SLF001
+
+
 def translations():
-    ctx = flask_babel._get_current_context()  # noqa: SLF001 - Flask-Babel's per-context namespace
+    ctx = _babel_namespace()
     if ctx is None:
         return flask_babel.get_translations()
     locale = getattr(ctx, "babel_locale", None)
