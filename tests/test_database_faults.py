@@ -146,3 +146,27 @@ def test_postgresql_connections_do_not_jit_compile(db):
         pytest.skip("SQLite has no JIT")
     with db.engine.connect() as connection:
         assert connection.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_postgresql_read_only_requests_keep_prepared_statements(app, db, make):
+    """A request that only read ends its transaction with COMMIT, so psycopg keeps the statements it
+    prepared (a ROLLBACK discards them all and every statement is planned again); a request that
+    wrote and did not commit is still rolled back."""
+    from sqlalchemy import select, text
+
+    from tracker.units.models import Unit
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no prepared statements to keep")
+    make.unit("县教育局")
+    db.session.commit()
+    with app.test_request_context("/"):
+        db.session.scalars(select(Unit)).all()
+        assert db.session().in_transaction()
+    assert not db.session().in_transaction()          # ended by COMMIT at the request's teardown
+    with app.test_request_context("/"):
+        db.session.add(Unit(name="未提交的单位", code="uncommitted"))
+        db.session.flush()
+    with db.engine.connect() as other:                 # the flushed row was never committed
+        assert other.execute(text("SELECT count(*) FROM units WHERE code = 'uncommitted'")).scalar() == 0
+    db.session.rollback()
+    assert db.session.query(Unit).filter_by(code="uncommitted").count() == 0

@@ -50,6 +50,47 @@ def init_app(app: Flask, db) -> None:
         engine = db.engine
     _install_timeouts(engine, app.config.get("DB_LOCK_TIMEOUT_MS", 0),
                       app.config.get("DB_STATEMENT_TIMEOUT_MS", 0))
+    if engine.dialect.name == "postgresql":
+        _keep_prepared_statements(app, db)
+
+
+# psycopg prepares a statement after its fifth run on a connection, so that PostgreSQL plans it
+# once (the item page's main statement plans for 1.4 ms and runs in 0.13 ms) -- but it forgets
+# every prepared statement at each ROLLBACK, and a request's session ended its transaction with
+# one even when it only read. A transaction that wrote nothing is now ended with COMMIT (the same
+# for a reader); one that wrote and was not committed is still rolled back.
+_WROTE = "rectify_wrote"
+
+
+def _keep_prepared_statements(app: Flask, db) -> None:
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_flush")
+    def _flushed(session, _context):
+        session.info[_WROTE] = True
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _wrote(state):
+        if state.is_insert or state.is_update or state.is_delete:
+            state.session.info[_WROTE] = True
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _ended(session, transaction):
+        if transaction.parent is None:
+            session.info.pop(_WROTE, None)
+
+    @app.teardown_request
+    def _end_reads_with_commit(exc):
+        if not db.session.registry.has():
+            return  # the request never used the database
+        session = db.session()
+        if exc is not None or not session.in_transaction() or session.info.get(_WROTE) \
+                or session.new or session.dirty or session.deleted:
+            return  # Flask-SQLAlchemy's teardown rolls back, as before
+        try:
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
 
 
 def is_busy(exc: BaseException) -> bool:
