@@ -2,9 +2,10 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from tests.reports.test_dashboard import table, tile
+from tests.test_performance import counted
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
@@ -87,13 +88,8 @@ def test_an_unchanged_dashboard_is_served_from_the_cache(leader, make, db, edu):
     make.item(lead_unit=edu)
 
     def statements() -> list[str]:
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counted(db.engine) as seen:
             numbers(leader)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return seen
 
     first, again = statements(), statements()
@@ -181,12 +177,7 @@ def test_readers_with_and_without_a_unit_get_their_own_links(login_as, make, edu
 def test_a_cached_page_costs_the_token_and_nothing_of_the_dashboard(leader, make, db, edu):
     make.item(lead_unit=edu)
     numbers(leader)
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with counted(db.engine) as seen:
         numbers(leader)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert any("catalogue_versions" in s for s in seen)
     assert not any("items" in s or "indicators" in s or "evaluations" in s for s in seen), seen
