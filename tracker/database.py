@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +63,24 @@ def init_app(app: Flask, db) -> None:
 _WROTE = "rectify_wrote"
 
 
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote(state):
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
 def _keep_prepared_statements(app: Flask, db) -> None:
-    from sqlalchemy.orm import Session
-
-    @event.listens_for(Session, "after_flush")
-    def _flushed(session, _context):
-        session.info[_WROTE] = True
-
-    @event.listens_for(Session, "do_orm_execute")
-    def _wrote(state):
-        if state.is_insert or state.is_update or state.is_delete:
-            state.session.info[_WROTE] = True
-
-    @event.listens_for(Session, "after_transaction_end")
-    def _ended(session, transaction):
-        if transaction.parent is None:
-            session.info.pop(_WROTE, None)
-
     @app.teardown_request
     def _end_reads_with_commit(exc):
         if not db.session.registry.has():
