@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
 
-from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -24,17 +22,7 @@ from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, Rec
 from tracker.items import presentation
 from tracker.items.models import Milestone, ProgressUpdate
 from tracker.journal import JournalEntry
-
-# Any id that `url_for` accepts, to be replaced by each row's id (see `_links`).
-_MARK = 9876543210
-
-
-def _links(endpoint: str, **values) -> Callable[[int], str]:
-    """url_for(endpoint, **values, evidence_id=id) for any id, at the cost of one url_for call."""
-    # The evidence id is the last number of these URLs: rpartition finds it even inside an item id.
-    head, _mark, tail = url_for(endpoint, evidence_id=_MARK, **values).rpartition(str(_MARK))
-    return lambda evidence_id: f"{head}{evidence_id}{tail}"
-
+from tracker.links import link_maker
 
 # The statements are built once: building one costs more than running it.
 _UPDATES = (select(ProgressUpdate.id, ProgressUpdate.created_at, ProgressUpdate.percent, ProgressUpdate.body,
@@ -115,9 +103,9 @@ _FILES = (select(Evidence.id, Evidence.progress_update_id, Evidence.original_nam
 def evidence_files(item_id: int) -> list[EvidenceFile]:
     """The item's evidence files, oldest first, withdrawn ones included."""
     rows = _rows(_FILES, item_id)
-    download = _links("evidence.download", item_id=item_id)
-    preview = _links("evidence.preview", item_id=item_id)
-    withdraw = _links("evidence.withdraw", item_id=item_id)
+    download = link_maker("evidence.download", "evidence_id", item_id=item_id)
+    preview = link_maker("evidence.preview", "evidence_id", item_id=item_id)
+    withdraw = link_maker("evidence.withdraw", "evidence_id", item_id=item_id)
     return [EvidenceFile(*row, download(row[0]), preview(row[0]), withdraw(row[0])) for row in rows]
 
 

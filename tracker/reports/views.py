@@ -3,9 +3,8 @@ dashboard's rendered content, kept per process like its numbers."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items.lights import light_settings
+from tracker.links import link_maker
 from tracker.reports import charts, dashboard, freshness
 from tracker.reports.dashboard import UnitRow, Week
 
@@ -59,17 +59,8 @@ def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: st
     return Markup(render_template(
         "reports/_dashboard_body.html", board=board, today=today, evaluation=evaluation,
         evaluations=evaluations, sort=sort, unit_chart=unit_chart(board.chart_units, board.units.total),
-        week_chart=week_chart(board.weeks), item_url=path_of("items.detail", "item_id"),
-        unit_url=path_of("reports.unit_report", "unit_id")))
-
-
-_MARK = 2**31 - 1  # an id no URL rule refuses, and no other part of these URLs contains
-
-
-def path_of(endpoint: str, key: str) -> Callable[[int], str]:
-    """url_for(endpoint, key=id) for many ids (a table's rows): built once, the id put in after."""
-    head, tail = url_for(endpoint, **{key: _MARK}).split(str(_MARK))
-    return lambda value: f"{head}{int(value)}{tail}"
+        week_chart=week_chart(board.weeks), item_url=link_maker("items.detail", "item_id"),
+        unit_url=link_maker("reports.unit_report", "unit_id")))
 
 
 def _pages() -> freshness.Cache:
