@@ -339,11 +339,9 @@ WALK_SHARE = 25
 
 
 def _walks_in_order(flt: LedgerFilter, user: User) -> bool:
-    return (bool(flt.q) and flt.sort.lstrip("-") == "deadline" and db.engine.dialect.name == "sqlite"
-            and user.reads_everything and not (flt.evaluation or flt.unit or flt.owner or flt.mine
-                                               or flt.light or flt.overdue)
-            # one character is a prefix query, costly to count: it is broad nearly always
-            and (len(flt.q) == 1 or search.matches_at_least(flt.q, WALK_SHARE)))
+    # The same searches as are read apart (below), when broad; one character is a prefix query,
+    # costly to count: it is broad nearly always.
+    return _read_apart(flt, user) and (len(flt.q) == 1 or search.matches_at_least(flt.q, WALK_SHARE))
 
 
 # The first search after a change (SQLite, the default order, a reader of every item): reading
