@@ -80,6 +80,7 @@ def _fresh_state(request):
     clock.freeze(TODAY)
     yield
     clock.freeze(None)
+    clock.set_real_source(None)
     if "app" in request.fixturenames:
         application = request.getfixturevalue("app")
         with application.app_context():

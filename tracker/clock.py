@@ -1,12 +1,20 @@
-"""The one clock of the application: tests and commands (--today) can set it."""
+"""The one clock of the application: tests and commands (--today) can set it.
+
+`now()` is the pretend clock (--today pins it): it decides which reminders are due, mail dates,
+ages. `real_now()` is always the wall clock, whatever --today says: scheduler leases compare with
+it, because other processes (a running scheduler) live on the real clock. Tests may replace the
+wall clock's source (set_real_source) to move it without sleeping.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 _frozen_now: dt.datetime | None = None
+_real_source: Callable[[], dt.datetime] | None = None
 
 
 def tz() -> ZoneInfo:
@@ -19,6 +27,19 @@ def now() -> dt.datetime:
     if _frozen_now is not None:
         return _frozen_now
     return dt.datetime.now(dt.timezone.utc)
+
+
+def real_now() -> dt.datetime:
+    """The wall clock, timezone-aware UTC, never pinned by --today (leases use it)."""
+    if _real_source is not None:
+        return _real_source()
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def set_real_source(source: Callable[[], dt.datetime] | None) -> None:
+    """Replace the wall clock's source (tests); None restores the system clock."""
+    global _real_source
+    _real_source = source
 
 
 def today() -> dt.date:

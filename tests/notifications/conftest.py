@@ -89,3 +89,20 @@ def people(make):
 def move_clock(**delta) -> None:
     """Advance the frozen clock (minutes, days)."""
     clock.freeze(clock.now() + dt.timedelta(**delta))
+
+
+class WallClock:
+    """The real clock (clock.real_now, used by leases), controllable: starts at the system time
+    and moves only when the test moves it."""
+
+    def __init__(self):
+        self.now = dt.datetime.now(dt.timezone.utc)
+        clock.set_real_source(lambda: self.now)
+
+    def move(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def wall():
+    return WallClock()

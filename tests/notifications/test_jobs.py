@@ -6,7 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.notifications.conftest import move_clock
-from tracker.notifications import jobs
+from tests.notifications.test_outbox import queue_for
+from tracker import clock
+from tracker.notifications import jobs, outbox
 from tracker.notifications.models import JobRun, OutboxMessage, Reminder
 
 
@@ -18,9 +20,11 @@ def test_a_second_process_finds_the_lease_taken_and_skips(db):
     assert jobs.acquire("reminders", holder="process-b")
 
 
-def test_a_crashed_holders_lease_expires(db):
+def test_a_crashed_holders_lease_expires_on_the_real_clock(db, wall):
     assert jobs.acquire("digest", holder="crashed")
-    move_clock(minutes=31)
+    move_clock(days=3)                           # a pretend date does not expire it
+    assert not jobs.acquire("digest", holder="alive")
+    wall.move(minutes=31)
     assert jobs.acquire("digest", holder="alive")
 
 
@@ -59,3 +63,30 @@ def test_commands_scan_send_list_and_retry(app, db, make, people, today, mail_lo
     assert "No unsent message" in runner.invoke(args=["outbox", "retry", str(message.id)]).output
     assert runner.invoke(args=["outbox", "flush"]).exit_code == 0
     assert {r.job for r in db.session.scalars(select(JobRun))} >= {"reminders", "digest"}
+
+
+def test_a_pretend_date_leaves_no_lease_behind_for_the_running_schedulers(
+        app, db, make, people, today, smtp_server):
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=4))
+    result = app.test_cli_runner().invoke(
+        args=["reminders", "scan", "--today", (today + dt.timedelta(days=3)).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_server.messages) == 1
+    # A scheduler (another process, on today's clock) finds mail waiting: it sends it at once.
+    clock.freeze(today)
+    queue_for([make.user()], prefix="waiting")
+    for job in ("outbox", "reminders"):
+        assert jobs.acquire(job, holder="scheduler-on-the-real-clock"), f"the scheduler skips the {job} job"
+    assert outbox.flush() == {"sent": 1, "failed": 0}
+    assert "waiting" in smtp_server.keys()[-1]
+
+
+def test_a_scan_for_an_earlier_date_runs_right_after_a_scheduler_stopped(app, db, make, people, today, mail_log):
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
+    clock.freeze(None)                 # the scheduler lives on the wall clock
+    assert jobs.acquire("reminders", holder="scheduler-b")
+    jobs.release("reminders", holder="scheduler-b")   # it finished and stopped
+    result = app.test_cli_runner().invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "another process" not in result.output
+    assert "reminders: reminders 1, mails 1" in result.output

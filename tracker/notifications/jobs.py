@@ -29,9 +29,11 @@ LEASE_TTL = dt.timedelta(minutes=30)   # longer than any run; a crashed holder f
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
 
 
-def acquire(name: str, holder: str = HOLDER) -> bool:
-    """Take the lease on `name` unless another live holder has it; commits."""
-    now = clock.now()
+def acquire(name: str, holder: str | None = None) -> bool:
+    """Take the lease on `name` unless another live holder has it; commits. Leases live on the
+    real clock (clock.real_now), never on a --today pretend date: other processes compare them."""
+    holder = holder or HOLDER
+    now = clock.real_now()
     taken = db.session.execute(
         update(SchedulerLease).where(SchedulerLease.name == name,
                                      (SchedulerLease.expires_at <= now) | (SchedulerLease.holder == holder))
@@ -51,9 +53,10 @@ def acquire(name: str, holder: str = HOLDER) -> bool:
     return True
 
 
-def release(name: str, holder: str = HOLDER) -> None:
-    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-                       .values(expires_at=clock.now()).execution_options(synchronize_session=False))
+def release(name: str, holder: str | None = None) -> None:
+    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
+                                                    SchedulerLease.holder == (holder or HOLDER))
+                       .values(expires_at=clock.real_now()).execution_options(synchronize_session=False))
     db.session.commit()
 
 
