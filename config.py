@@ -84,6 +84,7 @@ class Config:
     DIGEST_DAY = os.environ.get("DIGEST_DAY") or "mon"     # weekday of the weekly digest
     DIGEST_HOUR = _int("DIGEST_HOUR", 8)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
+    LEASE_SECONDS = _int("LEASE_SECONDS", 120)             # a job's lease, renewed while it runs
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
     MAIL_LOG = os.environ.get("MAIL_LOG") or str(INSTANCE_DIR / "mail.log")  # used when no MAIL_SERVER
     # Ledger import (tracker/reports/): where uploads wait between preview and confirmation, and limits.

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from tests.notifications.conftest import move_clock
 from tests.notifications.test_outbox import queue_for
 from tracker import clock
+from tracker.extensions import db as _db
 from tracker.notifications import jobs, outbox
 from tracker.notifications.models import JobRun, OutboxMessage, Reminder
 
@@ -90,3 +91,40 @@ def test_a_scan_for_an_earlier_date_runs_right_after_a_scheduler_stopped(app, db
     assert result.exit_code == 0, result.output
     assert "another process" not in result.output
     assert "reminders: reminders 1, mails 1" in result.output
+
+
+def test_a_killed_schedulers_scan_is_taken_over_within_the_lease(
+        app, db, make, people, today, smtp_server, wall, monkeypatch):
+    monkeypatch.setitem(app.config, "LEASE_SECONDS", 60)
+    monkeypatch.setitem(app.config, "SCAN_HOUR", 7)
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today - dt.timedelta(days=1))
+    clock.freeze(dt.datetime.combine(today, dt.time(7, 1), tzinfo=clock.tz()))
+    assert jobs.acquire("reminders", holder="killed-with-sigkill")   # it began the 07:00 scan and died
+    assert jobs.scan_if_due() is None and smtp_server.messages == []   # its lease still runs
+    wall.move(seconds=61)
+    move_clock(minutes=1)
+    assert jobs.scan_if_due() == {"reminders": 1, "mails": 1, "recheck_mails": 0}
+    jobs.outbox_job()
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == [people["owner"].email]
+    move_clock(minutes=1)
+    assert jobs.scan_if_due() is None                 # completed for today: the next minute does nothing
+
+
+def test_a_running_job_renews_its_lease(app, db, make, smtp_server, wall, monkeypatch):
+    monkeypatch.setitem(app.config, "LEASE_SECONDS", 60)
+    queue_for([make.user() for _ in range(10)])
+    others = []
+    accept = smtp_server.handle_DATA
+
+    async def slow(server, session, envelope):
+        """Each message takes the relay 30 seconds; meanwhile another scheduler tries the job."""
+        wall.move(seconds=30)
+        with app.app_context():
+            others.append(jobs.acquire("outbox", holder="scheduler-b"))
+            _db.session.remove()
+        return await accept(server, session, envelope)
+
+    smtp_server.handle_DATA = slow
+    assert jobs.outbox_job() == {"sent": 10, "failed": 0}
+    assert others == [False] * 10            # 300 seconds, five times the lease: never taken over
+    assert jobs.acquire("outbox", holder="scheduler-b")   # released at the end

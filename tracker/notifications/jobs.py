@@ -4,6 +4,12 @@ The lease (one row per job in `scheduler_leases`) is taken with a conditional UP
 several scheduler processes run (or an operator runs a command while the scheduler is busy), only
 one runs a job at a time and the others skip it. The jobs are idempotent anyway (de-duplication
 keys, claimed outbox rows); the lease keeps two scans from racing for the same keys.
+
+Leases are short (LEASE_SECONDS, on the real clock) and renewed while the job runs: the job calls
+heartbeat() at its safe points (between outbox messages, between the scan's steps). A holder that
+dies (kill -9) stops renewing, and another scheduler takes the job over once the lease ran out.
+The daily scan records the day it completed for; every scheduler checks each minute and runs
+today's scan when it is past SCAN_HOUR and no scan completed for today (scan_if_due).
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -25,19 +32,23 @@ from tracker.notifications.models import JobRun, SchedulerLease
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL = dt.timedelta(minutes=30)   # longer than any run; a crashed holder frees it after this
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:100]
+_held = threading.local()   # the lease this thread's job holds: (name, holder, last renewal)
+
+
+def lease_ttl() -> dt.timedelta:
+    return dt.timedelta(seconds=max(current_app.config["LEASE_SECONDS"], 1))
 
 
 def acquire(name: str, holder: str | None = None) -> bool:
     """Take the lease on `name` unless another live holder has it; commits. Leases live on the
     real clock (clock.real_now), never on a --today pretend date: other processes compare them."""
     holder = holder or HOLDER
-    now = clock.real_now()
+    now, ttl = clock.real_now(), lease_ttl()
     taken = db.session.execute(
         update(SchedulerLease).where(SchedulerLease.name == name,
                                      (SchedulerLease.expires_at <= now) | (SchedulerLease.holder == holder))
-        .values(holder=holder, expires_at=now + LEASE_TTL).execution_options(synchronize_session=False))
+        .values(holder=holder, expires_at=now + ttl).execution_options(synchronize_session=False))
     if taken.rowcount == 1:
         db.session.commit()
         return True
@@ -45,7 +56,7 @@ def acquire(name: str, holder: str | None = None) -> bool:
     if db.session.get(SchedulerLease, name) is not None:
         return False
     try:
-        db.session.add(SchedulerLease(name=name, holder=holder, expires_at=now + LEASE_TTL))
+        db.session.add(SchedulerLease(name=name, holder=holder, expires_at=now + ttl))
         db.session.commit()
     except IntegrityError:  # another process created it a moment ago
         db.session.rollback()
@@ -60,11 +71,33 @@ def release(name: str, holder: str | None = None) -> None:
     db.session.commit()
 
 
-def run_job(name: str, work: Callable[[], dict], record_idle: bool = True) -> dict | None:
-    """Run `work` under the lease `name` and log the run; None when another process holds it."""
+def heartbeat() -> None:
+    """Renew the lease this thread's job holds, when a third of it has passed; commits, so call it
+    only where the job has nothing uncommitted (between messages, between the scan's steps)."""
+    held = getattr(_held, "lease", None)
+    if held is None:
+        return
+    name, holder, renewed = held
+    now, ttl = clock.real_now(), lease_ttl()
+    if now - renewed < ttl / 3:
+        return
+    kept = db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
+                                                           SchedulerLease.holder == holder)
+                              .values(expires_at=now + ttl).execution_options(synchronize_session=False))
+    db.session.commit()
+    _held.lease = (name, holder, now)
+    if kept.rowcount != 1:
+        log.warning("job %s: the lease was taken over by another process (this one was too slow)", name)
+
+
+def run_job(name: str, work: Callable[[], dict], record_idle: bool = True,
+            day: dt.date | None = None) -> dict | None:
+    """Run `work` under the lease `name` and log the run (with `day`, the day a daily job completed
+    for); None when another process holds the lease."""
     if not acquire(name):
         log.info("job %s skipped: another process holds the lease", name)
         return None
+    _held.lease = (name, HOLDER, clock.real_now())
     started = clock.now()
     try:
         result = work()
@@ -74,15 +107,16 @@ def run_job(name: str, work: Callable[[], dict], record_idle: bool = True) -> di
         _log_run(name, started, False, f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        _held.lease = None
         release(name)
     if record_idle or any(result.values()):
-        _log_run(name, started, True, ", ".join(f"{k}={v}" for k, v in result.items()))
+        _log_run(name, started, True, ", ".join(f"{k}={v}" for k, v in result.items()), day)
     return result
 
 
-def _log_run(name: str, started: dt.datetime, ok: bool, summary: str) -> None:
+def _log_run(name: str, started: dt.datetime, ok: bool, summary: str, day: dt.date | None = None) -> None:
     db.session.add(JobRun(job=name, holder=HOLDER, started_at=started, finished_at=clock.now(), ok=ok,
-                          summary=summary[:2000]))
+                          summary=summary[:2000], day=day))
     db.session.commit()
 
 
@@ -96,7 +130,27 @@ def last_runs(limit: int = 20) -> list[JobRun]:
 def scan_job(today: dt.date | None = None) -> dict | None:
     """The daily deadline scan (reminders and escalations, and re-checks falling due)."""
     from tracker.inspection.jobs import remind_due_rechecks
-    return run_job("reminders", lambda: {**reminders.scan(today), **remind_due_rechecks(today)})
+    day = today or clock.today()
+
+    def work() -> dict:
+        found = reminders.scan(day)
+        heartbeat()
+        return {**found, **remind_due_rechecks(day)}
+    return run_job("reminders", work, day=day)
+
+
+def scan_completed(day: dt.date) -> bool:
+    return db.session.scalar(select(JobRun.id).where(JobRun.job == "reminders", JobRun.ok.is_(True),
+                                                     JobRun.day == day).limit(1)) is not None
+
+
+def scan_if_due() -> dict | None:
+    """Today's scan, when it is past SCAN_HOUR and no scan completed for today (every scheduler asks
+    each minute: a scan whose holder died is retried by whichever scheduler is alive)."""
+    local = clock.now().astimezone(clock.tz())
+    if local.hour < current_app.config["SCAN_HOUR"] or scan_completed(local.date()):
+        return None
+    return scan_job(local.date())
 
 
 def digest_job(today: dt.date | None = None) -> dict | None:
@@ -106,7 +160,7 @@ def digest_job(today: dt.date | None = None) -> dict | None:
 
 def outbox_job() -> dict | None:
     """Send what the outbox holds (every minute); idle runs are not logged."""
-    return run_job("outbox", outbox.flush, record_idle=False)
+    return run_job("outbox", lambda: outbox.flush(beat=heartbeat), record_idle=False)
 
 
 # -- the scheduler process -------------------------------------------------------------
@@ -124,7 +178,8 @@ def _in_app(app: Flask, job: Callable) -> Callable[[], None]:
 
 
 def build_scheduler(app: Flask, scheduler_class=None):
-    """An APScheduler with the three jobs, in TRACKER_TIMEZONE."""
+    """An APScheduler with the three jobs, in TRACKER_TIMEZONE: every minute the outbox and the
+    check for today's scan (run once past SCAN_HOUR), the weekly digest at its hour."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -133,7 +188,7 @@ def build_scheduler(app: Flask, scheduler_class=None):
     zone = cfg["TRACKER_TIMEZONE"]
     scheduler = (scheduler_class or BlockingScheduler)(timezone=zone)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-    scheduler.add_job(_in_app(app, scan_job), CronTrigger(hour=cfg["SCAN_HOUR"], minute=0, timezone=zone),
+    scheduler.add_job(_in_app(app, scan_if_due), IntervalTrigger(minutes=1, timezone=zone),
                       id="reminders", name="reminders", **common)
     scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
                                                             minute=0, timezone=zone), id="digest", name="digest", **common)
@@ -146,8 +201,7 @@ def catch_up() -> None:
     so a scheduler that was down at 07:00 or on Monday morning does not skip a day or a week."""
     cfg = current_app.config
     local = clock.now().astimezone(clock.tz())
-    if local.hour >= cfg["SCAN_HOUR"]:
-        scan_job()
+    scan_if_due()
     weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(cfg["DIGEST_DAY"][:3].lower())
     slot = (local - dt.timedelta(days=(local.weekday() - weekday) % 7)).replace(
         hour=cfg["DIGEST_HOUR"], minute=0, second=0, microsecond=0)

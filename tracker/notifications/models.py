@@ -147,3 +147,4 @@ class JobRun(db.Model):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ok: Mapped[bool] = mapped_column(default=True)
     summary: Mapped[str] = mapped_column(Text, default="")
+    day: Mapped[dt.date | None] = mapped_column(default=None)   # the day a daily scan completed for

@@ -245,8 +245,9 @@ def _transport():
     return _SMTPTransport() if current_app.config["MAIL_SERVER"] else _LogTransport()
 
 
-def flush(limit: int = BATCH) -> dict[str, int]:
-    """Send what is due; returns counts of sent and failed messages. Safe to run concurrently."""
+def flush(limit: int = BATCH, beat=None) -> dict[str, int]:
+    """Send what is due; returns counts of sent and failed messages. Safe to run concurrently.
+    `beat` (the job's lease heartbeat) is called after each message."""
     worker = _worker_name()
     ids = claim(worker, limit)
     counts = {"sent": 0, "failed": 0}
@@ -274,6 +275,8 @@ def flush(limit: int = BATCH) -> dict[str, int]:
             else:
                 _mark_sent(message, worker)
                 counts["sent"] += 1
+            if beat is not None:
+                beat()
     finally:
         transport.__exit__(None, None, None)
     return counts
