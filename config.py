@@ -85,6 +85,8 @@ class Config:
     DIGEST_HOUR = _int("DIGEST_HOUR", 8)
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 8)
     LEASE_SECONDS = _int("LEASE_SECONDS", 120)             # a job's lease, renewed while it runs
+    MAIL_MAX_PER_MINUTE = _int("MAIL_MAX_PER_MINUTE", 0)   # relay rate limit per scheduler; 0: none
+    OUTBOX_TIME_BUDGET = _int("OUTBOX_TIME_BUDGET", 50)    # seconds one outbox run may send for
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
     MAIL_LOG = os.environ.get("MAIL_LOG") or str(INSTANCE_DIR / "mail.log")  # used when no MAIL_SERVER
     # Ledger import (tracker/reports/): where uploads wait between preview and confirmation, and limits.

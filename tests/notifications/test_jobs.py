@@ -112,6 +112,7 @@ def test_a_killed_schedulers_scan_is_taken_over_within_the_lease(
 
 def test_a_running_job_renews_its_lease(app, db, make, smtp_server, wall, monkeypatch):
     monkeypatch.setitem(app.config, "LEASE_SECONDS", 60)
+    monkeypatch.setitem(app.config, "OUTBOX_TIME_BUDGET", 600)
     queue_for([make.user() for _ in range(10)])
     others = []
     accept = smtp_server.handle_DATA

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.notifications.conftest import free_port, move_clock
 from tracker.extensions import db as _db
-from tracker.notifications import outbox
+from tracker.notifications import jobs, outbox
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 
 
@@ -148,3 +148,31 @@ def test_queueing_the_same_key_twice_adds_one_row(db, make):
     assert outbox.queue(user, "digest", "same", "s", "t", "h") is None
     db.session.commit()
     assert statuses() == {OutboxStatus.PENDING: 1}
+
+
+def test_one_run_of_the_sender_drains_everything_due(db, make, smtp_server):
+    users = [make.user() for _ in range(120)]
+    queue_for(users)
+    assert jobs.outbox_job() == {"sent": 120, "failed": 0}
+    assert sorted(smtp_server.keys()) == sorted(f"test:{u.id}:{n}" for n, u in enumerate(users))
+    assert statuses() == {OutboxStatus.SENT: 120}
+
+
+def test_the_sender_respects_the_relays_rate_limit_and_its_time_budget(db, make, smtp_server, app, monkeypatch, wall):
+    queue_for([make.user() for _ in range(70)])
+    monkeypatch.setitem(app.config, "MAIL_MAX_PER_MINUTE", 30)
+    assert jobs.outbox_job() == {"sent": 30, "failed": 0}
+    assert len(smtp_server.messages) == 30 and statuses() == {OutboxStatus.SENT: 30, OutboxStatus.PENDING: 40}
+    monkeypatch.setitem(app.config, "MAIL_MAX_PER_MINUTE", 0)
+    monkeypatch.setitem(app.config, "OUTBOX_TIME_BUDGET", 50)
+    accept = smtp_server.handle_DATA
+
+    async def slow(server, session, envelope):   # the relay takes 10 seconds a message
+        wall.move(seconds=10)
+        return await accept(server, session, envelope)
+
+    smtp_server.handle_DATA = slow
+    assert jobs.outbox_job() == {"sent": 5, "failed": 0}       # then the budget is up
+    assert statuses() == {OutboxStatus.SENT: 35, OutboxStatus.PENDING: 35}
+    assert all(m.claimed_by is None for m in db.session.scalars(select(OutboxMessage))
+               if m.status == OutboxStatus.PENDING)            # the rest is handed back, not held

@@ -159,8 +159,8 @@ def digest_job(today: dt.date | None = None) -> dict | None:
 
 
 def outbox_job() -> dict | None:
-    """Send what the outbox holds (every minute); idle runs are not logged."""
-    return run_job("outbox", lambda: outbox.flush(beat=heartbeat), record_idle=False)
+    """Send what the outbox holds (every minute, in batches, see outbox.drain); idle runs are not logged."""
+    return run_job("outbox", lambda: outbox.drain(beat=heartbeat), record_idle=False)
 
 
 # -- the scheduler process -------------------------------------------------------------

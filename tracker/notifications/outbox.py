@@ -184,7 +184,7 @@ def _release(messages: list[OutboxMessage], worker: str) -> None:
         OutboxMessage.claimed_by == worker).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
-    log.info("outbox: stopping; %s claimed messages handed back unsent", len(ids))
+    log.info("outbox: stopping or out of time; %s claimed messages handed back unsent", len(ids))
 
 
 def _mark_failed(message: OutboxMessage, error: str) -> None:
@@ -245,9 +245,10 @@ def _transport():
     return _SMTPTransport() if current_app.config["MAIL_SERVER"] else _LogTransport()
 
 
-def flush(limit: int = BATCH, beat=None) -> dict[str, int]:
-    """Send what is due; returns counts of sent and failed messages. Safe to run concurrently.
-    `beat` (the job's lease heartbeat) is called after each message."""
+def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> dict[str, int]:
+    """Send one batch of what is due; returns counts of sent and failed messages. Safe to run
+    concurrently. `beat` (the job's lease heartbeat) is called after each message; past `until`
+    (real clock) the rows not sent yet are handed back, as when stopping."""
     worker = _worker_name()
     ids = claim(worker, limit)
     counts = {"sent": 0, "failed": 0}
@@ -264,7 +265,7 @@ def flush(limit: int = BATCH, beat=None) -> dict[str, int]:
         return counts
     try:
         for index, message in enumerate(messages):
-            if stopping.is_set():
+            if stopping.is_set() or (until is not None and clock.real_now() >= until):
                 _release(messages[index:], worker)
                 break
             try:
@@ -280,6 +281,26 @@ def flush(limit: int = BATCH, beat=None) -> dict[str, int]:
     finally:
         transport.__exit__(None, None, None)
     return counts
+
+
+def drain(beat=None) -> dict[str, int]:
+    """The scheduler's sender: batch after batch until nothing is due, the time budget
+    (OUTBOX_TIME_BUDGET seconds, real clock) is up or MAIL_MAX_PER_MINUTE messages were handed to
+    the relay (0: no limit; the job runs each minute, so this is the rate per scheduler). A batch
+    that sends nothing (the relay is down) ends the run: the rest waits for the next minute."""
+    cfg = current_app.config
+    until = clock.real_now() + dt.timedelta(seconds=max(cfg["OUTBOX_TIME_BUDGET"], 1))
+    cap = max(cfg["MAIL_MAX_PER_MINUTE"], 0)
+    total = {"sent": 0, "failed": 0}
+    while not stopping.is_set() and clock.real_now() < until:
+        limit = min(BATCH, cap - total["sent"] - total["failed"]) if cap else BATCH
+        if limit <= 0:
+            break
+        result = flush(limit, beat=beat, until=until)
+        total = {k: total[k] + result[k] for k in total}
+        if not result["sent"]:
+            break
+    return total
 
 
 def retry(actor: User | None, message_id: int) -> OutboxMessage | None:
