@@ -4,8 +4,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
+from tests.conftest import postgres_url
 from tests.notifications.conftest import free_port, move_clock
 from tracker.extensions import db as _db
 from tracker.notifications import jobs, outbox
@@ -176,3 +178,28 @@ def test_the_sender_respects_the_relays_rate_limit_and_its_time_budget(db, make,
     assert statuses() == {OutboxStatus.SENT: 35, OutboxStatus.PENDING: 35}
     assert all(m.claimed_by is None for m in db.session.scalars(select(OutboxMessage))
                if m.status == OutboxStatus.PENDING)            # the rest is handed back, not held
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="kills PostgreSQL connections")
+def test_a_sender_whose_connection_drops_while_marking_reconnects_and_marks(db, make, smtp_server):
+    users = [make.user() for _ in range(3)]
+    queue_for(users)
+    accept, killed = smtp_server.handle_DATA, []
+
+    async def drop_connections(server, session, envelope):
+        """While the first message is with the relay, the database drops the sender's connection."""
+        if not killed:
+            engine = create_engine(postgres_url())
+            with engine.connect() as admin:
+                killed.append(admin.execute(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND state = 'idle in transaction'")).scalar())
+            engine.dispose()
+        return await accept(server, session, envelope)
+
+    smtp_server.handle_DATA = drop_connections
+    assert jobs.outbox_job() == {"sent": 3, "failed": 0}
+    assert killed[0] >= 1
+    db.session.expire_all()
+    assert statuses() == {OutboxStatus.SENT: 3}
+    assert Counter(smtp_server.keys()) == Counter(f"test:{u.id}:{n}" for n, u in enumerate(users))

@@ -30,6 +30,7 @@ from email.utils import formataddr, formatdate
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from tracker import clock, journal
 from tracker.auth.models import User
@@ -166,12 +167,28 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** (attempts - 1), 60))
 
 
+MARK_TRIES = 3
+
+
 def _mark_sent(message: OutboxMessage, worker: str) -> None:
-    if message.claimed_by != worker:  # taken over after a timeout: the other sender owns it now
-        return
-    message.status, message.sent_at, message.last_error = OutboxStatus.SENT, clock.now(), None
-    message.attempts += 1
-    db.session.commit()
+    """Mark the row sent (unless another sender took it over after a timeout: it owns it now).
+    The relay has the message: when the database connection drops now, reconnect and mark again
+    rather than give up (which would send it once more after CLAIM_TIMEOUT)."""
+    message_id = message.id
+    for attempt in range(1, MARK_TRIES + 1):
+        try:
+            db.session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by == worker).values(
+                status=OutboxStatus.SENT, sent_at=clock.now(), last_error=None, attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False))
+            db.session.commit()
+            return
+        except DBAPIError as exc:
+            db.session.rollback()   # a dropped connection is discarded; the next one is checked first
+            if not exc.connection_invalidated or attempt == MARK_TRIES:
+                raise
+            log.warning("outbox %s: database connection lost while marking it sent; reconnecting", message_id)
 
 
 def _release(messages: list[OutboxMessage], worker: str) -> None:
