@@ -6,6 +6,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.extensions import db
 
@@ -74,6 +75,16 @@ def _database_unavailable(exc):
                    "An operator should run “flask --app wsgi db upgrade” and try again."))
 
 
+def _stale(exc):
+    """A lost optimistic-lock race on any path (someone else saved the item first): nothing is saved."""
+    from tracker.items.conflicts import stale_message
+    db.session.rollback()
+    if wants_json():
+        return json_error(409, stale_message(), code="version_conflict")
+    return render_template("errors/error.html", code=409, title=_("Changed by someone else"),
+                           message=stale_message()), 409
+
+
 def register_error_pages(app) -> None:
     @app.errorhandler(400)
     def bad_request(exc):
@@ -117,5 +128,6 @@ def register_error_pages(app) -> None:
         return _page(500, _("Server error"), _("Something went wrong on our side. "
                                                 "Nothing was saved; please try again."))
 
+    app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)

@@ -110,3 +110,22 @@ def test_create_user_command_refuses_a_head_without_unit(app, db):
     assert result.exit_code != 0
     assert "unit" in result.output.lower()
     assert db.session.query(User).count() == 0
+
+
+def test_unknown_username_costs_a_password_hash_like_a_known_one(browser, make, monkeypatch):
+    """Timing must not tell which usernames exist: the hash runs for unknown names too."""
+    from tracker.auth import models
+    calls = []
+    real = models.check_password_hash
+
+    def counting(password_hash, password):
+        calls.append(password)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(models, "check_password_hash", counting)
+    user = make.user(Role.ADMIN)
+    assert browser.login(user.username, "wrong-password").status_code == 401
+    known = len(calls)
+    assert known == 1
+    assert browser.login("ghost", "wrong-password").status_code == 401
+    assert len(calls) - known == known

@@ -28,6 +28,10 @@ UNIT_ROLES = frozenset({Role.HEAD, Role.STAFF})
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER})
 
 
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
@@ -59,8 +63,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=_hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -75,6 +78,19 @@ class User(UserMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """Spend the time of a real password check when no user has the name given, so that the
+    answer's timing does not tell which usernames exist. Always False."""
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("no user has this password", method=method)
+    check_password_hash(_DUMMY_HASHES[method], password)
+    return False
 
 
 class LoginSession(db.Model):

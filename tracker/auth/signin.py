@@ -8,7 +8,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from tracker import clock, journal
-from tracker.auth.models import User
+from tracker.auth.models import User, check_password_of_nobody
 from tracker.extensions import db
 from tracker.journal import JournalEntry
 
@@ -38,6 +38,8 @@ def check_credentials(username: str, password: str) -> User | None:
     """The active user with this username and password; a failure is journaled (and committed)."""
     username = (username or "").strip()[:USERNAME_MAX]
     user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        check_password_of_nobody(password or "")  # the same work as for a real user: no timing hint
     if user is None or not user.check_password(password or "") or not user.active:
         log.info("failed sign-in for %r from %s", username, get_remote_address())
         _record_attempt("sign_in_failed", username, user)

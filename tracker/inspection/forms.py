@@ -1,32 +1,32 @@
 from tracker.i18n import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.forms import PageForm
 from wtforms import SelectChoice, DateField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from tracker.items.models import LIMITS
 
 
-class ExtensionRequestForm(FlaskForm):
+class ExtensionRequestForm(PageForm):
     new_deadline = DateField(_l("New deadline"), validators=[InputRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
     submit = SubmitField(_l("Request extension"))
 
 
-class ExtensionDecisionForm(FlaskForm):
+class ExtensionDecisionForm(PageForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=LIMITS["reason"])])
 
 
-class RequirementForm(FlaskForm):
+class RequirementForm(PageForm):
     title = StringField(_l("Required evidence"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Add to checklist"))
 
 
-class RecheckForm(FlaskForm):
+class RecheckForm(PageForm):
     due_on = DateField(_l("Re-check on"), validators=[InputRequired()])
     submit = SubmitField(_l("Schedule re-check"))
 
 
-class RecheckResultForm(FlaskForm):
+class RecheckResultForm(PageForm):
     outcome = RadioField(_l("Outcome"), choices=[SelectChoice("holds", _l("The rectification holds")),
                                                  SelectChoice("problem_back",
                                                               _l("The problem is back: reopen the item"))],

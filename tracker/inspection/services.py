@@ -95,7 +95,7 @@ def decide_extension(actor: User, item: Item, request_id: int, approve: bool, co
         item.updated_at = clock.now()
     journal.record(actor, "approve_extension" if approve else "refuse_extension", item, changes,
                    note=comment or None, item_id=item.id)
-    item_services._commit()
+    db.session.commit()  # a lost version race reaches the conflict page (tracker/errors.py)
     return request
 
 
@@ -145,7 +145,7 @@ def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = ""
     item.updated_at = clock.now()
     journal.record(actor, "list_item" if listed else "unlist_item", item, changes,
                    note=(note or "").strip()[:LIMITS["reason"]] or None, item_id=item.id)
-    item_services._commit()
+    db.session.commit()  # a lost version race reaches the conflict page (tracker/errors.py)
 
 
 # -- re-checks (回头看) ---------------------------------------------------------------

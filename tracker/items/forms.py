@@ -2,7 +2,7 @@
 import secrets
 
 from tracker.i18n import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from tracker.forms import PageForm
 from wtforms import SelectChoice
 from sqlalchemy import select
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField, SelectField,
@@ -21,7 +21,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PageForm):
     finding_id = SelectField(_l("Finding"), coerce=int, validators=[InputRequired()])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
     measures = TextAreaField(_l("Measures"), validators=[DataRequired(), Length(max=LIMITS["measures"])])
@@ -57,7 +57,7 @@ class ItemForm(FlaskForm):
             "owner_id", "responsible_leader", "deadline", "confirm_past_deadline", "listed_supervision")}
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(PageForm):
     body = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=LIMITS["body"])])
     percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files"))
@@ -69,14 +69,14 @@ class ProgressForm(FlaskForm):
             self.submission_key.data = secrets.token_hex(16)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=LIMITS["reason"])])
     result = SelectField(_l("Result"), choices=[SelectChoice(r.value, label) for r, label in RESULT_LABELS.items()],
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(PageForm):
     title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=LIMITS["milestone_title"])])
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
     submit = SubmitField(_l("Add milestone"))

@@ -1,0 +1,28 @@
+"""The base of forms that share a page with others: each instance may be given its own element ids.
+
+A page with several forms (the item page has one per action, file, milestone, re-check…) needs unique
+element ids, CSRF input included, while the posted names stay those the views read. Give the instance
+`meta={"id_prefix": "withdraw-3"}` and its fields' ids become "withdraw-3-reason", "withdraw-3-csrf_token".
+"""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+
+class PageForm(FlaskForm):
+    class Meta:
+        id_prefix: str | None = None
+
+        def bind_field(self, form, unbound_field, options):
+            if self.id_prefix and "id" not in unbound_field.kwargs:
+                options = {**options, "id": f"{self.id_prefix}-{options.get('prefix', '')}{options['name']}"}
+            return unbound_field.bind(form=form, **options)
+
+
+class ButtonForm(PageForm):
+    """A form that is a button only: what it posts is its CSRF token."""
+
+
+def shown(form_class, id_prefix: str | None = None, **kwargs):
+    """A form to show on a page, not filled from the request being answered (which may be another form's post)."""
+    return form_class(formdata=None, meta={"id_prefix": id_prefix}, **kwargs)
