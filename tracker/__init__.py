@@ -143,11 +143,11 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from tracker import clock
     from tracker import chrome
-    from tracker.items import ledger, presentation, rows
+    from tracker.items import ledger, presentation
     i18n.install(app)
     app.jinja_env.globals.update(clock=clock, chrome=chrome, labels=presentation, get_locale=get_locale,
                                  status_badge=presentation.status_badge, light_badge=presentation.light_badge,
-                                 ledger_rows_html=rows.rows_html, filter_link=ledger.filter_link)
+                                 filter_link=ledger.filter_link)
     app.jinja_env.filters["day"] = format_day
 
     @app.after_request

@@ -1,27 +1,19 @@
-"""The rows of the ledger's tables (the ledger and "my items"): read as plain values, rendered once.
+"""The rows of the ledger's tables (the ledger and "my items"), read as plain values.
 
-A ledger page shows 25 rows. Built as ORM items with their units, owner, finding and evaluation,
-and rendered cell by cell through Jinja, they cost more than all of the page's SQL. Here a row is
-a tuple of exactly what it shows, read by one statement, and its HTML is a pure function of that
-tuple, the day (the traffic light), the language and the light settings: each rendered row is kept
-per process under that key, so a row is rendered again only when something it shows has changed.
+A row is a tuple of exactly what it shows, read by one statement; the templates render it
+(the `ledger_row` macro of _macros.html).
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
-from flask import current_app, request
-from flask_babel import get_locale
-from markupsafe import Markup
 from sqlalchemy import ARRAY, Integer, Select, any_, bindparam, select
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding
 from tracker.extensions import db
-from tracker.items.lights import light_settings
 from tracker.items.models import Item, ItemKind, Status, item_cooperating_units
-from tracker.reports.freshness import Cache
 from tracker.units.models import Unit
 
 
@@ -82,22 +74,3 @@ def cooperating_names(ids: list[int]) -> Select:
     name = name_of(Unit.name, Unit.id == item_cooperating_units.c.unit_id)
     return select(item_cooperating_units.c.item_id, name).where(
         among(item_cooperating_units.c.item_id, ids)).order_by(name)
-
-
-# Each entry is one row's HTML (~1.5 KB): 5,000 rows are 200 pages of any listing.
-_RENDERED = Cache(size=5000)
-
-
-def rows_html(rows: list[LedgerRow], today: dt.date) -> Markup:
-    """The <tr>s of `rows`, each rendered by the `ledger_row` macro of _macros.html the first time only."""
-    context = (today, str(get_locale()), light_settings(), request.script_root)
-    macro = None
-    html = []
-    for row in rows:
-        key = (row, *context)
-        cached = _RENDERED.peek(key)
-        if cached is None:
-            macro = macro or current_app.jinja_env.get_template("_macros.html").module.ledger_row
-            cached = _RENDERED.get(key, lambda: macro(row, today))  # noqa: B023 - called at once
-        html.append(cached)
-    return Markup("".join(html))
