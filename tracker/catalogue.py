@@ -103,9 +103,10 @@ _TABLES = {"units": {UNITS: _UNIT_FIELDS}, "users": {PEOPLE: _PERSON_FIELDS},
 _NOTED = "catalogues_changed"
 
 
-def _set_columns(statement, multiparams, params) -> set[str] | None:
-    """The columns an UPDATE sets, or None when they cannot be told (then all count)."""
-    names = {getattr(key, "key", key) for key in (getattr(statement, "_values", None) or {})}
+def _set_columns(connection, statement, multiparams, params) -> set[str] | None:
+    """The columns an UPDATE sets (its bound parameters' names), or None when they cannot be
+    told (then all count). Only statements on the watched tables are compiled again: rare."""
+    names = set(statement.compile(dialect=connection.dialect).params)
     for row in (multiparams if isinstance(multiparams, list) else [multiparams, params]):
         if isinstance(row, dict):
             names.update(row)
@@ -119,7 +120,7 @@ def _note_changing_statements(connection, statement, multiparams, params, _optio
     watched = _TABLES.get(getattr(statement.table, "name", None))
     if not watched:
         return
-    columns = _set_columns(statement, multiparams, params) if statement.is_update else None
+    columns = _set_columns(connection, statement, multiparams, params) if statement.is_update else None
     names = [name for name, fields in watched.items() if columns is None or columns & set(fields)]
     if names:
         connection.info.setdefault(_NOTED, set()).update(names)
