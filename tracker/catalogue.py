@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import Connection, String, event, inspect, select
+from sqlalchemy import Connection, Engine, String, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -94,3 +94,44 @@ def _stamp_changed_catalogues(session: Session, _context, _instances) -> None:
         touched.update(name for model, name, fields in kinds if isinstance(obj, model) and _changed(obj, fields))
     for name in touched:
         touch(session, name)
+
+
+# Statements that bypass the flush (ORM-enabled update()/insert()/delete() through the session,
+# Core statements on a connection: bulk loads, the CLI) are seen on every engine's connections.
+_TABLES = {"units": {UNITS: _UNIT_FIELDS}, "users": {PEOPLE: _PERSON_FIELDS},
+           "evaluations": {EVALUATIONS: _EVALUATION_FIELDS}}
+_NOTED = "catalogues_changed"
+
+
+def _set_columns(connection, statement, multiparams, params) -> set[str] | None:
+    """The columns an UPDATE sets (its bound parameters' names), or None when they cannot be
+    told (then all count). Only statements on the watched tables are compiled again: rare."""
+    names = set(statement.compile(dialect=connection.dialect).params)
+    for row in (multiparams if isinstance(multiparams, list) else [multiparams, params]):
+        if isinstance(row, dict):
+            names.update(row)
+    return names or None
+
+
+@event.listens_for(Engine, "after_execute")
+def _note_changing_statements(connection, statement, multiparams, params, _options, _result) -> None:
+    if not getattr(statement, "is_dml", False) or getattr(statement, "table", None) is None:
+        return
+    watched = _TABLES.get(getattr(statement.table, "name", None))
+    if not watched:
+        return
+    columns = _set_columns(connection, statement, multiparams, params) if statement.is_update else None
+    names = [name for name, fields in watched.items() if columns is None or columns & set(fields)]
+    if names:
+        connection.info.setdefault(_NOTED, set()).update(names)
+
+
+@event.listens_for(Engine, "commit")
+def _renew_noted(connection) -> None:
+    for name in sorted(connection.info.pop(_NOTED, ())):
+        touch(connection, name)
+
+
+@event.listens_for(Engine, "rollback")
+def _forget_noted(connection) -> None:
+    connection.info.pop(_NOTED, None)

@@ -2,9 +2,8 @@
 import re
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 
-from tracker import catalogue
 from tracker.auth.models import Role, User
 from tracker.items import choices
 from tracker.units.models import Unit
@@ -39,14 +38,52 @@ def test_a_change_made_by_another_worker_is_seen(admin, make, app, db):
     assert options(admin.get("/items"), "unit") == ["县教育体育局"]
 
 
-def test_a_write_that_skips_the_orm_is_seen_once_the_catalogue_is_touched(admin, make, app, db):
+def test_a_unit_renamed_by_an_update_statement_through_the_session_is_seen(admin, make, app, db):
     unit = make.unit("县教育局")
     assert options(admin.get("/items"), "unit") == ["县教育局"]
-    with app.app_context():  # a bulk load (bench/generate.py) writes with Core, then touches
+    with app.app_context():  # an ORM-enabled UPDATE: no flush, no object changes
         db.session.execute(update(Unit).where(Unit.id == unit.id).values(name="县教育体育局"))
-        catalogue.touch(db.session, catalogue.UNITS)
         db.session.commit()
     assert options(admin.get("/items"), "unit") == ["县教育体育局"]
+
+
+def test_an_owner_renamed_by_an_update_statement_through_the_session_is_seen(admin, make, app, db):
+    user = make.user(Role.HEAD, unit=make.unit(), name="王主任")
+    assert options(admin.get("/items"), "owner") == ["王主任"]
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user.id).values(name="王局长"))
+        db.session.commit()
+    assert options(admin.get("/items"), "owner") == ["王局长"]
+
+
+def test_an_owner_renamed_on_a_core_connection_is_seen(admin, make, app, db):
+    user = make.user(Role.HEAD, unit=make.unit(), name="王主任")
+    assert options(admin.get("/items"), "owner") == ["王主任"]
+    with app.app_context(), db.engine.begin() as connection:   # as a bulk load or the CLI writes
+        connection.execute(update(User.__table__).where(User.__table__.c.id == user.id).values(name="王局长"))
+    assert options(admin.get("/items"), "owner") == ["王局长"]
+
+
+def test_a_person_added_or_removed_on_a_core_connection_is_seen(admin, make, app, db):
+    unit = make.unit()
+    user = make.user(Role.HEAD, unit=unit, name="王主任")
+    assert options(admin.get("/items"), "owner") == ["王主任"]
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(insert(User.__table__).values(
+            username="li", name="李干事", email="li@example.org", role=Role.STAFF, unit_id=unit.id, active=True, password_hash="x"))
+    assert options(admin.get("/items"), "owner") == ["李干事", "王主任"]
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(delete(User.__table__).where(User.__table__.c.id == user.id))
+    assert options(admin.get("/items"), "owner") == ["李干事"]
+
+
+def test_a_rolled_back_rename_leaves_the_list(admin, make, app, db):
+    user = make.user(Role.HEAD, unit=make.unit(), name="王主任")
+    assert options(admin.get("/items"), "owner") == ["王主任"]
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == user.id).values(name="王局长"))
+        db.session.rollback()
+    assert options(admin.get("/items"), "owner") == ["王主任"]
 
 
 def test_the_chosen_unit_and_owner_stay_selected(admin, make):
