@@ -132,6 +132,7 @@ def _renew_noted(connection) -> None:
         touch(connection, name)
 
 
-@event.listens_for(Engine, "rollback")
+@event.listens_for(Engine, "begin")
 def _forget_noted(connection) -> None:
+    """What a rolled-back transaction noted is dropped when the next one begins."""
     connection.info.pop(_NOTED, None)
