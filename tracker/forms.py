@@ -17,12 +17,3 @@ class PageForm(FlaskForm):
             if self.id_prefix and "id" not in unbound_field.kwargs:
                 options = {**options, "id": f"{self.id_prefix}-{options.get('prefix', '')}{options['name']}"}
             return unbound_field.bind(form=form, **options)
-
-
-class ButtonForm(PageForm):
-    """A form that is a button only: what it posts is its CSRF token."""
-
-
-def shown(form_class, id_prefix: str | None = None, **kwargs):
-    """A form to show on a page, not filled from the request being answered (which may be another form's post)."""
-    return form_class(formdata=None, meta={"id_prefix": id_prefix}, **kwargs)
