@@ -1,5 +1,7 @@
 """Signing in and out."""
 
+import pytest
+
 from tests.conftest import Browser
 from tracker.auth.models import Role, User
 
@@ -129,3 +131,13 @@ def test_unknown_username_costs_a_password_hash_like_a_known_one(browser, make, 
     assert known == 1
     assert browser.login("ghost", "wrong-password").status_code == 401
     assert len(calls) - known == known
+
+
+@pytest.mark.parametrize("target", ["/items%0d%0aSet-Cookie:%20x=1", "/%0aevil", "/\\evil.example/",
+                                    "/items%09"])
+def test_a_next_target_with_control_characters_or_backslashes_goes_home(browser, make, target):
+    user = make.user(Role.ADMIN)
+    response = browser.post(f"/login?next={target}", {"username": user.username, "password": "secret-pass"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: x" not in str(response.headers)

@@ -21,6 +21,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
     if not target:
         return None
+    if any(ch < " " or ch in "\\\x7f" for ch in target):
+        return None  # CR/LF would split the Location header; browsers read a backslash as a slash
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
