@@ -22,6 +22,9 @@ def change(browser, current="secret-pass", new=NEW, confirm=None):
 @pytest.mark.parametrize("password, ok", [
     ("short-1", False), ("password1234", False), ("aaaaaaaaaaaaaa", False), ("my-head7-password", False),
     ("Tiaozheng-2026-ok", True), ("一二三四五六七八九十百千", True),
+    # from the common-password lists (not in the app's own short list) and keyboard walks
+    ("iloveyou2026", False), ("1qaz2wsx3edc4rfv", False), ("qazwsxedcrfvtgb", False), ("Password2026!", False),
+    ("woaini1314520", False), ("zhongguo2026!", False),
 ])
 def test_the_policy(password, ok):
     assert (policy_error(password, "head7") is None) is ok
