@@ -63,7 +63,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "rectify@localhost"
-    BASE_URL = (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    # Links in mail: where `make run`/`make serve` listen (PORT) unless the deployment says otherwise.
+    BASE_URL = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}").rstrip("/")
     TRACKER_TIMEZONE = os.environ.get("TRACKER_TIMEZONE") or "Asia/Shanghai"
 
     # Traffic light: days before the deadline that turn an item yellow, how far

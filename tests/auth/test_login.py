@@ -141,3 +141,12 @@ def test_a_next_target_with_control_characters_or_backslashes_goes_home(browser,
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert "Set-Cookie: x" not in str(response.headers)
+
+
+@pytest.mark.parametrize("lang, message", [("zh_CN", "请先登录，再查看此页面。"), ("en", "Please sign in to see this page.")])
+def test_the_sign_in_page_asks_in_the_users_language(browser, lang, message):
+    response = browser.get(f"/items?lang={lang}")
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"])
+    assert message in page.text
+    assert ("Please log in" not in page.text)
