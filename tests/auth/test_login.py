@@ -1,5 +1,7 @@
 """Signing in and out."""
 
+import re
+
 import pytest
 
 from tests.conftest import Browser
@@ -39,11 +41,15 @@ def test_inactive_user_cannot_sign_in(browser, make):
     assert browser.login(user.username).status_code == 401
 
 
-def test_sign_in_lands_head_on_my_items_and_admin_on_ledger(login_as, make):
-    head = login_as(make.user(Role.HEAD))
-    assert head.get("/").headers["Location"].endswith("/my")
-    admin = login_as(make.user(Role.ADMIN))
-    assert admin.get("/").headers["Location"].endswith("/items")
+@pytest.mark.parametrize("role, lands_on, shows", [
+    (Role.HEAD, "/my", "我的事项"), (Role.STAFF, "/my", "我的事项"), (Role.ADMIN, "/items", "整改台账"),
+    (Role.INSPECTOR, "/review", "销号审核"), (Role.LEADER, "/reports/", "工作看板"),
+])
+def test_each_role_lands_on_what_it_comes_to_do(login_as, make, role, lands_on, shows):
+    browser = login_as(make.user(role))
+    response = browser.get("/")
+    assert response.headers["Location"].endswith(lands_on)
+    assert re.search(rf"<h1[^>]*>\s*{shows}", browser.get(response.headers["Location"]).text)
 
 
 def test_session_cookie_is_httponly_and_samesite(browser, make):
