@@ -43,6 +43,7 @@ serve: upgrade
 
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
 test: install
+	@sh .ci/browser-deps
 	$(BIN)/python -m pytest
 	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
 
