@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import Browser
 from tracker import clock
-from tracker.auth.models import Role, User
+from tracker.auth.models import LoginSession, Role, User
 from tracker.auth.passwords import policy_error
 from tracker.journal import JournalEntry
 
@@ -83,6 +84,16 @@ def test_a_sign_in_expires_after_the_session_lifetime(app, make, login_as):
     assert browser.get("/items").status_code == 200
     clock.freeze(clock.now() + dt.timedelta(minutes=2))
     assert browser.get("/items").status_code == 302
+
+
+def test_expired_sessions_are_deleted_at_the_next_sign_in(app, make, login_as, db):
+    early, late = make.user(Role.HEAD, username="early"), make.user(Role.HEAD, username="late")
+    login_as(early), login_as(early)
+    clock.freeze(clock.now() + app.permanent_session_lifetime + dt.timedelta(minutes=1))
+    still_in = login_as(late)
+    owners = db.session.scalars(select(LoginSession.user_id)).all()
+    assert owners == [late.id]  # early's two expired rows are gone, late's own session is kept
+    assert still_in.get("/my").status_code == 200
 
 
 def test_the_session_cookie_expires_with_the_lifetime(browser, make):
