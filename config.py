@@ -117,6 +117,8 @@ class Config:
     # and per address whatever the username (a sweep over many accounts).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per 5 minutes;30 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT") or "100 per hour"
+    # Wrong current passwords on /profile/password, per user: a stolen session cannot guess it.
+    PASSWORD_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_CHECK_RATE_LIMIT") or "10 per 15 minutes"
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "300 per minute"            # per token
     API_ADDRESS_RATE_LIMIT = os.environ.get("API_ADDRESS_RATE_LIMIT") or "1200 per minute"  # per address
     API_MAX_JSON_KB = _int("API_MAX_JSON_KB", 256)  # larger JSON bodies are refused with 413
@@ -141,6 +143,7 @@ class TestConfig(Config):
     # Limits stay on but out of reach; tests of the limits set tiny ones (tests/auth/test_rate_limits.py).
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = LOGIN_ADDRESS_RATE_LIMIT = API_RATE_LIMIT = API_ADDRESS_RATE_LIMIT = "100000 per minute"
+    PASSWORD_CHECK_RATE_LIMIT = "100000 per minute"
 
 
 def config_for_environment():

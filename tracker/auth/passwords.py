@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 from tracker import journal
+from tracker.api import tokens
 from tracker.auth.models import User
 from tracker.auth.sessions import end_all_sessions, start_session
 from tracker.errors import Invalid
@@ -51,7 +52,8 @@ def _score(password: str, username: str) -> int:
 
 
 def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Change the user's password: every session ends, this browser gets a fresh one (commits)."""
+    """Change the user's password: every session ends and every API token is revoked (a password
+    changed because it leaked leaves nothing usable behind); this browser gets a fresh session."""
     errors = {}
     if not user.check_password(current or ""):
         errors["current_password"] = _("This is not your current password.")
@@ -67,6 +69,7 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
     user.set_password(new)
     user.must_change_password = False
     end_all_sessions(user)
+    tokens.revoke_all(user, user)
     start_session(user)
     journal.record(user, "change_password", user, {"password": ["***", "***"]})
     db.session.commit()
