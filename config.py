@@ -109,9 +109,11 @@ class Config:
     # Number of reverse proxies in front whose X-Forwarded-For/-Proto to trust (0: none).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 
-    # Rate limits (Flask-Limiter syntax). Memory storage suits one process; several workers or
-    # hosts share a Redis: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    # Rate limits (Flask-Limiter syntax). Counted in a file on this machine by default, shared by
+    # every worker (tracker/ratelimits.py); several hosts share a Redis:
+    # RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0.
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI")
+                             or f"sqlitefile://{INSTANCE_DIR / 'ratelimits.sqlite3'}")
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per address and username (a brute force on one account from one address),
     # and per address whatever the username (a sweep over many accounts).
