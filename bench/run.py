@@ -9,9 +9,10 @@ small threaded http.client load generator, and reports p50/p95/p99, throughput a
 ratio to the trivial route (/healthz). `--pace 10` sends each page's requests from one signed-in
 client at ten a second instead. `--writer` measures every page a second time while bench/writer.py
 posts progress, transitions and evidence through the API (`--writes-per-second`, default 1), and
-reports the two side by side with what the writer did and the rows it added. Then times, each in a fresh process, the daily reminder scan,
-the weekly digest and the xlsx export of the whole ledger, with peak RSS. The jobs run inside a
-transaction that is rolled back, so the database is unchanged by them (the writer's changes stay).
+reports the two side by side with what the writer did and the rows it added. Then times, each in
+a fresh process, the daily reminder scan, the weekly digest and the xlsx export of the whole
+ledger, with peak RSS. The jobs run inside a transaction that is rolled back: they leave the
+database unchanged (the writer's changes stay).
 Every loop is bounded (request count and a time cap per page); only 127.0.0.1 is contacted.
 """
 from __future__ import annotations

@@ -57,7 +57,8 @@ def server(app):
         process.wait_for("Booting worker", timeout=60)
         yield port
     finally:
-        process.terminate()
+        process.terminate()   # the master stops its worker (killing the master alone would orphan it)
+        process.wait(60)
         process.close()
 
 
@@ -90,7 +91,8 @@ def test_the_writers_progress_transitions_and_files_land_in_the_database(app, db
     assert len(bodies) == 6 and all(body.startswith("基准测试写入") for body in bodies)
     # Its four transitions are in the journal, and what it believes of each item is what the database holds.
     moves = db.session.scalars(select(JournalEntry.action).where(
-        JournalEntry.actor_id == admin.id, JournalEntry.action.in_(["submit_for_closure", "return_item", "resume"]))).all()
+        JournalEntry.actor_id == admin.id,
+        JournalEntry.action.in_(["submit_for_closure", "return_item", "resume"]))).all()
     assert len(moves) == 4
     assert {t.id: db.session.get(Item, t.id).status.value for t in targets} == {t.id: t.status for t in targets}
 
