@@ -133,11 +133,9 @@ class Writer:
         self.stopping = threading.Event()
         self.pacer = Pacer(rate, clock, self.stopping.wait)
         self.thread: threading.Thread | None = None
-        self.ok = {kind: 0 for kind in set(KINDS)}
-        self.conflicts = {kind: 0 for kind in set(KINDS)}
-        self.failures = {kind: 0 for kind in set(KINDS)}
+        self.ok, self.conflicts, self.failures = (dict.fromkeys(KINDS, 0) for _ in range(3))
         self.failure_samples: list[str] = []
-        self.latencies: dict[str, list[float]] = {kind: [] for kind in set(KINDS)}
+        self.latencies: dict[str, list[float]] = {kind: [] for kind in dict.fromkeys(KINDS)}
         self.items_written: set[int] = set()
         self.units_written: set[int] = set()
         self.started = self.stopped = 0.0
@@ -162,7 +160,11 @@ class Writer:
             self.pacer.wait()
             if self.stopping.is_set():
                 return
-            self.write(KINDS[n % len(KINDS)], n)
+            kind = KINDS[n % len(KINDS)]
+            try:
+                self.write(kind, n)
+            except Exception as exc:   # counted like a refused write: the thread must not end unnoticed
+                self._fail(kind, f"{type(exc).__name__}: {exc}")
             n += 1
 
     def write(self, kind: str, n: int) -> None:
@@ -210,8 +212,9 @@ class Writer:
     def choose(self, kind: str) -> Target | None:
         if kind == "progress":   # progress is posted while in progress or returned
             allowed = [t for t in self.targets if t.status in ("in_progress", "returned")]
-        elif kind == "transition":
-            allowed = [t for t in self.targets if t.status in WRITABLE and (t.submittable or t.status != "in_progress")]
+        elif kind == "transition":   # the next step of the cycle; a submission only once it may succeed
+            allowed = [t for t in self.targets
+                       if t.status in WRITABLE and (t.submittable or t.status != "in_progress")]
         else:
             allowed = [t for t in self.targets if t.status in WRITABLE]
         return self.rng.choice(allowed) if allowed else None
