@@ -15,7 +15,7 @@ from tracker.units.models import Unit
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.ADMIN:
+    if actor is not None and not actor.role.can_administer():
         raise Refused(_("Only an administrator may manage units and users."))
 
 

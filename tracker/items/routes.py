@@ -8,10 +8,9 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from tracker import clock
-from tracker.auth.decorators import roles_required
-from tracker.auth.models import UNIT_ROLES, Role
+from tracker.auth.decorators import allowed_if
+from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
-from tracker.evidence import services as evidence_services
 from tracker.evidence.forms import AttachForm
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
@@ -26,7 +25,7 @@ bp = Blueprint("items", __name__)
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role in UNIT_ROLES:
+    if current_user.role.acts_for_unit():
         return redirect(url_for("items.my_items"))
     return redirect(url_for("items.ledger_page"))
 
@@ -61,7 +60,7 @@ def my_items():
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def create():
     form = ItemForm()
     form.load_choices()
@@ -94,7 +93,7 @@ _SHOWN = {"csrf": False}
 def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
-    may_attach = evidence_services.may_attach(item, user)
+    may_attach = item.can_attach_evidence(user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
         progress_form = progress_form or ProgressForm(meta=_SHOWN)
@@ -117,35 +116,30 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
         actions=workflow.available(item, user), journal=item_page.journal(item.id),
         action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
         milestone_form=milestone_form, csrf=csrf,
-        can_complete_milestones=item.is_open and (user.is_admin or (
-            item.is_lead_member(user) and user.role in UNIT_ROLES))), status
+        can_complete_milestones=item.can_complete_milestones(user)), status
 
 
 def _inspection_context(item: Item, user) -> dict:
     """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
     from tracker.inspection import forms as inspection_forms
-    from tracker.inspection import services as inspection
     from tracker.inspection.models import ExtensionStatus
-    is_decider = user.role in (Role.ADMIN, Role.INSPECTOR)
     extensions = item_page.extension_requests(item.id)
     # At most one request waits per item (inspection.services.request_extension).
     pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
-    may_request = inspection.may_request_extension(item, user)
-    closed_for_decider = is_decider and item.status == Status.CLOSED
+    may_request = item.can_request_extension(user)
     return {
         "extensions": extensions,
         "pending_extension": pending,
         "may_request_extension": may_request,
-        "is_decider": is_decider,
         "requirements": item_page.requirements(item.id),
         "rechecks": item_page.rechecks(item.id),
         "extension_form": inspection_forms.ExtensionRequestForm(meta=_SHOWN) if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if closed_for_decider else None,
+        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if item.can_recheck(user) else None,
     }
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def edit(item_id: int):
     item = services.item_for(current_user, item_id)
     if not item.can_edit(current_user):

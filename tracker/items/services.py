@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock, journal
-from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.models import User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
@@ -150,7 +150,7 @@ def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str
 
 def create_item(actor: User, values: dict) -> Item:
     """Create a draft item (admin only)."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create items."))
     clean = _clean_item_values(actor, values, None)
     today = clock.today()
@@ -371,10 +371,10 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
     milestone = child_of(item, Milestone, milestone_id)
-    if not (actor.role == Role.ADMIN or (item.is_lead_member(actor) and actor.role in UNIT_ROLES)):
-        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if not item.is_open:
         raise Refused(_("A closed or cancelled item cannot be changed."))
+    if not item.can_complete_milestones(actor):
+        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if milestone.done:
         return milestone
     changes = journal.apply_changes(milestone, {"done": True, "done_at": clock.now()})
