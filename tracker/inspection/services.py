@@ -13,10 +13,10 @@ from tracker import clock, journal
 from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Indicator, Rating
-from tracker.evidence.models import Evidence
+from tracker.evidence.models import Evidence, EvidenceRequirement
 from tracker.extensions import db
-from tracker.inspection.models import (EvidenceRequirement, ExtensionRequest, ExtensionStatus, Recheck,
-                                       RecheckOutcome)
+from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck, RecheckOutcome
+from tracker.items import hooks
 from tracker.items import services as item_services
 from tracker.items.lights import refresh_schedule
 from tracker.items.models import LIMITS, Item, Status
@@ -125,6 +125,16 @@ def requirements_status(item: Item) -> list[tuple[EvidenceRequirement, int]]:
 
 def missing_requirements(item: Item) -> list[str]:
     return [entry.title for entry, count in requirements_status(item) if count == 0]
+
+
+def _closure_refusal(item: Item) -> str | None:
+    missing = missing_requirements(item)
+    if missing:
+        return _("The required evidence is incomplete: %(missing)s.", missing="、".join(missing))
+    return None
+
+
+hooks.closure_checks.append(_closure_refusal)
 
 
 # -- listed supervision (挂牌督办) ----------------------------------------------------

@@ -18,7 +18,8 @@ from tracker.evidence.models import PREVIEWABLE_TYPES, Evidence
 from tracker.extensions import db
 from tracker.i18n import format_moment, format_size
 from tracker.i18n import lazy_gettext as _l
-from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, Recheck
+from tracker.evidence.models import EvidenceRequirement
+from tracker.inspection.models import ExtensionRequest, Recheck
 from tracker.items import presentation
 from tracker.items.models import Milestone, ProgressUpdate
 from tracker.journal import JournalEntry
