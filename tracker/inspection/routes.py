@@ -15,7 +15,7 @@ from tracker.evaluations.models import Indicator
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.feedback import flash_expired, flash_form_errors
-from tracker.inspection import services
+from tracker.inspection import page, services  # noqa: F401 (page: the item page's inspection part)
 from tracker.inspection.forms import (ExtensionDecisionForm, ExtensionRequestForm, RecheckForm,
                                       RecheckResultForm, RequirementForm)
 from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck

@@ -11,10 +11,9 @@ from tracker import clock
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
-from tracker.evidence.forms import AttachForm
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
-from tracker.items import choices, conflicts, item_page, ledger, presentation, services, workflow
+from tracker.items import choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, Status
@@ -93,7 +92,6 @@ _SHOWN = {"csrf": False}
 def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
-    may_attach = item.can_attach_evidence(user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
         progress_form = progress_form or ProgressForm(meta=_SHOWN)
@@ -102,40 +100,17 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
         milestone_form = milestone_form or MilestoneForm(meta=_SHOWN)
-    files = item_page.evidence_files(item.id)
     csrf = generate_csrf()
-    file_lists = item_page.file_lists(files, may_attach, csrf)
+    parts = hooks.page_context(item, user, csrf)  # evidence files, checklist, extensions, re-checks
     return render_template(
         "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
-        timeline=item_page.timeline(item_page.progress_updates(item.id), file_lists), file_lists=file_lists,
-        current_files=[f for f in files if not f.withdrawn],
-        may_attach=may_attach, attach_form=AttachForm(meta=_SHOWN) if may_attach else None,
-        **_inspection_context(item, user),
+        timeline=item_page.timeline(item_page.progress_updates(item.id), parts["file_lists"]), **parts,
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=workflow.available(item, user), journal=item_page.journal(item.id),
         action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
         milestone_form=milestone_form, csrf=csrf,
         can_complete_milestones=item.can_complete_milestones(user)), status
-
-
-def _inspection_context(item: Item, user) -> dict:
-    """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
-    from tracker.inspection import forms as inspection_forms
-    from tracker.inspection.models import ExtensionStatus
-    extensions = item_page.extension_requests(item.id)
-    # At most one request waits per item (inspection.services.request_extension).
-    pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
-    may_request = item.can_request_extension(user)
-    return {
-        "extensions": extensions,
-        "pending_extension": pending,
-        "may_request_extension": may_request,
-        "requirements": item_page.requirements(item.id),
-        "rechecks": item_page.rechecks(item.id),
-        "extension_form": inspection_forms.ExtensionRequestForm(meta=_SHOWN) if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if item.can_recheck(user) else None,
-    }
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
