@@ -2,9 +2,10 @@
 
 Flask-Babel's own gettext resolves the locale, the domain and its translations cache on every
 call; a ledger page makes a few hundred calls and a digest run a million. So the translations in
-use are kept in a context variable: set when a request starts (the locale the request selects)
-and inside `in_language` (a mail in its recipient's language); elsewhere (the CLI, a bare test
-context) each call asks Flask-Babel. Within a request, switch languages with `in_language`, not
+use are kept in a context variable: found at a request's first call (the locale the request
+selects; a request that translates nothing, such as a static file, selects none) and set inside
+`in_language` (a mail in its recipient's language); elsewhere (the CLI, a bare test context) each
+call asks Flask-Babel. Within a request, switch languages with `in_language`, not
 with Flask-Babel's `force_locale` alone, which these would not see.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from babel import Locale
 from flask_babel.speaklater import LazyString
 
 _active: ContextVar = ContextVar("rectify_translations", default=None)
+_NOT_YET = object()  # in a request that has not translated anything yet
 
 
 @functools.lru_cache(maxsize=32)
@@ -28,7 +30,13 @@ def parsed(code: str) -> Locale:
 
 
 def translations():
-    return _active.get() or flask_babel.get_translations()
+    found = _active.get()
+    if found is None:
+        return flask_babel.get_translations()
+    if found is _NOT_YET:
+        found = flask_babel.get_translations()
+        _active.set(found)
+    return found
 
 
 @contextmanager
@@ -43,7 +51,7 @@ def in_language(code: str):
 
 
 def _request_started() -> None:
-    _active.set(flask_babel.get_translations())
+    _active.set(_NOT_YET)
 
 
 def _request_ended(_exc) -> None:
