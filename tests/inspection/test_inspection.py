@@ -164,7 +164,7 @@ def test_indicator_rerating_suggested_when_its_last_item_closes(case, make, db):
     finding = Finding(evaluation=evaluation, indicator=indicator, text="教师短缺", category="教师")
     db.session.add(finding)
     db.session.commit()
-    item = make.item(status=Status.SUBMITTED, lead_unit=case["lead"], finding=finding)
+    item = make.item(status=Status.SUBMITTED, lead_unit=case["lead"], finding=finding, with_evidence=True)
     page = case["inspector"].get(f"/evaluations/{evaluation.id}").text
     assert "建议重新评定" not in page
     case["inspector"].post(f"/items/{item.id}/actions/close_item", {"result": "rectified"})

@@ -20,7 +20,7 @@ from tracker.evidence.names import display_name
 from tracker.evidence.storage import TooLarge, key_for, spool, storage
 from tracker.extensions import db
 from tracker.items import hooks
-from tracker.items.models import LIMITS, Item, ProgressUpdate
+from tracker.items.models import LIMITS, Item, ProgressUpdate, Status
 from tracker.items.services import child_of
 
 log = logging.getLogger(__name__)
@@ -159,9 +159,8 @@ def evidence_for(item: Item, evidence_id: int) -> Evidence:
 
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
-    if not item.can_attach_evidence(actor):
-        raise Refused(_("Evidence of a closed or cancelled item is frozen.") if item.can_view(actor)
-                      else _("You may not change this item's evidence."))
+    if not item.can_withdraw_evidence(actor, evidence.uploaded_by.unit_id):
+        raise Refused(_withdraw_refusal(actor, item))
     if evidence.withdrawn:
         raise Refused(_("This file is already withdrawn."))
     reason = (reason or "").strip()
@@ -174,6 +173,17 @@ def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     journal.record(actor, "withdraw_evidence", evidence, {"withdrawn": changes["withdrawn"]},
                    note=f"{evidence.original_name}: {reason}", item_id=item.id)
     db.session.commit()
+
+
+def _withdraw_refusal(actor: User, item: Item) -> str:
+    if not item.can_view(actor):
+        return _("You may not change this item's evidence.")
+    if not item.is_open:
+        return _("Evidence of a closed or cancelled item is frozen.")
+    if item.status == Status.SUBMITTED and actor.role.can_work_on_items():
+        return _("The item is waiting for the inspectors' decision on this evidence. Take the submission "
+                 "back first, then withdraw the file.")
+    return _("Only the unit that uploaded a file may withdraw it.")
 
 
 def current_count(item: Item) -> int:
