@@ -1,14 +1,16 @@
 """Evidence uploads: safe types only, intact and attributable bytes, no swapping after the fact."""
+import datetime as dt
 import hashlib
 import io
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.evidence import samples
-from tracker.auth.models import Role
+from tracker.auth.models import Role, User
 from tracker.evidence.models import Evidence
-from tracker.items.models import ProgressUpdate, Status
+from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
 
 
@@ -317,3 +319,45 @@ def test_only_the_uploaders_unit_or_an_admin_withdraws_a_file(case, db, make, lo
     admin.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "管理员撤回"})
     db.session.expire_all()
     assert db.session.get(Evidence, own.id).withdrawn and db.session.get(Evidence, evidence.id).withdrawn
+
+
+def test_a_failed_upload_never_deletes_bytes_another_upload_is_about_to_commit(app, case, db, make):
+    """Two uploads of the same new file to two items: the first fails after placing the bytes, the
+    second has found them placed and added its row, not yet committed."""
+    from werkzeug.datastructures import FileStorage
+    from tracker.evidence import services
+    other = make.item(lead_unit=case["lead"])
+    uploader = make.user(Role.HEAD, unit=case["lead"])
+    item_ids, uploader_id = (case["item"].id, other.id), uploader.id
+    content = samples.pdf("同一份文件")
+
+    def staged_rows(item_id):
+        files = [FileStorage(io.BytesIO(content), "通知.pdf")]
+        staged = services.stage(files)
+        services.add_rows(db.session.get(User, uploader_id), db.session.get(Item, item_id), staged)
+        return staged
+
+    with app.app_context():               # the first upload: places the bytes, then fails
+        first = staged_rows(item_ids[0])
+        assert first[0].placed
+        db.session.rollback()
+        with app.app_context():           # the second: finds the bytes, adds its row, commits later
+            staged_rows(item_ids[1])
+            services.discard(first)        # the first request cleans up meanwhile
+            db.session.commit()
+    db.session.expire_all()
+    assert [e.item_id for e in db.session.query(Evidence)] == [item_ids[1]]
+    assert services.verify() == []        # its bytes are there
+    assert services.sweep() == 0          # referenced: kept
+
+
+def test_the_sweep_deletes_unreferenced_bytes_only_after_a_day(app, case, db):
+    from tracker import clock
+    from tracker.evidence import services
+    upload(case["head"], case["item"], ("kept.pdf", samples.pdf("保留")))
+    orphan = Path(app.config["UPLOAD_DIR"]) / "ab" / "cd" / ("abcd" + "0" * 60)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"left by a failed upload")
+    assert services.sweep() == 0 and orphan.exists()          # it may still be about to be referenced
+    assert services.sweep(clock.real_now() + dt.timedelta(hours=25)) == 1
+    assert not orphan.exists() and services.verify() == []     # the referenced file stays

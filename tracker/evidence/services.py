@@ -2,6 +2,8 @@
 and removed again if the transaction fails: no row without its file, no new file without its row."""
 from __future__ import annotations
 
+import datetime as dt
+
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,15 +82,31 @@ def stage(files: list[FileStorage]) -> list[StagedFile]:
 
 
 def discard(staged: list[StagedFile]) -> None:
-    """Remove temporary files and any bytes this request newly placed in the storage."""
+    """Remove the temporary files. Bytes this request placed in the storage stay: another upload of
+    the same file may already reference them in a transaction not yet committed; `sweep` removes
+    them once no row can."""
     for item in staged:
         item.temp.unlink(missing_ok=True)
-        if item.placed and not _referenced(item.sha256):
-            storage().delete(item.key)
 
 
-def _referenced(sha256: str) -> bool:
-    return db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
+# No transaction lasts this long: bytes placed earlier and still unreferenced belong to nobody.
+SWEEP_AFTER = dt.timedelta(hours=24)
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Delete stored files that no evidence row references, placed more than SWEEP_AFTER ago (the
+    leftovers of uploads that failed after placing their bytes). Returns how many went."""
+    cutoff = ((now or clock.real_now()) - SWEEP_AFTER).timestamp()
+    store, removed = storage(), 0
+    candidates = list(store.keys_placed_before(cutoff))
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start:start + 500]
+        referenced = set(db.session.scalars(select(Evidence.storage_key).where(Evidence.storage_key.in_(batch))))
+        for key in batch:
+            if key not in referenced:
+                store.delete(key)
+                removed += 1
+    return removed
 
 
 def add_rows(actor: User, item: Item, staged: list[StagedFile], update: ProgressUpdate | None = None,
