@@ -261,7 +261,7 @@ def test_failing_disk_leaves_no_row_and_no_file(app, case, db, monkeypatch):
     assert db.session.query(Evidence).count() == 0 and stored_files(app) == []
 
 
-def test_failing_database_removes_the_new_file(app, case, db, monkeypatch):
+def test_a_failed_upload_leaves_its_bytes_to_the_sweep(app, case, db, monkeypatch):
     from tracker.evidence import services as evidence_services
     real_record = evidence_services.journal.record
 
@@ -272,7 +272,11 @@ def test_failing_database_removes_the_new_file(app, case, db, monkeypatch):
         case["head"].post(f"/items/{case['item'].id}/evidence",
                           {"files": [(io.BytesIO(samples.pdf()), "a.pdf")]}, content_type="multipart/form-data")
     monkeypatch.setattr(evidence_services.journal, "record", real_record)
-    assert db.session.query(Evidence).count() == 0 and stored_files(app) == []
+    assert db.session.query(Evidence).count() == 0
+    assert len([p for p in stored_files(app) if ".incoming" not in p.parts]) == 1  # placed, kept for now
+    from tracker import clock
+    assert evidence_services.sweep(clock.real_now() + dt.timedelta(days=2)) == 1
+    assert stored_files(app) == []
 
 
 def test_evidence_verify_detects_altered_and_missing_files(app, case, db):

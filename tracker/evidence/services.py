@@ -113,16 +113,27 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
              requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Place the files and add their rows and journal entries (the caller commits or calls discard).
 
-    Returns (new evidence, names of files the item already had)."""
-    known = set(db.session.scalars(select(Evidence.sha256).where(Evidence.item_id == item.id)))
+    Returns (new evidence and files now linked to the checklist entry, names of files the item
+    already had). A file the item already has, uploaded again for a checklist entry, is linked to
+    that entry (the same bytes satisfy it, wherever they were first attached); a withdrawn file
+    uploaded again is attached anew."""
+    rows = {row.sha256: row for row in db.session.scalars(select(Evidence).where(Evidence.item_id == item.id))}
     added, duplicates = [], []
     store = storage()
     for file in staged:
-        if file.sha256 in known:
-            duplicates.append(file.name)
-            file.temp.unlink(missing_ok=True)
+        if file.sha256 in rows and rows[file.sha256].withdrawn:
+            file.temp.unlink(missing_ok=True)  # its bytes are stored: the file is attached again
+            added.append(_attach_again(actor, item, rows[file.sha256], file.name, update, requirement_id))
             continue
-        known.add(file.sha256)
+        if file.sha256 in rows:
+            file.temp.unlink(missing_ok=True)
+            existing = rows[file.sha256]
+            if requirement_id is not None and existing.requirement_id is None:
+                _link(actor, item, existing, requirement_id)
+                added.append(existing)
+            else:
+                duplicates.append(file.name)
+            continue
         try:
             if store.exists(file.key):
                 file.temp.unlink(missing_ok=True)
@@ -137,12 +148,32 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
                             size=file.size, content_type=file.content_type, sha256=file.sha256,
                             uploaded_by_id=actor.id, uploaded_at=clock.now(), requirement_id=requirement_id)
         db.session.add(evidence)
+        rows[file.sha256] = evidence
         db.session.flush()
         journal.record(actor, "attach_evidence", evidence,
                        {"file": [None, file.name], "sha256": [None, file.sha256], "size": [None, file.size]},
                        item_id=item.id)
         added.append(evidence)
     return added, duplicates
+
+
+def _attach_again(actor: User, item: Item, evidence: Evidence, name: str, update: ProgressUpdate | None,
+                  requirement_id: int | None) -> Evidence:
+    """A withdrawn file uploaded again: the same row (one per file and item) is current again."""
+    values = {"withdrawn": False, "withdrawn_at": None, "withdrawn_by_id": None, "withdraw_reason": None,
+              "original_name": name, "uploaded_by_id": actor.id, "uploaded_at": clock.now(),
+              "progress_update": update, "requirement_id": requirement_id}
+    changes = journal.apply_changes(evidence, values)
+    journal.record(actor, "attach_evidence", evidence, {"file": [None, name], "withdrawn": changes.get("withdrawn")},
+                   item_id=item.id)
+    return evidence
+
+
+def _link(actor: User, item: Item, evidence: Evidence, requirement_id: int) -> None:
+    changes = journal.apply_changes(evidence, {"requirement_id": requirement_id})
+    requirement = db.session.get(EvidenceRequirement, requirement_id)
+    journal.record(actor, "link_evidence", evidence, changes,
+                   note=f"{evidence.original_name} → {requirement.title}", item_id=item.id)
 
 
 def attach(actor: User, item: Item, files: list[FileStorage],
