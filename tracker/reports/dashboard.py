@@ -1,21 +1,19 @@
 """The numbers of the dashboard: one grouped pass over the items a user may see (plus the weekly
-series), cached per process under a marker that every change renews (freshness.py)."""
+series), kept in the cache under the items generation (tracker/cache.py)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import Integer, Row, Select, String, case, func, select, type_coerce
 
-from tracker import clock
+from tracker import cache, clock
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
 from tracker.items.ledger import visible_to
 from tracker.items.lights import Light, light_clause, light_settings, overdue_clause
 from tracker.items.models import Item, Status
-from tracker.reports import freshness
 from tracker.units.models import Unit
 
 WEEKS = 12
@@ -175,47 +173,22 @@ def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
 
 @dataclass(frozen=True)
 class Aggregates:
-    """The numbers worth caching: everything but the indicator framework (read per request)."""
+    """The numbers worth keeping: everything but the indicator framework (read per request)."""
     statuses: dict[Status, int]
     lights: dict[Light, int]
-    units: list[UnitRow]    # in no particular order; never mutated once cached
+    units: list[UnitRow]    # in no particular order
     weeks: list[Week]
-    # The units in each order asked for, sorted once per cached numbers (a page shows 50 of 2,000).
-    _orders: dict[str, list[UnitRow]] = field(default_factory=dict, compare=False, repr=False)
-
-    def ordered(self, sort: str) -> list[UnitRow]:
-        """The units sorted by `sort`, a normal_sort() key."""
-        rows = self._orders.get(sort)
-        if rows is None:
-            rows = self._orders[sort] = sorted_units(self.units, sort)
-        return rows
-
-    def furthest_behind(self) -> list[UnitRow]:
-        """lowest_completion() of the units, worked out once."""
-        rows = self._orders.get(_CHART)
-        if rows is None:
-            rows = self._orders[_CHART] = lowest_completion(self.units)
-        return rows
-
-
-_CHART = " chart"  # a key of Aggregates._orders that is no sort
 
 
 def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
-    """The user's numbers, from the per-process cache when nothing has changed since."""
+    """The user's numbers, from the cache when no item changed since."""
     # The scope is all a user's numbers depend on besides the data: everything, or one unit.
     scope_key = "all" if user.reads_everything else user.unit_id
-    key = (freshness.marker(), today, light_settings(), scope_key, evaluation_id)
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
         return Aggregates(*tally(stmt, today), weekly(stmt, today))
-    return _cache().get(key, compute)
-
-
-def _cache() -> freshness.Cache:
-    # On the app, not the module: the light settings and the database belong to the app.
-    return current_app.extensions.setdefault("dashboard_cache", freshness.Cache())
+    return cache.kept(cache.ITEMS, scope_key, f"dashboard:{today}:{light_settings()}:{evaluation_id}", compute)
 
 
 def normal_sort(sort: str | None) -> str:
@@ -307,6 +280,6 @@ def build(user: User, today: dt.date, evaluation: Evaluation | None, framework_o
     sort = normal_sort(sort)
     return Dashboard(
         statuses=numbers.statuses, lights=numbers.lights,
-        units=unit_table(numbers.ordered(sort), sort, page, evaluation_id),
-        chart_units=numbers.furthest_behind(), weeks=numbers.weeks,
+        units=unit_table(sorted_units(numbers.units, sort), sort, page, evaluation_id),
+        chart_units=lowest_completion(numbers.units), weeks=numbers.weeks,
         framework=framework(framework_of, scope(user, evaluation_id)) if framework_of else None)
