@@ -173,22 +173,27 @@ def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
 
 @dataclass(frozen=True)
 class Aggregates:
-    """The numbers worth keeping: everything but the indicator framework (read per request)."""
+    """What the dashboard keeps: everything it shows but the order and page of the unit table."""
     statuses: dict[Status, int]
     lights: dict[Light, int]
-    units: list[UnitRow]    # in no particular order
+    units: list[UnitRow]            # in no particular order
     weeks: list[Week]
+    furthest_behind: list[UnitRow]  # lowest_completion() of the units: the chart's
+    framework: Framework | None
 
 
-def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
+def aggregates(user: User, today: dt.date, evaluation_id: int | None, framework_of: Row | None) -> Aggregates:
     """The user's numbers, from the cache when no item changed since."""
     # The scope is all a user's numbers depend on besides the data: everything, or one unit.
     scope_key = "all" if user.reads_everything else user.unit_id
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
-        return Aggregates(*tally(stmt, today), weekly(stmt, today))
-    return cache.kept(cache.ITEMS, scope_key, f"dashboard:{today}:{light_settings()}:{evaluation_id}", compute)
+        statuses, lights, units = tally(stmt, today)
+        return Aggregates(statuses, lights, units, weekly(stmt, today), lowest_completion(units),
+                          framework(framework_of, stmt) if framework_of else None)
+    name = f"dashboard:{today}:{light_settings()}:{evaluation_id}:{framework_of.id if framework_of else None}"
+    return cache.kept(cache.ITEMS, scope_key, name, compute)
 
 
 def normal_sort(sort: str | None) -> str:
@@ -272,14 +277,13 @@ class Dashboard:
         return self.lights[Light.RED]
 
 
-def build(user: User, today: dt.date, evaluation: Evaluation | None, framework_of: Evaluation | None,
+def build(user: User, today: dt.date, evaluation: Row | None, framework_of: Row | None,
           sort: str, page: int = 1) -> Dashboard:
     """Every number of the dashboard for `user` (restricted to `evaluation` when given)."""
     evaluation_id = evaluation.id if evaluation else None
-    numbers = aggregates(user, today, evaluation_id)
+    numbers = aggregates(user, today, evaluation_id, framework_of)
     sort = normal_sort(sort)
     return Dashboard(
         statuses=numbers.statuses, lights=numbers.lights,
         units=unit_table(sorted_units(numbers.units, sort), sort, page, evaluation_id),
-        chart_units=lowest_completion(numbers.units), weeks=numbers.weeks,
-        framework=framework(framework_of, scope(user, evaluation_id)) if framework_of else None)
+        chart_units=numbers.furthest_behind, weeks=numbers.weeks, framework=numbers.framework)
