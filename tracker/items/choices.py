@@ -2,7 +2,7 @@
 
 A province has thousands of units and people. Loading them as ORM objects and looping over them in
 Jinja took most of the ledger page's time, so plain (id, name) rows are escaped and joined here,
-and the rows are kept in the cache under their generations (tracker/cache.py).
+and kept in the cache under their generations (tracker/cache.py).
 A 5,000-name owner list helps nobody: above OWNER_LIST_MAX people the owner list shows the chosen
 unit's people (or, with no unit chosen, only the owner already filtered on).
 """
@@ -46,16 +46,17 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
     Evaluations: newest year first. Units: all, by name. Owners: everyone who can own an item
     while that is short, else the people of the chosen unit (or, with no unit chosen, only the
     owner already filtered on)."""
-    evaluations = "".join(f'<option value="{row_id}">{year} · {escape(title)}</option>' for row_id, year, title
-                          in _kept(EVALUATIONS, "evaluations", select(Evaluation.id, Evaluation.year, Evaluation.title)
-                                   .order_by(Evaluation.year.desc(), Evaluation.id)))
-    units = _options(_kept(UNITS, "units", select(Unit.id, Unit.name).order_by(Unit.name)))
-    count = kept(PEOPLE, EVERYONE, "owners-count", lambda: db.session.scalar(
+    evaluations = _kept(EVALUATIONS, "evaluations", lambda: "".join(
+        f'<option value="{row_id}">{year} · {escape(title)}</option>' for row_id, year, title in db.session.execute(
+            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))))
+    units = _kept(UNITS, "units", lambda: _options(db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))))
+    count = _kept(PEOPLE, "owners-count", lambda: db.session.scalar(
         select(db.func.count()).select_from(_owners().subquery())))
     if count <= OWNER_LIST_MAX:
-        owners = _options(_kept(PEOPLE, "owners", _owners()))
+        owners = _kept(PEOPLE, "owners", lambda: _options(db.session.execute(_owners())))
     elif unit is not None:
-        owners = _options(_kept(PEOPLE, f"owners-of-{unit}", _owners().where(User.unit_id == unit)))
+        owners = _kept(PEOPLE, f"owners-of-{unit}", lambda: _options(
+            db.session.execute(_owners().where(User.unit_id == unit))))
     else:
         owners = _options(db.session.execute(_owners().where(User.id == owner))) if owner else ""
     if owner and f'value="{owner}"' not in owners:
@@ -64,9 +65,11 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
                          count > OWNER_LIST_MAX and unit is None)
 
 
-def _kept(generation: str, name: str, stmt) -> list[tuple]:
-    """The rows of `stmt` as plain tuples, kept under `generation`: the same for every user."""
-    return kept(generation, EVERYONE, name, lambda: [tuple(row) for row in db.session.execute(stmt)])
+def _kept(generation: str, name: str, build):
+    """`build()` kept under `generation`. The <option>s are kept as markup: they show nothing but
+    the rows (no words of any language), the same for everyone, and joining 2,000 of them on every
+    page costs more than the rest of the list."""
+    return kept(generation, EVERYONE, name, build)
 
 
 def _owners():
