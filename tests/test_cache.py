@@ -13,7 +13,7 @@ from tests.reports.test_dashboard import table, tile
 from tests.test_performance import counted
 from tracker import create_app
 from tracker.auth.models import Role, User
-from tracker.extensions import db
+from tracker.extensions import db as _db
 from tracker.items.models import Item
 from tracker.units.models import Unit
 
@@ -21,24 +21,35 @@ REDIS_URL = "redis://127.0.0.1:6379/11"   # a db number of the suite's own
 CLOSED_PORT_URL = "redis://127.0.0.1:6399/0"
 
 
-def app_with_store(app, url: str):
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
-        UPLOAD_DIR = app.config["UPLOAD_DIR"]
-        CACHE_REDIS_URL = url
-    return create_app(Config)
+@pytest.fixture
+def app_with_store(app):
+    """app_with_store(url) -> another app (another worker) on the same database, its cache in `url`."""
+    made = []
+
+    def _make(url: str):
+        class Config(TestConfig):
+            SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+            UPLOAD_DIR = app.config["UPLOAD_DIR"]
+            CACHE_REDIS_URL = url
+        made.append(create_app(Config))
+        return made[-1]
+    yield _make
+    for application in made:
+        with application.app_context():
+            _db.engine.dispose()
 
 
 @pytest.fixture
-def shared_app(app):
+def shared_store():
     store = redis.Redis.from_url(REDIS_URL)
     try:
         store.ping()
     except redis.ConnectionError:
         pytest.fail(f"Redis is not reachable at {REDIS_URL}; refusing to skip the shared-cache tests")
     store.flushdb()
-    yield app_with_store(app, REDIS_URL)
+    yield store
     store.flushdb()
+    store.close()
 
 
 def signed_in(application, user) -> Browser:
@@ -55,23 +66,23 @@ def unit_options(page) -> list[str]:
 def dashboard_statements(browser) -> list[str]:
     """The grouped statements of the dashboard's numbers sent while `browser` loads it."""
     with browser.client.application.app_context():
-        engine = db.engine
+        engine = _db.engine
     with counted(engine) as seen:
         page = browser.get("/reports/?lang=en")
     assert page.status_code == 200
     return [s for s in seen if "GROUP BY items.lead_unit_id" in s]
 
 
-def test_workers_share_the_numbers_through_redis_and_see_changes_at_once(shared_app, make):
+def test_workers_share_the_numbers_through_redis_and_see_changes_at_once(app_with_store, shared_store, make, db):
     """Two processes (two apps) with one Redis: what one computed the other reads; a change made
     by a Core UPDATE or through the ORM shows on both at once."""
     edu = make.unit("县教育局")
     item = make.item(lead_unit=edu)
     leader = make.user(Role.LEADER)
-    first, second = signed_in(shared_app, leader), signed_in(app_with_store(shared_app, REDIS_URL), leader)
+    first, second = signed_in(app_with_store(REDIS_URL), leader), signed_in(app_with_store(REDIS_URL), leader)
     assert dashboard_statements(first)             # computed, and kept in Redis
     assert not dashboard_statements(second)        # the other worker's numbers
-    assert redis.Redis.from_url(REDIS_URL).keys("rectify:items:*")
+    assert shared_store.keys("rectify:items:*")
 
     with db.engine.begin() as connection:                    # a Core UPDATE, as the CLI writes
         connection.execute(update(Item.__table__).where(Item.__table__.c.id == item.id)
@@ -86,11 +97,11 @@ def test_workers_share_the_numbers_through_redis_and_see_changes_at_once(shared_
     assert table(first.get("/reports/?lang=en"), "by-unit")[0][0] == "县教育体育局"
 
 
-def test_a_store_that_is_down_costs_nothing_but_time(app, make, caplog):
+def test_a_store_that_is_down_costs_nothing_but_time(app_with_store, make, db, caplog):
     edu = make.unit("县教育局")
     item = make.item(lead_unit=edu)
     make.user(Role.HEAD, unit=edu, name="王主任")
-    browser = signed_in(app_with_store(app, CLOSED_PORT_URL), make.user(Role.ADMIN))
+    browser = signed_in(app_with_store(CLOSED_PORT_URL), make.user(Role.ADMIN))
     for _ in range(2):
         page = browser.get("/reports/?lang=en")
         assert page.status_code == 200
