@@ -106,17 +106,17 @@ def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
             return None
         return series[(day - first).days // 7]
 
-    inner = stmt.subquery()
+    inner, zone = stmt.subquery(), clock.tz()
     since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
     for (closed_at,) in db.session.execute(select(inner.c.closed_at).where(
             inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since)):
-        if (week := bucket(clock.local_date(closed_at))) is not None:
+        if (week := bucket(clock.local_date(closed_at, zone))) is not None:
             week.closures += 1
     # An item becomes overdue on the day after its deadline unless it was closed or cancelled by then.
     rows = db.session.execute(select(inner.c.deadline, inner.c.closed_at, inner.c.cancelled_at).where(
         inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today))
     for deadline, closed_at, cancelled_at in rows:
-        ended = clock.local_date(closed_at) or clock.local_date(cancelled_at)
+        ended = clock.local_date(closed_at, zone) or clock.local_date(cancelled_at, zone)
         if ended is not None and ended <= deadline:
             continue
         if (week := bucket(deadline + dt.timedelta(days=1))) is not None:
