@@ -81,20 +81,27 @@ def kept(generation: str, scope: str | int, name: str, build: Callable[[], T]) -
     current token of `generation`. Built afresh and not kept when there is no token yet, when this
     transaction itself changed rows (what it would build is not committed) or when the store fails."""
     token = generations().get(generation)
-    if (token is None or db.session.connection().info.get(_NOTED)
-            or time.monotonic() < current_app.extensions.get(_DOWN, 0.0)):
+    if token is None or db.session.connection().info.get(_NOTED):
         return build()
     key = f"{generation}:{token}:{scope}:{name}"
+    value = _ask(cache.get, key)
+    if value is None:
+        value = build()
+        _ask(cache.set, key, value)
+    return value
+
+
+def _ask(call: Callable, *args):
+    """`call(*args)` on the store, None when it fails; a store that failed is left alone for
+    DOWN_PAUSE seconds (a Redis at a closed port costs a few ms a call)."""
+    if time.monotonic() < current_app.extensions.get(_DOWN, 0.0):
+        return None
     try:
-        value = cache.get(key)
-        if value is None:
-            value = build()
-            cache.set(key, value)
+        return call(*args)
     except (RedisError, OSError) as exc:
         current_app.extensions[_DOWN] = time.monotonic() + DOWN_PAUSE
         log.warning("cache store failed (%s); building without it for %s s", exc, DOWN_PAUSE)
-        return build()
-    return value
+        return None
 
 
 def etag(*parts) -> str:
