@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.items import ledger
 from tracker.items.lights import light_settings
 from tracker.items.services import item_for
+from tracker.paging import page_arg
 from tracker.errors import Refused
 from tracker.reports import dashboard, export, importer, printable, samples, views
 from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
@@ -67,7 +68,7 @@ def _evaluation_id_arg() -> int | None:
 @login_required
 def dashboard_page():
     """Leaders, inspectors and admins see every unit; heads and staff see their unit's items."""
-    page = request.args.get("page", 1, type=int)  # not a number: the first page; past the end: the last
+    page = page_arg(request.args)  # past the end: the last
     today = clock.today()
     # A browser that has this very page (same data, reader, sign-in, language, day, URL) reuses it.
     etag = cache.etag(current_user.id, session.get(SESSION_KEY), str(get_locale()), today, light_settings(),
