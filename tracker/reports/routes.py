@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from tracker import cache, clock
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.auth.sessions import SESSION_KEY
 from tracker.feedback import flash_expired
@@ -100,7 +100,7 @@ def overdue_report():
 
 
 @bp.get("/items/<int:item_id>/notice")
-@roles_required(Role.ADMIN, Role.INSPECTOR)
+@allowed_if(Role.can_decide)
 def notice(item_id: int):
     """The supervision notice (督办单) of an escalated or listed item, ready to print."""
     item = item_for(current_user, item_id)
@@ -132,7 +132,7 @@ def _import_form() -> ImportForm:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_page():
     """Upload a sheet; the preview follows on its own page, nothing is written yet."""
     form = _import_form()
@@ -147,7 +147,7 @@ def import_page():
 
 
 @bp.get("/import/<token>")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_preview(token: str):
     upload = importer.upload_for(current_user, token)
     return render_template("reports/import_preview.html", preview=importer.preview(upload), upload=upload,
@@ -155,7 +155,7 @@ def import_preview(token: str):
 
 
 @bp.post("/import/<token>/units")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_create_units(token: str):
     """Create the units the sheet names but the database does not know (names from the stored sheet)."""
     upload = importer.upload_for(current_user, token)
@@ -170,7 +170,7 @@ def import_create_units(token: str):
 
 
 @bp.post("/import/<token>/confirm")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_confirm(token: str):
     upload = importer.upload_for(current_user, token)
     if not ConfirmForm().validate_on_submit():
@@ -189,7 +189,7 @@ def import_confirm(token: str):
 
 
 @bp.get("/import/sample-<any(ledger, indicators):kind>.xlsx")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_sample(kind: str):
     columns, rows = samples.sheet(kind)
     return xlsx_response(rows, f"{kind}-sample.xlsx", _("Sample"), columns=columns)
