@@ -214,11 +214,13 @@ def test_a_search_page_reads_the_index_in_a_fixed_number_of_statements(db, make,
 
 # -- the first search after a change: read afresh, by either plan, and exactly right ------------------
 
-@pytest.fixture(params=["walked in order", "looked up by id"])
+@pytest.fixture(params=["looked up by id", "walked in order, asking the index item by item",
+                        "walked in order through the set of matches"])
 def plan(request, monkeypatch):
-    """Both ways of reading a search's hits (SQLite walks the order's index for broad searches)."""
-    walk = request.param == "walked in order"
+    """Every way of reading a search's page (SQLite walks the order's index for broad searches)."""
+    walk = request.param != "looked up by id"
     monkeypatch.setattr(ledger, "_walks_in_order", lambda flt, user: walk and ledger.db.engine.dialect.name == "sqlite")
+    monkeypatch.setattr(ledger, "PROBES", 0 if "set" in request.param else 10**9)
     return request.param
 
 
@@ -335,16 +337,19 @@ def test_broad_searches_walk_the_deadline_index_narrow_ones_look_up_by_id(db, ma
 
 @pytest.mark.parametrize("sort", ["deadline", "-deadline"])
 def test_the_walk_reads_only_the_order_index(db, make, sort):
-    """SQLite: the walk reads ix_items_deadline_id_status in order (no sort, no item row)."""
+    """SQLite: the walk reads ix_items_deadline_id_status in order (no sort, no item row), asking
+    the search index item by item or testing each entry against the set of matches."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan")
     admin = make.user(Role.ADMIN)
     make.item(title="教师编制")
-    for open_only in (False, True):
+    for open_only, probed in ((False, False), (True, False), (False, True), (True, True)):
         flt = ledger.LedgerFilter(q="教师编制", sort=sort, open=open_only)
-        plan = _plan(db, ledger._page_statement(flt, admin, dt.date(2026, 3, 16)))
+        # the page's 1 row of 1 match: each entry asked of the index; no total: the set collected
+        plan = _plan(db, ledger._page_statement(flt, admin, dt.date(2026, 3, 16), *((1, 1) if probed else ())))
         assert "SCAN items USING COVERING INDEX ix_items_deadline_id_status" in plan, plan
         assert "TEMP B-TREE" not in plan and "item_search VIRTUAL TABLE" in plan, plan
+        assert ("CORRELATED" in plan) == probed, plan
 
 
 # -- PostgreSQL's re-check: none for one term, no lower() for text without case --------------------

@@ -218,18 +218,25 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
             total = connection.execute(select(func.count()).select_from(matches)).scalar_one()
         else:
             total = counts[flt.status] if flt.status else sum(counts.values())
-        stmt = _page_statement(flt, user, today).limit(per_page).offset((flt.page - 1) * per_page)
+        stmt = _page_statement(flt, user, today, flt.page * per_page, total)
+        stmt = stmt.limit(per_page).offset((flt.page - 1) * per_page)
         ids = list(connection.execute(stmt).scalars())
     return Page(items=load(ids), page=flt.page, per_page=per_page, total=total)
 
 
-def _page_statement(flt: LedgerFilter, user: User, today: dt.date) -> Select:
-    """The ids of the filtered items in the filter's order (the page is its LIMIT and OFFSET)."""
+def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0, total: int = 0) -> Select:
+    """The ids of the filtered items in the filter's order (the page is its LIMIT and OFFSET, the
+    first `rows` of the `total` matches)."""
     if not _walks_in_order(flt, user):
         return _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today).with_only_columns(Item.id)
     # The search and the open filter tested on each entry of the walk, never used to look items up
     # (SQLite would rather find the open items by ix_items_status_deadline and sort them all).
-    stmt = _filtered(select(Item), replace(flt, open=False), user, today, scanned=True)
+    # When the page's rows come within PROBES entries of the walk, each entry is asked of the
+    # search index in turn; otherwise the set of every match is collected first.
+    if total and rows * db.session.scalar(select(func.max(Item.id))) <= PROBES * total:
+        stmt = _filtered(select(Item), replace(flt, q="", open=False), user, today).where(search.probed(flt.q))
+    else:
+        stmt = _filtered(select(Item), replace(flt, open=False), user, today, scanned=True)
     if flt.open:
         stmt = stmt.where(literal_column("items.status", String).concat("").in_(sorted(OPEN_STATUSES)))
     return _ordered(stmt, flt.sort, today).with_only_columns(Item.id)
@@ -297,6 +304,7 @@ class Page:
 hits_order_index = Index("ix_items_deadline_id_status", Item.deadline, Item.id, Item.status)
 hits_status_index = Index("ix_items_id_status", Item.id, Item.status)  # migration 0015
 BROAD_SHARE = 25
+PROBES = 200
 
 
 def _broad(flt: LedgerFilter) -> bool:

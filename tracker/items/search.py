@@ -82,6 +82,14 @@ def matching(q: str, scanned: bool = False):
     return (Item.id == any_(func.array(candidates.scalar_subquery()))) & _rechecked(q)
 
 
+def probed(q: str):
+    """SQLite: the same condition asked of the index item by item, for a walk in order that stops
+    after a page's rows: no set of every match is collected first."""
+    from tracker.items.models import Item
+    return exists().where(text("item_search MATCH :search_probe").bindparams(search_probe=fts_query(q)),
+                          _fts_index.c.rowid == Item.id)
+
+
 def _rechecked(q: str):
     """PostgreSQL: the candidate's title, measures or finding text really holds `q`.
 
