@@ -228,7 +228,11 @@ def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0
     """The ids of the filtered items in the filter's order (the page is its LIMIT and OFFSET, the
     first `rows` of the `total` matches)."""
     if not _walks_in_order(flt, user):
-        return _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today).with_only_columns(Item.id)
+        # PostgreSQL's planner may walk the deadline order itself (see search.matching); in another
+        # order each match is re-checked and sorted, best with the candidates collected first.
+        scanned = db.engine.dialect.name == "postgresql" and flt.sort.lstrip("-") == "deadline"
+        return _ordered(_filtered(visible_to(user), flt, user, today, scanned=scanned), flt.sort, today
+                        ).with_only_columns(Item.id)
     # The search and the open filter tested on each entry of the walk, never used to look items up
     # (SQLite would rather find the open items by ix_items_status_deadline and sort them all).
     # When the page's rows come within PROBES entries of the walk, each entry is asked of the

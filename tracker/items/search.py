@@ -66,8 +66,10 @@ def fts_query(q: str) -> str:
 def matching(q: str, scanned: bool = False):
     """Condition on items: the title, measures or finding text contains `q` (case-insensitive).
 
-    `scanned` (SQLite): the condition is to be tested on each item of a walk through another index
-    (the matches' ids are collected once and looked up), not used to fetch the matches by id."""
+    `scanned`: the condition is to be tested on each item of a walk through another index (a
+    page's order), not used to fetch every match first. SQLite collects the matches' ids once and
+    looks each item up among them; PostgreSQL may then walk the page's order and ask the index
+    about each item until the page is full (page 1 of 64,000 hits: ~6 ms instead of ~1 s)."""
     from tracker.extensions import db
     from tracker.items.models import Item
     if db.engine.dialect.name != "postgresql":
@@ -75,7 +77,7 @@ def matching(q: str, scanned: bool = False):
         return (Item.id + literal_column("0") if scanned else Item.id).in_(_fts_rowids(q))
     candidates = select(_pg_index.c.item_id).where(
         _pg_index.c.terms.op("@@", is_comparison=True)(func.rectify_search_query(q)))
-    if len(q) <= 2:   # one term, no re-check: the candidates are hashed and the items' index walked
+    if scanned or len(q) <= 2:   # (one term: no re-check, the candidates hashed, the items walked)
         return Item.id.in_(candidates) & _rechecked(q)
     # The candidates collected first (planned on their own: from the GIN index), then the items
     # looked up in id order and re-checked; as a join, the planner read item_search row by row.
