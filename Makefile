@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+export PORT  # BASE_URL (links in mail) follows it unless set
 export FLASK_APP := wsgi
 
 .PHONY: run serve test install catalogues upgrade seed clean-db extract-messages bench-data bench
@@ -42,6 +43,7 @@ serve: upgrade
 
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
 test: install
+	@sh .ci/browser-deps
 	$(BIN)/python -m pytest
 	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
 

@@ -91,3 +91,22 @@ def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_fligh
     assert server.output.count("Booting worker") >= 2
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == Status.CLOSED
+
+
+def test_rate_limits_hold_across_workers_without_a_redis(app, db, make, tmp_path):
+    """Each worker used to count on its own: with 2 workers a limit of 4 let 8 guesses through."""
+    port = free_port()
+    make.user(Role.HEAD, username="head-edu")
+    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=2, LOGIN_RATE_LIMIT="4 per minute",
+                                      LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+                                      RATELIMIT_STORAGE_URI=f"sqlitefile://{tmp_path / 'limits.sqlite3'}"))
+    try:
+        server.wait_for("Listening at")
+        answers = [Visitor(port).post("/login", "/login", {"username": "head-edu", "password": f"guess-{n}"})
+                   for n in range(12)]
+        server.terminate()  # a kill of the master alone would leave its workers holding the output
+        server.wait(60)
+    finally:
+        server.close()
+    assert server.output.count("Booting worker") >= 2
+    assert answers == [401] * 4 + [429] * 8

@@ -63,6 +63,9 @@ def create_app(config_class=None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    # Flask-Login flashes its message when it sends someone to sign in: in the user's language.
+    login_manager.login_message = i18n.lazy_gettext("Please sign in to see this page.")
+    login_manager.localize_callback = str  # the lazy text in the request's language, flashed as text
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PREFERRED_URL_SCHEME"] == "https":  # served over HTTPS: cookies never go over HTTP

@@ -107,7 +107,10 @@ def _json_body(allow_empty: bool = False) -> dict:
     if not request.is_json:
         raise ApiError(415, _("Send the body as application/json."))
     request.max_content_length = limit
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser can follow: malformed for our purposes
+        raise ApiError(400, _("The JSON body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise ApiError(400, _("The body must be a JSON object."))
     return body

@@ -26,9 +26,12 @@ bp = Blueprint("items", __name__)
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role in UNIT_ROLES:
-        return redirect(url_for("items.my_items"))
-    return redirect(url_for("items.ledger_page"))
+    return redirect(url_for(LANDING[current_user.role]))
+
+
+# Where each role starts: what it comes to do.
+LANDING = {Role.ADMIN: "items.ledger_page", Role.INSPECTOR: "inspection.queue",
+           Role.LEADER: "reports.dashboard_page", Role.HEAD: "items.my_items", Role.STAFF: "items.my_items"}
 
 
 @bp.get("/items")

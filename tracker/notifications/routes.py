@@ -12,6 +12,7 @@ from tracker.extensions import db
 from tracker.notifications import jobs, mails, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxStatus
+from tracker.paging import page_arg
 from tracker.units.models import Unit
 
 bp = Blueprint("notifications", __name__)
@@ -27,7 +28,7 @@ def _labels():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_arg(request.args)
 
 
 @bp.get("/notifications")

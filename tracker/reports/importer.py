@@ -115,6 +115,7 @@ def upload_for(user: User, token: str) -> Upload:
 def discard(upload: Upload) -> None:
     upload.path.unlink(missing_ok=True)
     upload.path.with_suffix(".json").unlink(missing_ok=True)
+    sheets_in.parsed_path(upload.path).unlink(missing_ok=True)
 
 
 def _forget_old(folder: Path) -> None:

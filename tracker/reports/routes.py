@@ -17,6 +17,7 @@ from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger
 from tracker.items.services import item_for
+from tracker.paging import page_arg
 from tracker.errors import Refused
 from tracker.reports import dashboard, export, importer, printable, samples, views
 from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
@@ -64,7 +65,7 @@ def _evaluation_id_arg() -> int | None:
 @login_required
 def dashboard_page():
     """Leaders, inspectors and admins see every unit; heads and staff see their unit's items."""
-    page = request.args.get("page", 1, type=int)  # not a number: the first page; past the end: the last
+    page = page_arg(request.args)  # past the end: the last
     body = views.dashboard_body(current_user, clock.today(), _evaluation_id_arg(),
                                 dashboard.normal_sort(request.args.get("sort")), page)
     return render_template("reports/dashboard.html", body=body)
