@@ -69,7 +69,7 @@ def matching(q: str, scanned: bool = False):
     `scanned`: the condition is to be tested on each item of a walk through another index (a
     page's order), not used to fetch every match first. SQLite collects the matches' ids once and
     looks each item up among them; PostgreSQL may then walk the page's order and ask the index
-    about each item until the page is full (page 1 of 64,000 hits: ~6 ms instead of ~1 s)."""
+    about each item until the page is full, instead of re-checking every candidate (bench/README.md)."""
     from tracker.extensions import db
     from tracker.items.models import Item
     if db.engine.dialect.name != "postgresql":
@@ -139,10 +139,10 @@ def candidates_from_the_index(connection: Connection):
     broad search spent 0.4-0.6 s unpacking them where the index answers in 10-30 ms. Without
     hints, sequential scans are priced out for these statements only (SET LOCAL, reset after)."""
     if connection.dialect.name != "postgresql":
-        yield
+        yield connection
         return
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    yield
+    yield connection
     # Not reached when the body raised: the request's transaction is rolled back, and the setting
     # with it (a reset here would fail in an aborted transaction and hide the error).
     connection.exec_driver_sql("SET LOCAL enable_seqscan TO DEFAULT")
