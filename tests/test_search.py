@@ -166,7 +166,7 @@ def test_a_repeated_search_sees_every_change(db, make, login_as):
     item = make.item(status=Status.IN_PROGRESS, title="消除大班额")
     make.item(status=Status.IN_PROGRESS, title="大班额化解")
     assert sorted(_titles(admin.get("/items?q=大班额"))) == ["大班额化解", "消除大班额"]
-    item.status = Status.SUBMITTED          # any change renews the marker: counts and lists follow
+    item.status = Status.SUBMITTED          # counts and lists follow every change
     db.session.commit()
     assert _titles(admin.get("/items?q=大班额&status=submitted")) == ["消除大班额"]
     item.title = "新建校舍"

@@ -170,7 +170,7 @@ def test_open_items_only_hides_closed_and_cancelled_on_every_page(admin, make, l
 
 
 def test_reddest_first_follows_every_change_and_the_day(make, login_as, db, today):
-    """The reddest-first order is kept per process between changes: it must never lag one."""
+    """The reddest-first order follows every change of an item and the day."""
     from tracker import clock
     from tracker.items.models import ClosureResult, Item
     unit = make.unit()
@@ -203,8 +203,8 @@ def test_links_keep_a_search_with_metacharacters_intact(admin, make):
     assert titles(admin.get(sort_link.replace("&amp;", "&"))) == ["教师 &amp; 校长#1"]
 
 
-def test_a_units_listing_kept_between_changes_never_lags_one(admin, make, db, today):
-    """One unit's listing (ids and statuses in order) is kept per process until the next change."""
+def test_a_units_listing_never_lags_a_change(admin, make, db, today):
+    """One unit's listing (order, statuses and counts) right after each change."""
     from tracker.items.models import Item
     unit = make.unit()
     first = make.item(lead_unit=unit, title="甲", deadline=today + D(days=10))
