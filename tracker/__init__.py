@@ -143,6 +143,7 @@ def format_day(value) -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from babel.lists import format_list
     from flask_babel import get_locale
     from tracker import clock
     from tracker import chrome
@@ -152,6 +153,8 @@ def _register_template_helpers(app: Flask) -> None:
                                  status_badge=presentation.status_badge, light_badge=presentation.light_badge,
                                  filter_link=ledger.filter_link)
     app.jinja_env.filters["day"] = format_day
+    # "A、B和C" / "A, B, and C": a list of names as the user's language writes one.
+    app.jinja_env.filters["listing"] = lambda names: format_list(list(names), locale=get_locale())
 
     @app.after_request
     def security_headers(response):

@@ -296,3 +296,24 @@ def test_evidence_verify_detects_altered_and_missing_files(app, case, db):
 def test_display_name_rules(raw, extension, shown):
     from tracker.evidence.names import display_name
     assert display_name(raw, extension) == shown
+
+
+def test_only_the_uploaders_unit_or_an_admin_withdraws_a_file(case, db, make, login_as):
+    helper_unit = make.unit("县财政局")
+    item = case["item"]
+    item.cooperating_units = [helper_unit]
+    db.session.commit()
+    upload(case["head"], item, ("lead.pdf", samples.pdf()))
+    evidence = db.session.query(Evidence).one()
+    helper = login_as(make.user(Role.HEAD, unit=helper_unit))
+    page = helper.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "不对"}, follow_redirects=True)
+    assert "只有上传文件的单位可以撤回该文件。" in page.text
+    db.session.expire_all()
+    assert not db.session.get(Evidence, evidence.id).withdrawn
+    upload(helper, item, ("helper.pdf", samples.pdf("配合")))
+    own = db.session.query(Evidence).filter_by(original_name="helper.pdf").one()
+    helper.post(f"/items/{item.id}/evidence/{own.id}/withdraw", {"reason": "重传"})
+    admin = login_as(make.user(Role.ADMIN))
+    admin.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "管理员撤回"})
+    db.session.expire_all()
+    assert db.session.get(Evidence, own.id).withdrawn and db.session.get(Evidence, evidence.id).withdrawn

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.errors import Invalid, Refused
-from tracker.evidence import services
+from tracker.evidence import page, services  # noqa: F401 (page: the item page's evidence part)
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.storage import storage
 from tracker.feedback import flash_expired

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from tracker import clock
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.feedback import flash_expired
 from tracker.evaluations.models import Evaluation
@@ -87,7 +87,7 @@ def overdue_report():
 
 
 @bp.get("/items/<int:item_id>/notice")
-@roles_required(Role.ADMIN, Role.INSPECTOR)
+@allowed_if(Role.can_decide)
 def notice(item_id: int):
     """The supervision notice (督办单) of an escalated or listed item, ready to print."""
     item = item_for(current_user, item_id)
@@ -119,7 +119,7 @@ def _import_form() -> ImportForm:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_page():
     """Upload a sheet; the preview follows on its own page, nothing is written yet."""
     form = _import_form()
@@ -134,7 +134,7 @@ def import_page():
 
 
 @bp.get("/import/<token>")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_preview(token: str):
     upload = importer.upload_for(current_user, token)
     return render_template("reports/import_preview.html", preview=importer.preview(upload), upload=upload,
@@ -142,7 +142,7 @@ def import_preview(token: str):
 
 
 @bp.post("/import/<token>/units")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_create_units(token: str):
     """Create the units the sheet names but the database does not know (names from the stored sheet)."""
     upload = importer.upload_for(current_user, token)
@@ -157,7 +157,7 @@ def import_create_units(token: str):
 
 
 @bp.post("/import/<token>/confirm")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_confirm(token: str):
     upload = importer.upload_for(current_user, token)
     if not ConfirmForm().validate_on_submit():
@@ -176,7 +176,7 @@ def import_confirm(token: str):
 
 
 @bp.get("/import/sample-<any(ledger, indicators):kind>.xlsx")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_sample(kind: str):
     columns, rows = samples.sheet(kind)
     return xlsx_response(rows, f"{kind}-sample.xlsx", _("Sample"), columns=columns)
