@@ -127,3 +127,29 @@ def test_what_a_transaction_builds_from_its_own_uncommitted_change_is_not_kept(l
     assert "县教育体育局" in choices.filter_options(None, None, None).units
     db.session.rollback()
     assert unit_options(admin.get("/items")) == ["县教育局"]
+
+
+def test_a_searchs_counts_are_kept_through_progress_and_follow_every_searched_change(login_as, make, db):
+    lead = make.unit("县教育局")
+    head = make.user(Role.HEAD, unit=lead)
+    item = make.item(title="补充教师编制", lead_unit=lead, owner=head)
+    make.item(title="教师编制核定", lead_unit=lead)
+    admin = login_as(make.user(Role.ADMIN))
+
+    def counts_and_statements():
+        with counted(_db.engine) as seen:
+            page = admin.get("/items?q=教师编制&lang=en")
+        block = re.search(r'<nav class="counts".*?</nav>', page.text, re.S).group(0)
+        shown = re.findall(r">([^<>]+?) <b>(\d+)</b>", block)
+        return shown, [s for s in seen if "GROUP BY" in s and "status" in s]  # the counts per status
+
+    first, counted_first = counts_and_statements()
+    assert counted_first  # counted once ...
+    login_as(head).post(f"/items/{item.id}/progress", {"body": "招聘 20 人", "percent": "40", "submission_key": "p1"})
+    again, counted_again = counts_and_statements()
+    assert again == first and counted_again == []  # ... and kept: a progress post changes no count
+    db.session.execute(update(Item).where(Item.id == item.id).values(title="新建校舍"))  # a Core statement
+    db.session.commit()
+    page = admin.get("/items?q=教师编制&lang=en")
+    assert "补充教师编制" not in page.text and "教师编制核定" in page.text
+    assert ("All", "1") in re.findall(r">([^<>]+?) <b>(\d+)</b>", page.text)

@@ -36,10 +36,15 @@ ITEMS = "items"              # items, their findings and cooperating units, unit
 UNITS = "units"              # the unit filter list: names, active
 PEOPLE = "people"            # the owner filter list: names, roles, units, active
 EVALUATIONS = "evaluations"  # the evaluation filter list: titles, years
+SEARCH = "search"            # what a text search finds and counts: texts, statuses, units, owners
+# A search's counts depend on none of what progress updates and uploads change (percent, dates of
+# activity, version), so those writes leave them kept: most writes are progress.
+_SEARCHED = {"title", "measures", "status", "lead_unit_id", "owner_id", "finding_id"}
 # Per table the generations it renews and the columns that matter to each (None: any change).
 # A sign-in or a password change is no change of the people lists.
 WATCHED = {
-    "items": {ITEMS: None}, "item_cooperating_units": {ITEMS: None}, "findings": {ITEMS: None},
+    "items": {ITEMS: None, SEARCH: _SEARCHED}, "item_cooperating_units": {ITEMS: None, SEARCH: None},
+    "findings": {ITEMS: None, SEARCH: {"text", "evaluation_id"}},
     "indicators": {ITEMS: None},
     "units": {ITEMS: None, UNITS: {"name", "active"}},
     "evaluations": {ITEMS: None, EVALUATIONS: {"title", "year"}},

@@ -11,6 +11,7 @@ from urllib.parse import quote_plus
 from flask import g, url_for
 from sqlalchemy import Index, Select, String, any_, func, literal_column, or_, select, union_all
 
+from tracker import cache
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import search
@@ -179,7 +180,19 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
 
 
 def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
-    """Counts per status for the current filter, ignoring its own status choice (one statement)."""
+    """Counts per status for the current filter, ignoring its own status choice (one statement).
+    A text search's counts are kept (tracker/cache.py) while no searched text, status, unit or
+    owner changes: counting every hit of a broad search is what costs, and most writes (progress,
+    files) change none of that. Filters that depend on the day (light, overdue) are not kept."""
+    if not flt.q or flt.light or flt.overdue:
+        return _status_counts(flt, user, today)
+    scope = "all" if user.reads_everything else user.unit_id
+    asked = sorted(flt.args(page=None, status=None, sort=None).items())
+    name = f"counts:{user.id if flt.mine else ''}:{asked}"
+    return cache.kept(cache.SEARCH, scope, name, lambda: _status_counts(flt, user, today))
+
+
+def _status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
     parts = [part.with_only_columns(Item.status) for part in _count_parts(flt, user, today)]
     base = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     counts = dict.fromkeys(Status, 0)
