@@ -49,12 +49,13 @@ def ledger_page():
 @bp.get("/my")
 @login_required
 def my_items():
-    """A head's home: the unit's open items, reddest first, and those the user owns."""
+    """A head's home: the unit's items, what waits for the unit first (to acknowledge, returned),
+    then reddest first."""
     today = clock.today()
     flt = ledger.LedgerFilter.from_args(request.args)
-    flt.sort = request.args.get("sort") or "light"
-    if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit"):
-        flt.sort = "light"
+    flt.sort = request.args.get("sort") or "attention"
+    if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit", "attention"):
+        flt.sort = "attention"
     counts = ledger.status_counts(flt, current_user, today)
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows, counts=counts)
