@@ -9,15 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
 from tracker.evidence.models import PREVIEWABLE_TYPES, Evidence
 from tracker.extensions import db
-from tracker.i18n import format_moment, format_size
-from tracker.i18n import lazy_gettext as _l
 from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, Recheck
 from tracker.items import presentation
 from tracker.items.models import Milestone, ProgressUpdate
@@ -41,15 +38,6 @@ def _rows(statement, item_id: int) -> list:
 def progress_updates(item_id: int) -> list:
     """The item's progress updates, newest first, with their author's name."""
     return _rows(_UPDATES, item_id)
-
-
-def timeline(updates: list, file_lists: dict[int | None, Markup]) -> Markup:
-    """The progress updates as the <li>s of the page's timeline, each with its files (see `file_lists`).
-    Thirty updates cost a Jinja loop more than their statement; the text and author are escaped."""
-    return Markup("".join(
-        f'\n    <li><div class="meta">{format_moment(u.created_at, "yyyy-MM-dd HH:mm")} · {escape(u.author)} · '
-        f'{u.percent}%</div>\n      <div class="pre">{escape(u.body)}</div>\n      {file_lists.get(u.id, "")}</li>\n'
-        for u in updates))
 
 
 # In the order of Item.milestones.
@@ -109,51 +97,12 @@ def evidence_files(item_id: int) -> list[EvidenceFile]:
     return [EvidenceFile(*row, download(row[0]), preview(row[0]), withdraw(row[0])) for row in rows]
 
 
-def file_lists(files: list[EvidenceFile], may_attach: bool, csrf: str) -> dict[int | None, Markup]:
-    """The lists of files under each progress update (key: its id; None: attached to the item itself),
-    as HTML. A page has up to one list per update: as Jinja macro calls they cost more than the SQL of
-    the whole page. Everything the users wrote (names, reasons) is escaped."""
-    words = {key: Markup(text) for key, text in _FILE_WORDS.items()}
-    by_update: dict[int | None, list[str]] = {}
+def by_update(files: list[EvidenceFile]) -> dict[int | None, list[EvidenceFile]]:
+    """The files under each progress update (key: its id; None: attached to the item itself)."""
+    grouped: dict[int | None, list[EvidenceFile]] = {}
     for f in files:
-        by_update.setdefault(f.progress_update_id, []).append(_file_html(f, may_attach, csrf, words))
-    return {key: Markup(f'\n<ul class="files">\n{"".join(items)}</ul>\n') for key, items in by_update.items()}
-
-
-_FILE_WORDS = {"preview": _l("Preview"), "withdrawn": _l("Withdrawn"), "withdraw": _l("Withdraw…"),
-               "confirm": _l("Withdraw this file? It stays on record, marked withdrawn."), "reason": _l("Reason"),
-               "submit": _l("Withdraw file"), "withdrawn_by": _l("Withdrawn by %(name)s: %(reason)s")}
-
-
-def _file_html(f: EvidenceFile, may_attach: bool, csrf: str, words: dict[str, Markup]) -> str:
-    name, preview = escape(f.original_name), escape(f.preview_url)
-    html = [f'  <li class="file{" withdrawn" if f.withdrawn else ""}">\n']
-    if not f.withdrawn and f.is_previewable and f.content_type.startswith("image/"):
-        html.append(f'    <a href="{preview}" target="_blank" rel="noopener"><img class="thumb" src="{preview}" '
-                    f'alt="{name}" loading="lazy"></a>\n')
-    html.append(f'    <div class="file-main">\n      <a href="{escape(f.download_url)}" class="file-name">{name}</a>\n')
-    if f.content_type == "application/pdf" and not f.withdrawn:
-        html.append(f' · <a href="{preview}" target="_blank" rel="noopener">{words["preview"]}</a>\n')
-    if f.withdrawn:
-        html.append(f'<span class="tag">{words["withdrawn"]}</span>\n')
-    sha256 = escape(f.sha256)
-    html.append(f'      <div class="meta">{escape(format_size(f.size))} · {escape(f.uploaded_by)} · '
-                f'{format_moment(f.uploaded_at, "yyyy-MM-dd HH:mm")}\n'
-                f'        · <span title="SHA-256 {sha256}">SHA-256 <code>{sha256[:12]}…</code></span></div>\n')
-    if f.withdrawn:
-        said = words["withdrawn_by"] % {"name": f.withdrawn_by, "reason": f.withdraw_reason}
-        html.append(f'      <div class="meta">{said}</div>\n')
-    if may_attach and not f.withdrawn:
-        html.append(
-            f'      <details class="withdraw"><summary>{words["withdraw"]}</summary>\n'
-            f'        <form method="post" action="{escape(f.withdraw_url)}" data-confirm="{words["confirm"]}">\n'
-            f'          <input type="hidden" name="csrf_token" value="{escape(csrf)}">\n'
-            f'          <label for="withdraw-{f.id}">{words["reason"]}</label>\n'
-            f'          <textarea id="withdraw-{f.id}" name="reason" rows="2" maxlength="2000" required></textarea>\n'
-            f'          <button type="submit" class="danger small">{words["submit"]}</button>\n'
-            f'        </form>\n      </details>\n')
-    html.append("    </div>\n  </li>\n")
-    return "".join(html)
+        grouped.setdefault(f.progress_update_id, []).append(f)
+    return grouped
 
 
 _JOURNAL = (select(JournalEntry.id, JournalEntry.at, JournalEntry.action, JournalEntry.changes, JournalEntry.note,

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from tracker import clock
@@ -85,40 +84,48 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-# Forms built only to be shown: the page writes its one CSRF token into each of its forms (`csrf`), and
-# the views that take the posts build their own forms, which check it. A CSRF field per shown form would
-# sign the token again and load WTForms' catalogue to name the field.
-_SHOWN = {"csrf": False}
-
-
-def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
+def _render_detail(item: Item, progress_form=None, action_form=None, status=200, milestone_form=None):
+    """The item page; a form posted with errors (`progress_form`, `action_form`...) is shown as posted."""
+    from tracker.evidence.forms import WithdrawForm
+    from tracker.forms import PageForm
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
     may_attach = evidence_services.may_attach(item, user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
-        progress_form = progress_form or ProgressForm(meta=_SHOWN)
+        progress_form = progress_form or ProgressForm.shown()
         progress_form.fresh_key()
         if progress_form.percent.data is None:
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
-        milestone_form = milestone_form or MilestoneForm(meta=_SHOWN)
+        milestone_form = milestone_form or MilestoneForm.shown()
     files = item_page.evidence_files(item.id)
-    csrf = generate_csrf()
-    file_lists = item_page.file_lists(files, may_attach, csrf)
+    milestones = item_page.milestones(item.id)
+    actions = workflow.available(item, user)
+    action_forms = {t.action: ActionForm.shown(t.action) for t in actions}
+    if action_form is not None:
+        action_forms[action_form.meta.id_prefix] = action_form
+    can_complete_milestones = item.is_open and (user.is_admin or (
+        item.is_lead_member(user) and user.role in UNIT_ROLES))
+    inspection = _inspection_context(item, user)
+    attach_form = None
+    if may_attach:
+        attach_form = AttachForm.shown()
+        attach_form.requirement_id.choices = [("", "—")] + [(str(entry.id), entry.title)
+                                                            for entry, _count in inspection["requirements"]]
     return render_template(
-        "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
-        timeline=item_page.timeline(item_page.progress_updates(item.id), file_lists), file_lists=file_lists,
-        current_files=[f for f in files if not f.withdrawn],
-        may_attach=may_attach, attach_form=AttachForm(meta=_SHOWN) if may_attach else None,
-        **_inspection_context(item, user),
+        "items/detail.html", item=item, today=clock.today(), milestones=milestones,
+        updates=item_page.progress_updates(item.id), files_by_update=item_page.by_update(files),
+        current_files=[f for f in files if not f.withdrawn], may_attach=may_attach, attach_form=attach_form,
+        withdraw_forms={f.id: WithdrawForm.shown(f"withdraw-{f.id}") for f in files if may_attach and not f.withdrawn},
+        **inspection,
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
-        actions=workflow.available(item, user), journal=item_page.journal(item.id),
-        action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
-        milestone_form=milestone_form, csrf=csrf,
-        can_complete_milestones=item.is_open and (user.is_admin or (
-            item.is_lead_member(user) and user.role in UNIT_ROLES))), status
+        actions=actions, action_forms=action_forms, journal=item_page.journal(item.id),
+        progress_form=progress_form, can_post=can_post, milestone_form=milestone_form,
+        reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones
+                       if can_complete_milestones and not m.done},
+        listed_form=PageForm.shown("listed") if inspection["is_decider"] and item.is_open else None), status
 
 
 def _inspection_context(item: Item, user) -> dict:
@@ -132,15 +139,21 @@ def _inspection_context(item: Item, user) -> dict:
     pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
     may_request = inspection.may_request_extension(item, user)
     closed_for_decider = is_decider and item.status == Status.CLOSED
+    rechecks = item_page.rechecks(item.id)
     return {
         "extensions": extensions,
         "pending_extension": pending,
         "may_request_extension": may_request,
         "is_decider": is_decider,
         "requirements": item_page.requirements(item.id),
-        "rechecks": item_page.rechecks(item.id),
-        "extension_form": inspection_forms.ExtensionRequestForm(meta=_SHOWN) if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if closed_for_decider else None,
+        "rechecks": rechecks,
+        "extension_form": inspection_forms.ExtensionRequestForm.shown() if may_request and not pending else None,
+        "decide_form": inspection_forms.ExtensionDecisionForm.shown(f"decide-{pending.id}")
+        if pending and is_decider else None,
+        "requirement_form": inspection_forms.RequirementForm.shown() if is_decider and item.is_open else None,
+        "recheck_form": inspection_forms.RecheckForm.shown() if closed_for_decider else None,
+        "recheck_result_forms": {r.id: inspection_forms.RecheckResultForm.shown(f"recheck-{r.id}")
+                                 for r in rechecks if closed_for_decider and not r.outcome},
     }
 
 
@@ -210,7 +223,7 @@ def post_progress(item_id: int):
 @login_required
 def act(item_id: int, action: str):
     item = services.item_for(current_user, item_id)
-    form = ActionForm()
+    form = ActionForm(meta={"id_prefix": action})
     if not form.validate_on_submit():
         flash_expired()
         return redirect(url_for("items.detail", item_id=item.id))
@@ -219,7 +232,11 @@ def act(item_id: int, action: str):
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
-        return _render_detail(item, action_errors={action: exc.errors}, status=422)
+        # Next to the field where the action's box shows it, else at the top of the box.
+        needs = workflow.BY_ACTION[action].needs
+        for name, message in exc.errors.items():
+            (form[name].errors if name in needs else form.form_errors).append(message)
+        return _render_detail(item, action_form=form, status=422)
     else:
         label = workflow.BY_ACTION[action].label
         flash(_("Done: %(action)s.", action=label), "success")
