@@ -1,8 +1,8 @@
-"""The ledger's long filter lists (evaluations, units, owners) as ready-made <option> markup.
+"""The ledger's long filter lists (evaluations, units, owners) as plain (id, label) rows.
 
-A province has thousands of units and people. Loading them as ORM objects and looping over them in
-Jinja took most of the ledger page's time, so plain (id, name) rows are escaped and joined here,
-and the unit list is cached per process under the units catalogue's token (tracker/catalogue.py).
+A province has thousands of units and people. Loading them as ORM objects took most of the ledger
+page's time, so plain rows are read, and the unit list is cached per process under the units
+catalogue's token (tracker/catalogue.py).
 A 5,000-name owner list helps nobody: above OWNER_LIST_MAX people the owner list shows the chosen
 unit's people (or, with no unit chosen, only the owner already filtered on).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from tracker import catalogue
@@ -22,21 +21,14 @@ from tracker.units.models import Unit
 OWNER_LIST_MAX = 300
 
 
-def _options(rows) -> str:
-    return "".join(f'<option value="{row_id}">{escape(name)}</option>' for row_id, name in rows)
-
-
-def _selecting(options: str, selected: int | None) -> Markup:
-    if selected is not None:
-        options = options.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
-    return Markup(options)
+Rows = list[tuple[int, str]]
 
 
 @dataclass(frozen=True)
 class FilterOptions:
-    evaluations: Markup
-    units: Markup
-    owners: Markup
+    evaluations: Rows
+    units: Rows
+    owners: Rows
     owners_shortened: bool  # more people than OWNER_LIST_MAX: only the chosen unit's are listed
 
 
@@ -47,26 +39,28 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
     while that is short, else the people of the chosen unit (or, with no unit chosen, only the
     owner already filtered on)."""
     current = catalogue.tokens()
-    evaluations = catalogue.cached(catalogue.EVALUATIONS, ("options",), lambda: "".join(
-        f'<option value="{row_id}">{year} · {escape(title)}</option>' for row_id, year, title in db.session.execute(
-            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))),
+    evaluations = catalogue.cached(catalogue.EVALUATIONS, ("options",), lambda: [
+        (row_id, f"{year} · {title}") for row_id, year, title in db.session.execute(
+            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))],
         current)
-    units = catalogue.cached(catalogue.UNITS, ("options",), lambda: _options(
-        db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name))), current)
+    units = catalogue.cached(catalogue.UNITS, ("options",), lambda: _rows(
+        select(Unit.id, Unit.name).order_by(Unit.name)), current)
     count = catalogue.cached(catalogue.PEOPLE, ("owners",), lambda: db.session.scalar(
         select(db.func.count()).select_from(_owners().subquery())), current)
     if count <= OWNER_LIST_MAX:
-        owners = catalogue.cached(catalogue.PEOPLE, ("owners", None), lambda: _options(
-            db.session.execute(_owners())), current)
+        owners = catalogue.cached(catalogue.PEOPLE, ("owners", None), lambda: _rows(_owners()), current)
     elif unit is not None:
-        owners = catalogue.cached(catalogue.PEOPLE, ("owners", unit), lambda: _options(
-            db.session.execute(_owners().where(User.unit_id == unit))), current)
+        owners = catalogue.cached(catalogue.PEOPLE, ("owners", unit), lambda: _rows(
+            _owners().where(User.unit_id == unit)), current)
     else:
-        owners = _options(db.session.execute(_owners().where(User.id == owner))) if owner else ""
-    if owner and f'value="{owner}"' not in owners:
-        owners += _options(db.session.execute(_owners().where(User.id == owner)))
-    return FilterOptions(_selecting(evaluations, evaluation), _selecting(units, unit), _selecting(owners, owner),
-                         count > OWNER_LIST_MAX and unit is None)
+        owners = []
+    if owner and owner not in {row_id for row_id, _name in owners}:
+        owners = owners + _rows(_owners().where(User.id == owner))
+    return FilterOptions(evaluations, units, owners, count > OWNER_LIST_MAX and unit is None)
+
+
+def _rows(statement) -> Rows:
+    return [tuple(row) for row in db.session.execute(statement)]
 
 
 def _owners():
