@@ -11,7 +11,8 @@ import pytest
 from tests.test_performance import counted
 from tracker import clock
 from tracker.auth.models import Role
-from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, ExtensionStatus, Recheck
+from tracker.evidence.models import EvidenceRequirement
+from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
 from tracker.items.models import Milestone, ProgressUpdate, Status
 from tracker.journal import JournalEntry
 

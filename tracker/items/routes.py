@@ -7,14 +7,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tracker import clock
-from tracker.auth.decorators import roles_required
-from tracker.auth.models import UNIT_ROLES, Role
+from tracker.auth.decorators import allowed_if
+from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
-from tracker.evidence import services as evidence_services
-from tracker.evidence.forms import AttachForm
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
-from tracker.items import choices, conflicts, item_page, ledger, presentation, services, workflow
+from tracker.forms import PageForm
+from tracker.items import choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, Status
@@ -25,9 +24,12 @@ bp = Blueprint("items", __name__)
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role in UNIT_ROLES:
-        return redirect(url_for("items.my_items"))
-    return redirect(url_for("items.ledger_page"))
+    return redirect(url_for(LANDING[current_user.role]))
+
+
+# Where each role starts: what it comes to do.
+LANDING = {Role.ADMIN: "items.ledger_page", Role.INSPECTOR: "inspection.queue",
+           Role.LEADER: "reports.dashboard_page", Role.HEAD: "items.my_items", Role.STAFF: "items.my_items"}
 
 
 @bp.get("/items")
@@ -60,7 +62,7 @@ def my_items():
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def create():
     form = ItemForm()
     form.load_choices()
@@ -86,11 +88,8 @@ def detail(item_id: int):
 
 def _render_detail(item: Item, progress_form=None, action_form=None, status=200, milestone_form=None):
     """The item page; a form posted with errors (`progress_form`, `action_form`...) is shown as posted."""
-    from tracker.evidence.forms import WithdrawForm
-    from tracker.forms import PageForm
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
-    may_attach = evidence_services.may_attach(item, user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
         progress_form = progress_form or ProgressForm.shown()
@@ -99,66 +98,26 @@ def _render_detail(item: Item, progress_form=None, action_form=None, status=200,
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
         milestone_form = milestone_form or MilestoneForm.shown()
-    files = item_page.evidence_files(item.id)
     milestones = item_page.milestones(item.id)
     actions = workflow.available(item, user)
     action_forms = {t.action: ActionForm.shown(t.action) for t in actions}
     if action_form is not None:
         action_forms[action_form.meta.id_prefix] = action_form
-    can_complete_milestones = item.is_open and (user.is_admin or (
-        item.is_lead_member(user) and user.role in UNIT_ROLES))
-    inspection = _inspection_context(item, user)
-    attach_form = None
-    if may_attach:
-        attach_form = AttachForm.shown()
-        attach_form.requirement_id.choices = [("", "—")] + [(str(entry.id), entry.title)
-                                                            for entry, _count in inspection["requirements"]]
+    reached = item.can_complete_milestones(user)
+    parts = hooks.page_context(item, user)  # evidence files, checklist, extensions, re-checks
     return render_template(
         "items/detail.html", item=item, today=clock.today(), milestones=milestones,
-        updates=item_page.progress_updates(item.id), files_by_update=item_page.by_update(files),
-        current_files=[f for f in files if not f.withdrawn], may_attach=may_attach, attach_form=attach_form,
-        withdraw_forms={f.id: WithdrawForm.shown(f"withdraw-{f.id}") for f in files if may_attach and not f.withdrawn},
-        **inspection,
+        updates=item_page.progress_updates(item.id), **parts,
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=actions, action_forms=action_forms, journal=item_page.journal(item.id),
         progress_form=progress_form, can_post=can_post, milestone_form=milestone_form,
-        reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones
-                       if can_complete_milestones and not m.done},
-        listed_form=PageForm.shown("listed") if inspection["is_decider"] and item.is_open else None), status
-
-
-def _inspection_context(item: Item, user) -> dict:
-    """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
-    from tracker.inspection import forms as inspection_forms
-    from tracker.inspection import services as inspection
-    from tracker.inspection.models import ExtensionStatus
-    is_decider = user.role in (Role.ADMIN, Role.INSPECTOR)
-    extensions = item_page.extension_requests(item.id)
-    # At most one request waits per item (inspection.services.request_extension).
-    pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
-    may_request = inspection.may_request_extension(item, user)
-    closed_for_decider = is_decider and item.status == Status.CLOSED
-    rechecks = item_page.rechecks(item.id)
-    return {
-        "extensions": extensions,
-        "pending_extension": pending,
-        "may_request_extension": may_request,
-        "is_decider": is_decider,
-        "requirements": item_page.requirements(item.id),
-        "rechecks": rechecks,
-        "extension_form": inspection_forms.ExtensionRequestForm.shown() if may_request and not pending else None,
-        "decide_form": inspection_forms.ExtensionDecisionForm.shown(f"decide-{pending.id}")
-        if pending and is_decider else None,
-        "requirement_form": inspection_forms.RequirementForm.shown() if is_decider and item.is_open else None,
-        "recheck_form": inspection_forms.RecheckForm.shown() if closed_for_decider else None,
-        "recheck_result_forms": {r.id: inspection_forms.RecheckResultForm.shown(f"recheck-{r.id}")
-                                 for r in rechecks if closed_for_decider and not r.outcome},
-    }
+        reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones if reached and not m.done},
+        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def edit(item_id: int):
     item = services.item_for(current_user, item_id)
     if not item.can_edit(current_user):
