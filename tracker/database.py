@@ -141,6 +141,21 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in str(orig or "")  # SQLite's busy timeout
 
 
+def schema_state(engine: Engine) -> str:
+    """"behind" when the database is reachable and its migrations are not at the code's head (or it
+    has none), "current" when they are, "unreachable" when no connection can be made now."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    heads = set(ScriptDirectory(str(current_app.extensions["migrate"].directory)).get_heads())
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError:
+        return "unreachable"
+    return "current" if current == heads else "behind"
+
+
 def safe_url(url: str) -> str:
     """The URL with its password masked, for messages and logs."""
     try:

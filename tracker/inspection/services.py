@@ -184,7 +184,7 @@ def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool,
                    item_id=item.id)
     if problem_back:
         # perform() checks the transition, journals the reopening and commits everything once.
-        item_services.perform(actor, item, "reopen_after_recheck", reason=finding)
+        item_services.perform(actor, item, "reopen_after_recheck", reason=finding, within="record_recheck")
     else:
         db.session.commit()
     return recheck
