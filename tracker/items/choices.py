@@ -1,8 +1,7 @@
 """The ledger's long filter lists (evaluations, units, owners) as plain (id, label) rows.
 
 A province has thousands of units and people. Loading them as ORM objects took most of the ledger
-page's time, so plain rows are read, and the unit list is cached per process under the units
-catalogue's token (tracker/catalogue.py).
+page's time, so plain rows are read, and kept in the cache under their generations (tracker/cache.py).
 A 5,000-name owner list helps nobody: above OWNER_LIST_MAX people the owner list shows the chosen
 unit's people (or, with no unit chosen, only the owner already filtered on).
 """
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from tracker import catalogue
+from tracker.cache import EVALUATIONS, EVERYONE, PEOPLE, UNITS, kept
 from tracker.auth.models import UNIT_ROLES, User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
@@ -33,25 +32,21 @@ class FilterOptions:
 
 
 def filter_options(evaluation: int | None, unit: int | None, owner: int | None) -> FilterOptions:
-    """The evaluation, unit and owner <option>s with the chosen ones marked.
+    """The evaluation, unit and owner lists (the template marks the chosen ones).
 
     Evaluations: newest year first. Units: all, by name. Owners: everyone who can own an item
     while that is short, else the people of the chosen unit (or, with no unit chosen, only the
     owner already filtered on)."""
-    current = catalogue.tokens()
-    evaluations = catalogue.cached(catalogue.EVALUATIONS, ("options",), lambda: [
+    evaluations = _kept(EVALUATIONS, "evaluations", lambda: [
         (row_id, f"{year} · {title}") for row_id, year, title in db.session.execute(
-            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))],
-        current)
-    units = catalogue.cached(catalogue.UNITS, ("options",), lambda: _rows(
-        select(Unit.id, Unit.name).order_by(Unit.name)), current)
-    count = catalogue.cached(catalogue.PEOPLE, ("owners",), lambda: db.session.scalar(
-        select(db.func.count()).select_from(_owners().subquery())), current)
+            select(Evaluation.id, Evaluation.year, Evaluation.title).order_by(Evaluation.year.desc(), Evaluation.id))])
+    units = _kept(UNITS, "units", lambda: _rows(select(Unit.id, Unit.name).order_by(Unit.name)))
+    count = _kept(PEOPLE, "owners-count", lambda: db.session.scalar(
+        select(db.func.count()).select_from(_owners().subquery())))
     if count <= OWNER_LIST_MAX:
-        owners = catalogue.cached(catalogue.PEOPLE, ("owners", None), lambda: _rows(_owners()), current)
+        owners = _kept(PEOPLE, "owners", lambda: _rows(_owners()))
     elif unit is not None:
-        owners = catalogue.cached(catalogue.PEOPLE, ("owners", unit), lambda: _rows(
-            _owners().where(User.unit_id == unit)), current)
+        owners = _kept(PEOPLE, f"owners-of-{unit}", lambda: _rows(_owners().where(User.unit_id == unit)))
     else:
         owners = []
     if owner and owner not in {row_id for row_id, _name in owners}:
@@ -61,6 +56,12 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
 
 def _rows(statement) -> Rows:
     return [tuple(row) for row in db.session.execute(statement)]
+
+
+def _kept(generation: str, name: str, build):
+    """`build()` kept under `generation`: the rows show no words of any language and are the same
+    for everyone."""
+    return kept(generation, EVERYONE, name, build)
 
 
 def _owners():

@@ -32,10 +32,9 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from tracker import clock, journal
+from tracker import bulk, clock, journal
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.notifications import bulk
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
