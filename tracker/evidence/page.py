@@ -31,6 +31,7 @@ class EvidenceFile:
     withdrawn: bool
     withdrawn_by: str | None
     withdraw_reason: str | None
+    uploader_unit_id: int | None
     download_url: str
     preview_url: str
     withdraw_url: str
@@ -48,7 +49,7 @@ class EvidenceFile:
 _uploader, _withdrawer = aliased(User), aliased(User)
 _FILES = (select(Evidence.id, Evidence.progress_update_id, Evidence.original_name, Evidence.size,
                  Evidence.content_type, Evidence.sha256, _uploader.name, Evidence.uploaded_at, Evidence.withdrawn,
-                 _withdrawer.name, Evidence.withdraw_reason)
+                 _withdrawer.name, Evidence.withdraw_reason, _uploader.unit_id)
           .join(_uploader, _uploader.id == Evidence.uploaded_by_id)
           .outerjoin(_withdrawer, _withdrawer.id == Evidence.withdrawn_by_id)
           .where(Evidence.item_id == bindparam("item_id"))
@@ -99,7 +100,7 @@ def page_part(item, user) -> dict:
     return {"files_by_update": by_update(files), "current_files": [f for f in files if not f.withdrawn],
             "requirements": checklist, "may_attach": may_attach, "attach_form": attach_form,
             "withdraw_forms": {f.id: WithdrawForm.shown(f"withdraw-{f.id}") for f in files
-                               if may_attach and not f.withdrawn}}
+                               if not f.withdrawn and item.can_withdraw_evidence(user, f.uploader_unit_id)}}
 
 
 hooks.page_parts.append(page_part)
