@@ -75,3 +75,19 @@ document.addEventListener("submit", function (event) {
   xhr.addEventListener("error", function () { bar.hidden = true; form.submit(); });
   xhr.send(new FormData(form));
 });
+
+// Long texts: how many characters of the limit are used; over the limit the count turns red (the
+// form refuses it on sending and keeps the text).
+function countChars(input) {
+  var counter = document.querySelector('.counter[data-counts="' + input.id + '"]');
+  if (!counter) { return; }
+  var used = Array.from(input.value).length, limit = Number(input.getAttribute("data-max-chars"));
+  counter.textContent = used + " / " + limit;
+  counter.classList.toggle("over", used > limit);
+}
+document.addEventListener("input", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-max-chars")) { countChars(event.target); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-max-chars]").forEach(countChars);
+});

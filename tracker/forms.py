@@ -9,6 +9,17 @@ it posts is its CSRF token.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.validators import Length
+
+from tracker.i18n import lazy_gettext as _l
+
+
+class AtMost(Length):
+    """A length limit that says the limit and the length typed, in the user's language. Its field is
+    rendered without `maxlength`: a browser would cut a longer paste silently (see _macros.field)."""
+
+    def __init__(self, limit: int):
+        super().__init__(max=limit, message=_l("At most %(max)d characters; this text has %(length)d."))
 
 
 class PageForm(FlaskForm):

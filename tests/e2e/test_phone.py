@@ -70,3 +70,18 @@ def test_the_dashboard_reads_on_a_phone(open_as, live_server, shots):
     sizes = page.eval_on_selector_all("svg text", "els => els.map(e => e.getBoundingClientRect().height)")
     assert sizes and min(sizes) >= 9, f"chart labels {min(sizes or [0]):.1f} px high"
     page.screenshot(path=str(shots / "phone-dashboard.png"), full_page=True)
+
+
+def test_a_long_paste_is_kept_whole_and_counted_against_the_limit(app, open_as, live_server):
+    with app.app_context():
+        unit_id = db.session.query(Unit.id).filter_by(name="县教育局").scalar()
+        item_id = (db.session.query(Item.id).filter_by(lead_unit_id=unit_id, status=Status.IN_PROGRESS)
+                   .order_by(Item.id).first()[0])
+        db.session.remove()
+    page = open_as("head-edu", width=PHONE)
+    page.goto(f"{live_server}/items/{item_id}")
+    page.fill("#body", "已完成" * 1880)
+    assert page.eval_on_selector("#body", "el => el.value.length") == 5640  # not cut to 5,000
+    counter = page.locator('.counter[data-counts="body"]')
+    expect(counter).to_have_text("5640 / 5000")
+    expect(counter).to_have_class("counter over")

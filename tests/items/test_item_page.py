@@ -141,6 +141,23 @@ def test_a_refused_progress_post_shows_the_error_at_its_field_and_keeps_what_was
     assert _Page(response.text).ids.count("percent") == 1
 
 
+def test_a_text_over_its_limit_is_refused_with_its_length_and_kept_never_cut(db, make, login_as):
+    """A 5,640-character paste: the field says its limit (no maxlength that cuts a paste silently),
+    the post is refused saying both lengths, and the whole text stays in the box."""
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
+    browser = login_as(head)
+    form = re.search(r'<textarea [^>]*id="body"[^>]*>', browser.get(f"/items/{item.id}").text).group(0)
+    assert "maxlength" not in form and 'data-max-chars="5000"' in form
+    pasted = "已完成" * 1880  # 5,640 characters
+    response = browser.post(f"/items/{item.id}/progress", {"body": pasted, "percent": "50", "submission_key": "k2"})
+    assert response.status_code == 422
+    assert "最多 5000 字，这段文字有 5640 字。" in response.text
+    assert pasted in response.text and "最多 5000 个字符。" in response.text  # the limit is said up front
+    assert db.session.query(ProgressUpdate).count() == 0
+
+
 def test_a_refused_action_opens_its_box_with_the_error_at_the_reason(db, make, login_as):
     """Returning an item without a reason reopens the Return box with “give a reason” under its field."""
     unit = make.unit()

@@ -1,7 +1,7 @@
 from tracker.i18n import lazy_gettext as _l
-from tracker.forms import PageForm
+from tracker.forms import AtMost, PageForm
 from wtforms import MultipleFileField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from tracker.items.models import LIMITS
 
@@ -17,5 +17,5 @@ class AttachForm(PageForm):
 
 
 class WithdrawForm(PageForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), AtMost(LIMITS["reason"])])
     submit = SubmitField(_l("Withdraw file"))
