@@ -199,3 +199,20 @@ def test_file_lists_escape_what_users_wrote_and_offer_withdrawal_only_to_those_w
 
     inspector_page = login_as(make.user(Role.INSPECTOR)).get(f"/items/{item.id}").text
     assert "/withdraw" not in inspector_page and "旧&amp;文件.pdf" in inspector_page
+
+
+def test_submitting_for_closure_shows_what_is_handed_over_and_asks_to_confirm(db, make, login_as):
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head, progress=90)
+    make.evidence(item, uploader=head, name="验收报告.pdf")
+    make.evidence(item, uploader=head, name="现场照片.jpg")
+    db.session.add(EvidenceRequirement(item_id=item.id, title="立项批复", created_by_id=head.id))
+    db.session.commit()
+    page = login_as(head).get(f"/items/{item.id}?lang=en").text
+    box = re.search(r'action="/items/\d+/actions/submit_for_closure".*?</form>', page, re.S).group(0)
+    text = re.sub(r"<[^>]+>", " ", box)
+    assert "90%" in text and "2 files" in text and "验收报告.pdf" in text and "现场照片.jpg" in text
+    assert "0 of 1 entries have a file" in text
+    assert 'data-confirm="Submit this item for closure? Its evidence is frozen until the inspectors decide."' in box
+    assert "Confirm: Submit for closure" in box
