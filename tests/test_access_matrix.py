@@ -46,6 +46,8 @@ ACCESS: dict[str, dict] = {
     "static": PUBLIC, "healthz": PUBLIC,
     # sign-in, profile, tokens
     "auth.login": PUBLIC, "auth.change_password": SIGNED_IN,
+    "kept.send": rule(admin=HIDDEN, inspector=HIDDEN, leader=HIDDEN, head=HIDDEN, staff=HIDDEN),  # none kept
+    "kept.discard": SIGNED_IN,
     "auth.logout": dict.fromkeys(CALLERS, LOGIN),  # everyone ends on the sign-in page
     "notifications.profile": SIGNED_IN, "notifications.mine": SIGNED_IN,
     "tokens.index": SIGNED_IN, "tokens.revoke": rule(other=HIDDEN),
