@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from config import TestConfig
-from tests.conftest import Browser, postgres_url
+from tests.helpers import Browser, postgres_url
 from tests.locks import RowLock
 from tracker import create_app
 from tracker.auth.models import Role

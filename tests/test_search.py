@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from tests.test_performance import _full_scan_of_items, _plan
+from tests.helpers import query_plan, scans_every_item
 from tracker.auth.models import Role
 from tracker.evaluations.models import Finding
 from tracker.items import ledger, search, services
@@ -145,12 +145,12 @@ def test_search_page_total_and_counts_use_the_search_index(db, make, q):
     for name, stmt in _search_statements(admin, q).items():
         # On a few rows PostgreSQL may as well walk the search table's primary key and filter: with
         # plain index scans off too, only a bitmap scan of the search index can find the candidates.
-        plan = _plan(db, stmt, "SET enable_indexscan = off")
+        plan = query_plan(db, stmt, "SET enable_indexscan = off")
         if db.engine.dialect.name == "sqlite":
             assert "item_search VIRTUAL TABLE INDEX" in plan, (name, plan)
         else:
             assert "ix_item_search_terms" in plan, (name, plan)
-        assert not _full_scan_of_items(plan, db.engine.dialect.name), (name, plan)
+        assert not scans_every_item(plan, db.engine.dialect.name), (name, plan)
 
 
 # -- a search kept per process under the "items changed" marker --------------------------------------
@@ -326,7 +326,7 @@ def test_the_walk_reads_only_the_order_index(db, make, sort):
     make.item(title="教师编制")
     for open_only in (False, True):
         flt = ledger.LedgerFilter(q="教师编制", sort=sort, open=open_only)
-        plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=True))
+        plan = query_plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=True))
         assert "SCAN items USING COVERING INDEX ix_items_deadline_id_status" in plan, plan
         assert "TEMP B-TREE" not in plan and "item_search VIRTUAL TABLE" in plan, plan
 
@@ -357,7 +357,7 @@ def test_only_queries_of_more_than_one_term_are_rechecked(db, make, q, rechecked
         pytest.skip("PostgreSQL's re-check")
     admin = make.user(Role.ADMIN)
     flt = ledger.LedgerFilter(q=q)
-    plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=False))
+    plan = query_plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=False))
     assert ("strpos" in plan) == rechecked, plan
     assert ("lower((items.title" in plan or "lower((title" in plan) == lowered, plan
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import Browser
+from tests.helpers import Browser
 from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.auth.passwords import policy_error

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.test_performance import counted
+from tests.helpers import counted
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, ExtensionStatus
