@@ -1,6 +1,7 @@
 """Inspectors' side: review queue, checklist, extensions, listed supervision, re-checks, re-rating."""
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -190,3 +191,42 @@ def test_inspectors_are_reminded_of_a_due_recheck_once(case, make, db, today):
     messages = db.session.query(OutboxMessage).filter_by(kind="recheck").all()
     assert len(messages) == inspectors
     assert all("消除大班额" in m.body_text and m.recipient.role == Role.INSPECTOR for m in messages)
+
+
+def test_the_history_tells_each_inspection_step_in_words(case, make, db, today):
+    """The item's history named inspection steps by their keys (`request_extension`, `sha256:`,
+    `extension: pending → approved`); it reads as sentences, in both languages."""
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.evidence import services as evidence
+    from tracker.inspection import services as inspection
+    inspector = make.user(Role.INSPECTOR)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"], deadline=today + D(days=30))
+    evidence.attach(case["head_user"], item, [FileStorage(io.BytesIO(samples.pdf()), "批复.pdf")])
+    request = inspection.request_extension(case["head_user"], item, today + D(days=60), "场地改造")
+    inspection.decide_extension(inspector, item, request.id, True, "同意")
+    inspection.set_listed_supervision(inspector, item, True)
+    inspection.add_requirement(inspector, item, "立项批复")
+    english = case["admin"].get(f"/items/{item.id}?lang=en").text
+    for words in ("asked for an extension", "approved the extension", "put under listed supervision",
+                  "added required evidence", "SHA-256:",
+                  "Deadline extension: <del>waiting for a decision</del> → <ins>approved</ins>"):
+        assert words in english, words
+    chinese = case["admin"].get(f"/items/{item.id}?lang=zh_CN").text
+    for words in ("申请延期", "批准延期", "挂牌督办", "添加应提交的佐证材料", "延期申请: <del>待审批</del>"):
+        assert words in chinese, words
+    assert not {"request_extension", "approve_extension", "list_item", "add_requirement", "sha256"} & set(
+        re.findall(r"\b[a-z_0-9]+\b", english + chinese))
+
+
+def test_the_history_tells_a_recheck_and_its_outcome(case, make, db, today):
+    from tracker.inspection import jobs, services as inspection
+    inspector = make.user(Role.INSPECTOR)
+    item = make.item(status=Status.CLOSED, lead_unit=case["lead"])
+    recheck = inspection.schedule_recheck(inspector, item, today)
+    jobs.remind_due_rechecks(today)
+    inspection.record_recheck(inspector, item, recheck.id, False, "")
+    english = case["admin"].get(f"/items/{item.id}?lang=en").text
+    for words in ("scheduled a re-check", "sent a re-check reminder", "recorded a re-check",
+                  "Outcome: <del>—</del> → <ins>holds</ins>"):
+        assert words in english, words

@@ -23,7 +23,14 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "cancel": _l("cancelled"), "sign_in": _l("signed in"),
                  "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone"),
                  "remind": _l("sent a reminder"), "escalate": _l("escalated"), "retry": _l("queued again"),
-                 "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence")}
+                 "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence"),
+                 "request_extension": _l("asked for an extension"),
+                 "approve_extension": _l("approved the extension"), "refuse_extension": _l("refused the extension"),
+                 "add_requirement": _l("added required evidence"),
+                 "list_item": _l("put under listed supervision"), "unlist_item": _l("lifted listed supervision"),
+                 "schedule_recheck": _l("scheduled a re-check"), "remind_recheck": _l("sent a re-check reminder"),
+                 "record_recheck": _l("recorded a re-check"),
+                 "reopen_after_recheck": _l("reopened after a re-check")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -33,7 +40,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason"),
                 "due_on": _l("Due on"), "done": _l("Reached"),
                 "number": _l("Reminder number"), "recipients": _l("Sent to"),
-                "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn")}
+                "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"), "sha256": "SHA-256",
+                "extension": _l("Deadline extension"), "outcome": _l("Outcome")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS
@@ -62,7 +70,11 @@ def enum_label(mapping, value) -> str:
 HIDDEN_FIELDS = frozenset({"start_on", "behind_on", "last_activity_on", "assigned_at", "acknowledged_at",
                            "acknowledged_by_id", "submitted_at", "closed_at", "closed_by_id", "cancelled_at",
                            "version", "updated_at"})
-ENUM_FIELDS = {"status": STATUS_LABELS, "kind": KIND_LABELS, "closure_result": RESULT_LABELS}
+# An extension request's and a re-check's journal values (as stored: the enums live in tracker.inspection).
+EXTENSION_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("approved"), "refused": _l("refused")}
+OUTCOME_LABELS = {"holds": _l("holds"), "problem_back": _l("problem back")}
+ENUM_FIELDS = {"status": STATUS_LABELS, "kind": KIND_LABELS, "closure_result": RESULT_LABELS,
+               "extension": EXTENSION_LABELS, "outcome": OUTCOME_LABELS}
 
 
 def journal_rows(entries) -> list[dict]:
