@@ -220,6 +220,7 @@ def test_the_history_tells_each_inspection_step_in_words(case, make, db, today):
 
 
 def test_the_history_tells_a_recheck_and_its_outcome(case, make, db, today):
+    """A re-check scheduled, announced to the inspectors and recorded reads as three steps and a result."""
     from tracker.inspection import jobs, services as inspection
     inspector = make.user(Role.INSPECTOR)
     item = make.item(status=Status.CLOSED, lead_unit=case["lead"])
