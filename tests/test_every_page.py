@@ -81,13 +81,17 @@ class Page:
     each: dict = field(default_factory=dict)
     kind: str = "html"  # html, json, sheet (csv or xlsx) or file (words are looked for in headers and bytes)
     redirect: dict = field(default_factory=dict)  # role -> where the page sends that role
-    every: str = ""  # a URL value: the readers also get the page for every such object (no words checked)
+    every: str = ""  # a URL value: the page is also read for every such object (no words checked)
+    queries: tuple = ()  # more query strings everyone in `who` reads the page with (no words checked)
 
 
 # What each role's item lists show (ledger, my items, the export, the API), and what they must not:
 # the head's unit leads four items; 县残联 leads one and cooperates on one; readers see all eleven.
 SEES = {**dict.fromkeys(READERS, (POSTING, ESCALATED, HOME_VISITS)), "head": (POSTING, TEACHERS),
         "staff": (POSTING, TEACHERS), "other": (HOME_VISITS, "建成新源县特殊教育学校")}
+# Every item a unit's people open (others answer 404): the head's unit leads four, 县残联 one plus one.
+OWN = (TEACHERS, "开展新入职非师范类教师岗前与在岗培训", POSTING, "组织教师普通话培训与测试")
+UNIT_ITEMS = {"head": OWN, "staff": OWN, "other": (HOME_VISITS, "建成新源县特殊教育学校")}
 NOT_SEEN = {"head": (ESCALATED, HOME_VISITS), "staff": (ESCALATED, HOME_VISITS), "other": (POSTING, TEACHERS)}
 COUNTED = {**dict.fromkeys(READERS, Say("11 items", "共 11 项")), "head": Say("4 items", "共 4 项"),
            "staff": Say("4 items", "共 4 项"), "other": Say("2 items", "共 2 项")}
@@ -109,8 +113,11 @@ OVERDUE = {**dict.fromkeys(READERS, ((ESCALATED, EDU, "县教育局负责人"), 
 PAGES: dict[str, Page] = {
     "/": Page(redirect={"head": "/my", "staff": "/my", "other": "/my", **dict.fromkeys(READERS, "/items")}),
     "/login": Page(redirect=dict.fromkeys(ROLES, "/")),
-    "/items": Page(title=Say("Rectification ledger", "整改台账"), also=LEDGER, never=NOT_SEEN),
-    "/my": Page(title=Say("My items", "我的事项"), also=SEES, never=NOT_SEEN),
+    "/items": Page(title=Say("Rectification ledger", "整改台账"), also=LEDGER, never=NOT_SEEN, queries=(
+        "?status=closed", "?light=red&sort=deadline", "?overdue=1&sort=-progress", "?q=教师&open=1",
+        "?q=没有这样的事项", "?page=2", "?owner=999999&unit=abc&evaluation=-1", "?sort=nonsense")),
+    "/my": Page(title=Say("My items", "我的事项"), also=SEES, never=NOT_SEEN,
+                queries=("?open=1", "?overdue=1", "?mine=1", "?status=draft")),
     "/items/<int:item_id>": Page(
         title=POSTING, who=ITEM, hidden={"other"}, every="item_id",
         words=(PERSONNEL, "县人社局", "县教育局人事股负责人", "教师轮岗交流实施办法.pdf", "交流教师名单.pdf", "100%",
@@ -137,7 +144,7 @@ PAGES: dict[str, Page] = {
         title=Say("Reminder record of 县教育局", "县教育局的催办记录"), who=READERS, ids={"unit_id": "edu_unit_id"},
         words=(ESCALATED, "建成新源县特殊教育学校", "县教育局负责人", "整改办 王主任", Say("Reminder no. 2", "第2次催办"),
                Say("Escalated: overdue by 10 days (deadline 2026-03-06)", "升级督办：已逾期 10 天（整改时限 2026-03-06）"))),
-    "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD),
+    "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD, queries=("?evaluation=1", "?evaluation=999999")),
     "/reports/overdue": Page(title=Say("Overdue report", "逾期事项报表"), also=OVERDUE, never=NOT_SEEN),
     "/reports/units/<int:unit_id>": Page(
         title=Say("Unit report: 县教育局人事股", "单位报表: 县教育局人事股"), who=ITEM, hidden={"other"},
@@ -161,7 +168,7 @@ PAGES: dict[str, Page] = {
     "/admin/users/new": Page(title=Say("New user", "新增用户"), who=ADMIN, words=(PERSONNEL,)),
     "/admin/users/<int:user_id>": Page(title="head-edu-personnel", who=ADMIN, words=(
         "县教育局人事股负责人", "head-edu-personnel@rectify.example")),
-    "/admin/outbox": Page(title=Say("Outbox", "发件箱"), who=ADMIN, words=(
+    "/admin/outbox": Page(title=Say("Outbox", "发件箱"), who=ADMIN, queries=("?status=failed", "?page=2"), words=(
         "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：4 项整改事项需要处理")),
     "/notifications": Page(title=Say("My notifications", "我的通知"), also={
         "admin": (ESCALATED, HOME_VISITS), "head": (TEACHERS,), "other": (HOME_VISITS,)}),
@@ -174,7 +181,8 @@ PAGES: dict[str, Page] = {
     "/static/<path:filename>": Page(kind="file", words=("body",)),
     "/api/v1/openapi.json": Page(kind="json", words=("/items/{item_id}",)),
     "/api/v1/me": Page(kind="json", also={role: (name,) for role, name in ACCOUNTS.items()}),
-    "/api/v1/items": Page(kind="json", also=SEES, never=NOT_SEEN),
+    "/api/v1/items": Page(kind="json", also=SEES, never=NOT_SEEN,
+                          queries=("?status=closed", "?q=教师", "?per_page=1&page=2", "?mine=1")),
     "/api/v1/items/<int:item_id>": Page(kind="json", words=(POSTING, PERSONNEL, "教师轮岗交流实施办法.pdf"), who=ITEM,
                                         hidden={"other"}),
     "/api/v1/items/<int:item_id>/evidence/<int:evidence_id>": Page(kind="file", words=("%PDF",), who=ITEM,
@@ -235,7 +243,7 @@ def _act_once_each() -> dict:
     inspection.schedule_recheck(inspector, closed, TODAY)
     inspection_jobs.remind_due_rechecks(TODAY)
     secrets = {role: tokens.create_token(user, f"省平台对接（{role}）", None)[1] for role, user in users.items()}
-    return {"secrets": secrets, "every": {"item_id": [i.id for i in db.session.query(Item).order_by(Item.id)]},
+    return {"secrets": secrets, "every": {"item_id": dict(db.session.query(Item.id, Item.title))},
             "item_id": item[POSTING].id, "escalated_item_id": item[ESCALATED].id,
             "evidence_id": _by(Evidence, original_name="教师轮岗交流实施办法.pdf").id,
             "unit_id": _by(Unit, name=PERSONNEL).id, "edu_unit_id": _by(Unit, name=EDU).id,
@@ -430,9 +438,12 @@ def test_every_page_shows_what_its_reader_needs(app, data, role, lang):
         values = _values(page, data)
         visits = [(_url(rule, {**values, name: one}), page) for name, ones in page.each.items() for one in ones]
         visits = visits or [(_url(rule, values), page)]
-        if page.every and role in READERS:
-            visits += [(_url(rule, {**values, page.every: one}), Page(who=page.who, kind=page.kind))
-                       for one in data["every"][page.every]]
+        visits += [(_url(rule, values) + query, Page(who=page.who, hidden=page.hidden, kind=page.kind))
+                   for query in page.queries]
+        if page.every:
+            visits += [(_url(rule, {**values, page.every: one}), Page(
+                who=EVERYONE if role in READERS or title in UNIT_ITEMS[role] else READERS, hidden={role},
+                kind=page.kind)) for one, title in sorted(data["every"][page.every].items())]
         for url, expected in visits:
             response = client.get(f"{url}{'&' if '?' in url else '?'}lang={lang}")
             failures += [f"GET {url} as {role} ({lang}): {problem}"
