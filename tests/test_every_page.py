@@ -29,6 +29,7 @@ from tracker.evidence import services as evidence
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.inspection import jobs as inspection_jobs, services as inspection
+from tracker.items import services as item_services
 from tracker.items.models import Item
 from tracker.notifications import reminders
 from tracker.units.models import Unit
@@ -139,11 +140,12 @@ PAGES: dict[str, Page] = {
     # The reminder record: reminders, escalations and items per lead unit (the items column printed
     # `<built-in method items of dict object …>` until the rows stopped being dicts).
     "/reminders": Page(title=Say("Reminder record", "催办记录"), who=READERS, words=(
-        (EDU, "4", "1", "2"), (DISABLED, "2", "0", "1"), (PERSONNEL, "1", "0", "1"))),
+        (EDU, "5", "1", "3"), (DISABLED, "2", "0", "1"), (PERSONNEL, "1", "0", "1"))),
     "/reminders/units/<int:unit_id>": Page(
         title=Say("Reminder record of 县教育局", "县教育局的催办记录"), who=READERS, ids={"unit_id": "edu_unit_id"},
         words=(ESCALATED, "建成新源县特殊教育学校", "县教育局负责人", "整改办 王主任", Say("Reminder no. 2", "第2次催办"),
-               Say("Escalated: overdue by 10 days (deadline 2026-03-06)", "升级督办：已逾期 10 天（整改时限 2026-03-06）"))),
+               Say("Escalated: overdue by 10 days (deadline 2026-03-06)", "升级督办：已逾期 10 天（整改时限 2026-03-06）"),
+               Say("Milestone “议事规则全县推开” due in 1 day (2026-03-17)", "时间节点“议事规则全县推开”将于 1 天后到期（2026-03-17）"))),
     "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD, queries=("?evaluation=1", "?evaluation=999999")),
     "/reports/overdue": Page(title=Say("Overdue report", "逾期事项报表"), also=OVERDUE, never=NOT_SEEN),
     "/reports/units/<int:unit_id>": Page(
@@ -169,7 +171,7 @@ PAGES: dict[str, Page] = {
     "/admin/users/<int:user_id>": Page(title="head-edu-personnel", who=ADMIN, words=(
         "县教育局人事股负责人", "head-edu-personnel@rectify.example")),
     "/admin/outbox": Page(title=Say("Outbox", "发件箱"), who=ADMIN, queries=("?status=failed", "?page=2"), words=(
-        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：4 项整改事项需要处理")),
+        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：5 项整改事项需要处理")),
     "/notifications": Page(title=Say("My notifications", "我的通知"), also={
         "admin": (ESCALATED, HOME_VISITS), "head": (TEACHERS,), "other": (HOME_VISITS,)}),
     "/profile": Page(title=Say("Profile", "个人设置"), also={
@@ -226,11 +228,12 @@ def _act_once_each() -> dict:
     users = {role: _by(User, username=name) for role, name in ACCOUNTS.items()}
     item = {title: _by(Item, title=title) for title in (POSTING, TEACHERS, ESCALATED, HOME_VISITS)}
     admin, inspector, head = users["admin"], users["inspector"], users["head"]
+    party = _by(Item, title="推行书记校长交叉任职，落实党组织领导下的校长负责制")
+    item_services.add_milestone(admin, party, "议事规则全县推开", TODAY + dt.timedelta(days=1))
     reminders.scan(TODAY)
     training = _by(Item, title="开展新入职非师范类教师岗前与在岗培训")
     request = inspection.request_extension(head, training, training.deadline + dt.timedelta(days=30), "培训场地改造")
     inspection.decide_extension(inspector, training, request.id, True, "同意")
-    party = _by(Item, title="推行书记校长交叉任职，落实党组织领导下的校长负责制")
     request = inspection.request_extension(users["admin"], party, party.deadline + dt.timedelta(days=60), "换届")
     inspection.decide_extension(inspector, party, request.id, False, "不符合延期条件")
     inspection.set_listed_supervision(inspector, item[TEACHERS], True)

@@ -41,6 +41,8 @@ def test_review_queue_lists_submitted_items_oldest_first(case, make, db, today):
     assert page.index("较早申请") < page.index("较晚申请") and "整改中事项" not in page
     assert "5 天" in page
     assert case["head"].get("/review").status_code == 403
+    make.item(status=Status.SUBMITTED, lead_unit=case["lead"], submitted_at=clock.now() - D(days=1))
+    assert "<td data-label=\"Waiting\">1 day</td>" in case["inspector"].get("/review?lang=en").text  # not "1 days"
 
 
 def test_checklist_blocks_submission_until_each_entry_has_a_file(case, make, db):

@@ -57,6 +57,14 @@ def test_the_unit_record_names_who_was_told_and_as_what(login_as, people, remind
     assert "（" in page and "(（" not in page and "）)" not in page
 
 
+def test_one_day_is_one_day(login_as, make, people, today, mail_log):
+    """A reminder the day before the deadline said "Due in 1 days"."""
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=1))
+    reminders.scan(today)
+    page = login_as(people["leader"]).get(f"/reminders/units/{people['unit'].id}?lang=en").text
+    assert f"Due in 1 day (deadline {(today + dt.timedelta(days=1)).isoformat()})" in page
+
+
 def test_the_item_journal_records_the_escalation(login_as, people, reminded):
     page = login_as(people["admin"]).get(f"/items/{reminded.id}?lang=en")
     assert "escalated" in page.text
