@@ -281,13 +281,18 @@ def data(app, tmp_path_factory):
 
 # -- what a page must never show -------------------------------------------------------------------
 
-def _msgids_translated_in_chinese() -> frozenset[str]:
+def _chinese_catalogue() -> list:
     path = ROOT / "tracker" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as f:
-        return frozenset(m.id for m in read_po(f) if isinstance(m.id, str) and m.id and m.string and m.string != m.id)
+        return [m for m in read_po(f) if m.id and m.string]
 
 
-ENGLISH_MSGIDS = _msgids_translated_in_chinese()
+# The interface's words that differ between the languages: an English msgid in a Chinese page, or
+# a Chinese translation (without placeholders) in an English page, was not translated.
+CATALOGUE = _chinese_catalogue()
+ENGLISH_MSGIDS = frozenset(m.id for m in CATALOGUE if isinstance(m.id, str) and m.string != m.id)
+CHINESE_WORDS = frozenset(m.string for m in CATALOGUE
+                          if isinstance(m.string, str) and m.string != m.id and "%" not in m.string)
 NEVER = [(re.compile(pattern), why) for pattern, why in (
     (r"<built-in method|<bound method|bound method|<function |object at 0x", "a Python object's repr"),
     (r"\bNone\b", "None"),
@@ -341,6 +346,8 @@ def wrong_things(nodes: list[str], lang: str, kind: str = "html") -> list[str]:
                   if pattern.search(node) and not (kind == "json" and why in NAMES_FOR_PROGRAMS)]
         if RAW_LABEL.match(node):
             found.append(f"a field name instead of its label: {node!r}")
+        if lang == "en" and kind == "html" and node in CHINESE_WORDS:
+            found.append(f"Chinese words of the interface in the English page: {node!r}")
         if lang == "zh_CN" and kind != "json" and node in ENGLISH_MSGIDS:
             found.append(f"English in the Chinese page: {node!r}")
     return found
@@ -468,3 +475,4 @@ def test_the_checks_catch_what_they_look_for(shown, found):
     assert any(found in problem for problem in wrong_things(shown_text(shown), "zh_CN")), shown
     assert not wrong_things(shown_text("<td>县教育局</td><td>4</td><td>2026-03-16</td>"), "zh_CN")
     assert BROKEN_LINK.search('<a href="/items?unit=None">')
+    assert wrong_things(shown_text("<th>整改时限</th>"), "en") and not wrong_things(shown_text("<th>Deadline</th>"), "en")
