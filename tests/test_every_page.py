@@ -112,7 +112,8 @@ OVERDUE = {**dict.fromkeys(READERS, ((ESCALATED, EDU, "县教育局负责人"), 
            "other": ((HOME_VISITS, DISABLED, "县残联负责人"), Say("1 item", "共 1 项"))}
 
 PAGES: dict[str, Page] = {
-    "/": Page(redirect={"head": "/my", "staff": "/my", "other": "/my", **dict.fromkeys(READERS, "/items")}),
+    "/": Page(redirect={"admin": "/items", "inspector": "/review", "leader": "/reports/", "head": "/my", "staff": "/my",
+                        "other": "/my"}),
     "/login": Page(redirect=dict.fromkeys(ROLES, "/")),
     "/items": Page(title=Say("Rectification ledger", "整改台账"), also=LEDGER, never=NOT_SEEN, queries=(
         "?status=closed", "?light=red&sort=deadline", "?overdue=1&sort=-progress", "?q=教师&open=1",

@@ -17,11 +17,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import clock, journal
-from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.models import User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
-from tracker.items import workflow
+from tracker.items import hooks, workflow
 from tracker.items.conflicts import guarded, stale_message
 from tracker.items.lights import refresh_schedule
 from tracker.items.models import (LIMITS, ClosureResult, Item, ItemKind, Milestone, ProgressUpdate, Status,
@@ -150,7 +150,7 @@ def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str
 
 def create_item(actor: User, values: dict) -> Item:
     """Create a draft item (admin only)."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create items."))
     clean = _clean_item_values(actor, values, None)
     today = clock.today()
@@ -205,7 +205,6 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
     """Record a progress update with its evidence files; returns (update, created).
 
     A repeated submission_key is not posted twice (a double-submitted form)."""
-    from tracker.evidence import services as evidence
     if not item.can_post_progress(actor):
         if item.status in (Status.DRAFT, Status.ASSIGNED):
             raise Refused(_("The lead unit must acknowledge receipt before progress can be posted."))
@@ -215,6 +214,7 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
     if existing is not None:
         return existing, False
     body, percent = _clean_progress(body, percent, submission_key)
+    (evidence,) = hooks.progress_files
     staged = evidence.stage(files or [])
     try:
         update = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
@@ -257,9 +257,11 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 # -- workflow transitions ---------------------------------------------------------
 
 @guarded
-def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "") -> Item:
-    """Take a workflow action on an item, as allowed by workflow.TRANSITIONS."""
-    transition = workflow.check(item, action, actor)
+def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "",
+            within: str = "") -> Item:
+    """Take a workflow action on an item, as allowed by workflow.TRANSITIONS (`within`: the
+    operation taking a step that is not an action of its own, see Transition.part_of)."""
+    transition = workflow.check(item, action, actor, within)
     reason = (reason or "").strip()
     if "reason" in transition.needs and not reason:
         raise Invalid({"reason": _("Give a reason.")})
@@ -289,13 +291,9 @@ def _acknowledge(actor, item, reason, result):
 
 
 def _submit(actor, item, reason, result):
-    from tracker.evidence.services import current_count
-    from tracker.inspection.services import missing_requirements
-    if current_count(item) == 0:
-        raise Refused(_("Attach at least one evidence file before submitting for closure."))
-    missing = missing_requirements(item)
-    if missing:
-        raise Refused(_("The required evidence is incomplete: %(missing)s.", missing="、".join(missing)))
+    reason = hooks.closure_refusal(item)
+    if reason:
+        raise Refused(reason)
     return {"submitted_at": clock.now(), "return_reason": None}
 
 
@@ -303,11 +301,19 @@ def _resume(actor, item, reason, result):
     return {"last_activity_on": clock.today()}
 
 
+def _withdraw_submission(actor, item, reason, result):
+    return {"submitted_at": None, "last_activity_on": clock.today()}
+
+
 def _return(actor, item, reason, result):
     return {"return_reason": reason}
 
 
 def _close(actor, item, reason, result):
+    # What submitting required must still hold: files can change while the item waits.
+    missing = hooks.closure_refusal(item)
+    if missing:
+        raise Refused(_("This item cannot be closed now: %(reason)s", reason=missing))
     try:
         closure = ClosureResult(result)
     except ValueError:
@@ -334,7 +340,7 @@ def _cancel(actor, item, reason, result):
 _ACTION_EFFECTS = {
     "reopen_after_recheck": _reopen,
     "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
-    "resume": _resume, "return_item": _return, "close_item": _close, "reopen": _reopen,
+    "resume": _resume, "withdraw_submission": _withdraw_submission, "return_item": _return, "close_item": _close, "reopen": _reopen,
     "cancel": _cancel,
 }
 assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs an effect"
@@ -371,10 +377,10 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
     milestone = child_of(item, Milestone, milestone_id)
-    if not (actor.role == Role.ADMIN or (item.is_lead_member(actor) and actor.role in UNIT_ROLES)):
-        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if not item.is_open:
         raise Refused(_("A closed or cancelled item cannot be changed."))
+    if not item.can_complete_milestones(actor):
+        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if milestone.done:
         return milestone
     changes = journal.apply_changes(milestone, {"done": True, "done_at": clock.now()})

@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.notifications import jobs, mails, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxStatus
+from tracker.paging import page_arg
 from tracker.units.models import Unit
 
 bp = Blueprint("notifications", __name__)
@@ -27,7 +28,7 @@ def _labels():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_arg(request.args)
 
 
 @bp.get("/notifications")
@@ -50,13 +51,13 @@ def profile():
 
 
 @bp.get("/reminders")
-@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+@allowed_if(Role.can_read_everything)
 def units():
     return render_template("notifications/units.html", rows=services.unit_summary())
 
 
 @bp.get("/reminders/units/<int:unit_id>")
-@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+@allowed_if(Role.can_read_everything)
 def unit_record(unit_id: int):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
@@ -67,7 +68,7 @@ def unit_record(unit_id: int):
 
 
 @bp.get("/admin/outbox")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def outbox_page():
     status = request.args.get("status")
     status = OutboxStatus(status) if status in set(OutboxStatus) else None
@@ -77,7 +78,7 @@ def outbox_page():
 
 
 @bp.post("/admin/outbox/<int:message_id>/retry")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def retry(message_id: int):
     if not RetryForm().validate_on_submit():
         abort(400)
