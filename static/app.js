@@ -1,3 +1,12 @@
+// Phones: the main navigation folds behind its Menu button (without scripts it stays open).
+document.documentElement.classList.add("js");
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest && event.target.closest(".menu-toggle");
+  if (!toggle) { return; }
+  var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+  var open = nav.classList.toggle("open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});
 // Destructive actions ask before they post (forms carry data-confirm); no inline handlers (CSP).
 document.addEventListener("submit", function (event) {
   var form = event.target;

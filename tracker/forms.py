@@ -2,7 +2,9 @@
 
 A page with several forms (the item page has one per action, file, milestone, re-check…) needs unique
 element ids, CSRF input included, while the posted names stay those the views read. Give the instance
-`meta={"id_prefix": "withdraw-3"}` and its fields' ids become "withdraw-3-reason", "withdraw-3-csrf_token".
+`meta={"id_prefix": "withdraw-3"}` (or the class a `Meta.id_prefix`) and its fields' ids become
+"withdraw-3-reason", "withdraw-3-csrf_token". A `PageForm` with no fields of its own is a button: what
+it posts is its CSRF token.
 """
 from __future__ import annotations
 
@@ -17,3 +19,10 @@ class PageForm(FlaskForm):
             if self.id_prefix and "id" not in unbound_field.kwargs:
                 options = {**options, "id": f"{self.id_prefix}-{options.get('prefix', '')}{options['name']}"}
             return unbound_field.bind(form=form, **options)
+
+    @classmethod
+    def shown(cls, id_prefix: str | None = None, **kwargs):
+        """The form as a page shows it, empty: not filled from the request being answered (which may be
+        another form's post). `id_prefix` replaces the class's own."""
+        meta = {"id_prefix": id_prefix} if id_prefix else {}
+        return cls(formdata=None, meta=meta, **kwargs)

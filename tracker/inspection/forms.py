@@ -7,6 +7,9 @@ from tracker.items.models import LIMITS
 
 
 class ExtensionRequestForm(PageForm):
+    class Meta:
+        id_prefix = "extension"
+
     new_deadline = DateField(_l("New deadline"), validators=[InputRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
     submit = SubmitField(_l("Request extension"))
@@ -17,11 +20,17 @@ class ExtensionDecisionForm(PageForm):
 
 
 class RequirementForm(PageForm):
+    class Meta:
+        id_prefix = "requirement"
+
     title = StringField(_l("Required evidence"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Add to checklist"))
 
 
 class RecheckForm(PageForm):
+    class Meta:
+        id_prefix = "recheck"
+
     due_on = DateField(_l("Re-check on"), validators=[InputRequired()])
     submit = SubmitField(_l("Schedule re-check"))
 

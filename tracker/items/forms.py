@@ -77,6 +77,9 @@ class ActionForm(PageForm):
 
 
 class MilestoneForm(PageForm):
+    class Meta:
+        id_prefix = "milestone"
+
     title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=LIMITS["milestone_title"])])
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
     submit = SubmitField(_l("Add milestone"))
