@@ -5,7 +5,7 @@ from tracker.auth.models import Role
 
 
 def nav_links(page) -> list[str]:
-    nav = re.search(r'<nav aria-label="[^"]+">(.*?)</nav>', page.text, re.S).group(1)
+    nav = re.search(r'<nav id="main-nav" aria-label="[^"]+">(.*?)</nav>', page.text, re.S).group(1)
     return re.findall(r'<a href="([^"]+)"', nav)
 
 
@@ -22,6 +22,6 @@ def test_each_role_sees_its_own_links_whatever_was_rendered_before(login_as, mak
 
 def test_the_navigation_follows_the_language(login_as, make):
     admin = login_as(make.user(Role.ADMIN))
-    assert re.search(r'<nav aria-label="主导航">.*>整改台账</a>', admin.get("/items").text, re.S)
-    assert re.search(r'<nav aria-label="Main">.*>Ledger</a>', admin.get("/items?lang=en").text, re.S)
-    assert re.search(r'<nav aria-label="主导航">.*>整改台账</a>', admin.get("/items?lang=zh_CN").text, re.S)
+    assert re.search(r'<nav id="main-nav" aria-label="主导航">.*>整改台账</a>', admin.get("/items").text, re.S)
+    assert re.search(r'<nav id="main-nav" aria-label="Main">.*>Ledger</a>', admin.get("/items?lang=en").text, re.S)
+    assert re.search(r'<nav id="main-nav" aria-label="主导航">.*>整改台账</a>', admin.get("/items?lang=zh_CN").text, re.S)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from tests.conftest import Browser
+from tests.helpers import Browser
 from tracker import clock
 from tracker.auth.kept import KeptPost
 from tracker.auth.models import Role

@@ -291,5 +291,5 @@ def test_the_history_tells_a_recheck_and_its_outcome(case, make, db, today):
     inspection.record_recheck(inspector, item, recheck.id, False, "")
     english = case["admin"].get(f"/items/{item.id}?lang=en").text
     for words in ("scheduled a re-check", "was reminded of a re-check", "recorded a re-check",
-                  "Outcome: <del>—</del> → <ins>holds</ins>"):
+                  "Outcome: holds"):
         assert words in english, words
