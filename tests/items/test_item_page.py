@@ -216,3 +216,21 @@ def test_submitting_for_closure_shows_what_is_handed_over_and_asks_to_confirm(db
     assert "0 of 1 entries have a file" in text
     assert 'data-confirm="Submit this item for closure? Its evidence is frozen until the inspectors decide."' in box
     assert "Confirm: Submit for closure" in box
+
+
+def test_the_same_progress_posted_again_from_a_reloaded_form_is_recognised(db, make, login_as):
+    """Back after posting reloads the form with a new submission key: the same words and
+    percentage from the same person within half an hour are that post again."""
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
+    browser = login_as(head)
+    post = {"body": "完成校舍改造", "percent": "80"}
+    browser.post(f"/items/{item.id}/progress", {**post, "submission_key": "first"})
+    again = browser.post(f"/items/{item.id}/progress", {**post, "submission_key": "after-back"},
+                         follow_redirects=True)
+    assert "该条整改进展已报送过。" in again.text
+    assert db.session.query(ProgressUpdate).count() == 1
+    clock.freeze(clock.now() + dt.timedelta(minutes=31))  # the same report, deliberately, later
+    browser.post(f"/items/{item.id}/progress", {**post, "submission_key": "next-day"})
+    assert db.session.query(ProgressUpdate).count() == 2

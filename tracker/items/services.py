@@ -214,6 +214,9 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
     if existing is not None:
         return existing, False
     body, percent = _clean_progress(body, percent, submission_key)
+    repeated = _same_update_just_posted(actor, item, body, percent)
+    if repeated is not None and not files_given(files):
+        return repeated, False
     (evidence,) = hooks.progress_files
     staged = evidence.stage(files or [])
     try:
@@ -232,6 +235,25 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
         evidence.discard(staged)
         raise
     return update, True
+
+
+# A form brought back with the browser's Back button carries a new submission key (the page was
+# loaded again); the same text and percentage from the same person this soon is that form again.
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+
+
+def _same_update_just_posted(actor: User, item: Item, body: str, percent: int) -> ProgressUpdate | None:
+    last = db.session.scalar(select(ProgressUpdate).where(ProgressUpdate.item_id == item.id)
+                             .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc()).limit(1))
+    if last is None or (last.author_id, last.body, last.percent) != (actor.id, body, percent):
+        return None
+    created = last.created_at if last.created_at.tzinfo else last.created_at.replace(tzinfo=dt.timezone.utc)
+    return last if clock.now() - created < REPEAT_WINDOW else None
+
+
+def files_given(files: list | None) -> bool:
+    """Whether a form's file input holds a file (an empty input sends a part without a name)."""
+    return any(f is not None and getattr(f, "filename", None) for f in files or [])
 
 
 def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, int]:
