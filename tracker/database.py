@@ -103,6 +103,14 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in str(orig or "")  # SQLite's busy timeout
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when an IntegrityError is a unique index refusing a second row (someone else's first)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    return getattr(orig, "sqlite_errorname", "") in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
 def safe_url(url: str) -> str:
     """The URL with its password masked, for messages and logs."""
     try:

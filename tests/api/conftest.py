@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Browser
-from tracker.api import tokens
 
 
 class ApiClient:
@@ -26,11 +25,10 @@ class ApiClient:
 
 
 @pytest.fixture
-def api(app, db):
+def api(app, db, make):
     """api(user) -> an ApiClient holding a fresh token of that user; api(None) sends no token."""
     def _client(user, expires_on=None):
         if user is None:
             return ApiClient(app, None)
-        _token, secret = tokens.create_token(user, "test", expires_on)
-        return ApiClient(app, secret)
+        return ApiClient(app, make.token(user, "test", expires_on))
     return _client

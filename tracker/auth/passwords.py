@@ -35,7 +35,7 @@ def policy_error(password: str, username: str = "") -> str | None:
 
 
 def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Change the user's password: every session ends, this browser gets a fresh one (commits)."""
+    """Change the user's password: every session ends, this browser gets a fresh one (the caller commits)."""
     errors = {}
     if not user.check_password(current or ""):
         errors["current_password"] = _("This is not your current password.")
@@ -53,4 +53,4 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
     end_all_sessions(user)
     start_session(user)
     journal.record(user, "change_password", user, {"password": ["***", "***"]})
-    db.session.commit()
+    db.session.flush()

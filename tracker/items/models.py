@@ -32,6 +32,7 @@ class Status(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED, Status.CANCELLED})
+PROGRESS_STATUSES = frozenset({Status.IN_PROGRESS, Status.RETURNED})  # acknowledged, not yet submitted
 
 
 class ItemKind(enum.StrEnum):
@@ -153,7 +154,7 @@ class Item(db.Model):
 
     def can_post_progress(self, user: User) -> bool:
         from tracker.auth.models import UNIT_ROLES
-        if self.status not in (Status.IN_PROGRESS, Status.RETURNED):
+        if self.status not in PROGRESS_STATUSES:
             return False
         return user.is_admin or (user.role in UNIT_ROLES and self.can_view(user))
 

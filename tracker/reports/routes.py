@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.auth.decorators import roles_required
 from tracker.auth.models import Role
 from tracker.feedback import flash_expired
@@ -150,6 +150,7 @@ def import_create_units(token: str):
         flash(_("Tick the confirmation to create the units."), "error")
     else:
         created = importer.create_units(current_user, importer.preview(upload).unknown_units)
+        uow.commit()
         flash(_("%(n)d units created: %(names)s", n=len(created), names="、".join(u.name for u in created)),
               "success")
     return redirect(url_for("reports.import_preview", token=token))
@@ -167,6 +168,8 @@ def import_confirm(token: str):
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.import_preview", token=token))
+    uow.commit()
+    importer.discard(upload)
     if upload.kind == "ledger":
         flash(_("%(n)d items imported as drafts.", n=count), "success")
         return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
