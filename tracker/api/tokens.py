@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from tracker import clock, journal, uow
@@ -63,8 +63,11 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         return None
-    if token.revoked_at is None:
-        token.revoked_at = clock.now()
+    # Conditional, so that of two revocations at once (two tabs) exactly one is journaled.
+    revoked = db.session.execute(update(ApiToken).where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+                                 .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+    db.session.refresh(token)
+    if revoked.rowcount == 1:
         journal.record(user, "revoke_token", token, {"revoked": [False, True]}, note=token.name)
         uow.flush()
     return token

@@ -198,7 +198,7 @@ def post_progress(item_id: int):
         _update, created = services.post_progress(current_user, item, form.body.data, form.percent.data,
                                                   form.submission_key.data, request.files.getlist("files"))
         uow.commit(item.id)
-    except Conflict as exc:  # the item was closed or submitted meanwhile: the typed text stays
+    except Conflict as exc:  # the item was submitted or closed meanwhile: the typed text stays
         flash(exc.message, "error")
         db.session.expire_all()
         return _render_detail(services.item_for(current_user, item_id), progress_form=form, status=409)

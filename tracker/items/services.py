@@ -226,7 +226,7 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
 
 def _record_progress(item: Item, percent: int) -> dict:
     """Set the item's progress by a statement without the version: the newest post wins, nobody is
-    refused for posting at the same time. An item closed meanwhile takes no progress (Conflict)."""
+    refused for posting at the same time. An item submitted or closed meanwhile takes no progress (Conflict)."""
     values = {"progress_percent": percent, "last_activity_on": clock.today(), "updated_at": clock.now(),
               "behind_on": behind_on(item.start_on, item.deadline, percent)}
     changes = {f: [journal.plain(getattr(item, f)), journal.plain(values[f])]
