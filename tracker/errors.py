@@ -61,10 +61,10 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, message: str, fields: dict | None = None, code: str | None = None):
-    """The one shape of an API error: {"error": {"code", "message", "fields"}}."""
+def json_error(status: int, message: str, fields: dict | None = None, code: str | None = None, **extra):
+    """The one shape of an API error: {"error": {"code", "message", "fields"}} (a conflict adds "changes")."""
     body = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": str(message),
-                      "fields": {k: str(v) for k, v in (fields or {}).items()}}}
+                      "fields": {k: str(v) for k, v in (fields or {}).items()}, **extra}}
     return jsonify(body), status
 
 
@@ -103,10 +103,8 @@ def _conflict(exc):
         exc = Conflict((request.view_args or {}).get("item_id"))
     entries = conflicts.latest_entries(exc.item_id) if exc.item_id is not None else []
     if wants_json():
-        response, status = json_error(409, exc.message, code="version_conflict")
-        body = response.get_json()
-        body["error"]["changes"] = [conflicts.entry_json(e) for e in entries]
-        return jsonify(body), status
+        return json_error(409, exc.message, code="version_conflict",
+                          changes=[conflicts.entry_json(e) for e in entries])
     from tracker.items.presentation import journal_rows
     return render_template("errors/conflict.html", message=exc.message, item_id=exc.item_id,
                            changes=journal_rows(entries)), 409
