@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import postgres_url
+from tests.conftest import TODAY, postgres_url
 from tests.evidence import samples
 from tests.locks import RowLock
 from tracker.auth.models import Role, User
@@ -24,6 +24,7 @@ from tracker.journal import JournalEntry
 from tracker.units.models import Unit
 
 D = dt.timedelta
+TODAY_PLUS_90 = TODAY + D(days=90)
 STALE = "Someone else changed this item at the same time"
 TAKEN = "Someone else saved a change to the same record at the same time"
 
@@ -186,15 +187,22 @@ def test_progress_posted_while_someone_else_saves_is_kept(desk, other_writer, db
     assert db.session.get(Item, item.id).progress_percent == 60
 
 
-def test_progress_on_an_item_submitted_meanwhile_keeps_the_typed_text(desk, db):
+MEANWHILE = {"submitted for closure": {"status": Status.SUBMITTED.value},
+             "deadline extended": {"deadline": TODAY_PLUS_90}}
+
+
+@pytest.mark.parametrize("meanwhile", list(MEANWHILE))
+def test_progress_on_an_item_changed_meanwhile_keeps_the_typed_text(desk, db, meanwhile):
+    """Progress is refused only when what it depends on changed: the state, or the schedule its
+    traffic light is computed from."""
     item = desk["make"].item(status=Status.IN_PROGRESS, lead_unit=desk["lead"], owner=desk["users"]["head"])
     head = browser(desk, "head")
 
     def submit_first(session, _context, _instances):
-        """The head's colleague submits the item for closure just before this post is saved."""
+        """A colleague's change is saved just before this post is."""
         if any(isinstance(o, ProgressUpdate) for o in session.new):
             session.connection().execute(update(Item.__table__).where(Item.__table__.c.id == item.id)
-                                         .values(status=Status.SUBMITTED.value))
+                                         .values(**MEANWHILE[meanwhile]))
     event.listen(Session, "before_flush", submit_first)
     try:
         page = head.post(f"/items/{item.id}/progress", {"body": "我写的很长的进展说明", "percent": "70",

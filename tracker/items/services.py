@@ -226,14 +226,17 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
 
 def _record_progress(item: Item, percent: int) -> dict:
     """Set the item's progress by a statement without the version: the newest post wins, nobody is
-    refused for posting at the same time. An item submitted or closed meanwhile takes no progress (Conflict)."""
+    refused for posting at the same time. An item submitted or closed meanwhile takes no progress,
+    nor one whose schedule moved (its `behind_on` is computed here from the start and deadline read)."""
     values = {"progress_percent": percent, "last_activity_on": clock.today(), "updated_at": clock.now(),
               "behind_on": behind_on(item.start_on, item.deadline, percent)}
     changes = {f: [journal.plain(getattr(item, f)), journal.plain(values[f])]
                for f in ("progress_percent", "last_activity_on")
                if journal.plain(getattr(item, f)) != journal.plain(values[f])}
-    done = db.session.execute(update(Item).where(Item.id == item.id, Item.status.in_(PROGRESS_STATUSES))
-                              .values(**values).execution_options(synchronize_session=False))
+    done = db.session.execute(
+        update(Item).where(Item.id == item.id, Item.status.in_(PROGRESS_STATUSES), Item.deadline == item.deadline,
+                           Item.start_on.is_not_distinct_from(item.start_on))
+        .values(**values).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Conflict(item.id)
     for field, value in values.items():
