@@ -3,9 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+export PORT  # BASE_URL (links in mail) follows it unless set
 export FLASK_APP := wsgi
 
-.PHONY: run serve test install catalogues upgrade seed clean-db extract-messages bench-data bench
+.PHONY: run serve test install catalogues upgrade seed clean-db extract-messages bench-data bench bench-writes
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,7 @@ serve: upgrade
 
 ## test: install and run the whole suite (SQLite, or PostgreSQL when DATABASE_URL points there)
 test: install
+	@sh .ci/browser-deps
 	$(BIN)/python -m pytest
 	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
 
@@ -67,3 +69,13 @@ bench-data: install
 
 bench: install
 	$(BENCH_ENV) $(BIN)/python bench/run.py --meta $(BENCH_META)
+
+## bench-writes: every page alone, then while a writer posts BENCH_WRITES writes a second (progress,
+## transitions, evidence) through the API; reads paced at BENCH_PACE a second from one signed-in
+## client; 1 and 4 workers; no soak, no jobs. The writer's changes stay in the database.
+BENCH_PACE   ?= 10
+BENCH_WRITES ?= 1
+BENCH_ARGS   ?=
+bench-writes: install
+	$(BENCH_ENV) $(BIN)/python bench/run.py --meta $(BENCH_META) --writer --writes-per-second $(BENCH_WRITES) \
+	  --pace $(BENCH_PACE) --soak 0 --jobs '' $(BENCH_ARGS)

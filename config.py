@@ -63,8 +63,11 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "rectify@localhost"
-    BASE_URL = (os.environ.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    # Links in mail: where `make run`/`make serve` listen (PORT) unless the deployment says otherwise.
+    BASE_URL = (os.environ.get("BASE_URL") or f"http://127.0.0.1:{_int('PORT', 5000)}").rstrip("/")
     TRACKER_TIMEZONE = os.environ.get("TRACKER_TIMEZONE") or "Asia/Shanghai"
+    # The issuing office named on the papers (督办单), e.g. "新源县人民政府教育督导室".
+    OFFICE_NAME = os.environ.get("OFFICE_NAME") or None
 
     # Traffic light: days before the deadline that turn an item yellow, how far
     # (in percentage points) progress may lag the elapsed time, and after how
@@ -108,14 +111,18 @@ class Config:
     # Number of reverse proxies in front whose X-Forwarded-For/-Proto to trust (0: none).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
 
-    # Rate limits (Flask-Limiter syntax). Memory storage suits one process; several workers or
-    # hosts share a Redis: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    # Rate limits (Flask-Limiter syntax). Counted in a file on this machine by default, shared by
+    # every worker (tracker/ratelimits.py); several hosts share a Redis:
+    # RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0.
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI")
+                             or f"sqlitefile://{INSTANCE_DIR / 'ratelimits.sqlite3'}")
     RATELIMIT_HEADERS_ENABLED = True
     # Sign-in attempts per address and username (a brute force on one account from one address),
     # and per address whatever the username (a sweep over many accounts).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per 5 minutes;30 per hour"
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT") or "100 per hour"
+    # Wrong current passwords on /profile/password, per user: a stolen session cannot guess it.
+    PASSWORD_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_CHECK_RATE_LIMIT") or "10 per 15 minutes"
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "300 per minute"            # per token
     API_ADDRESS_RATE_LIMIT = os.environ.get("API_ADDRESS_RATE_LIMIT") or "1200 per minute"  # per address
     API_MAX_JSON_KB = _int("API_MAX_JSON_KB", 256)  # larger JSON bodies are refused with 413
@@ -140,6 +147,7 @@ class TestConfig(Config):
     # Limits stay on but out of reach; tests of the limits set tiny ones (tests/auth/test_rate_limits.py).
     RATELIMIT_STORAGE_URI = "memory://"
     LOGIN_RATE_LIMIT = LOGIN_ADDRESS_RATE_LIMIT = API_RATE_LIMIT = API_ADDRESS_RATE_LIMIT = "100000 per minute"
+    PASSWORD_CHECK_RATE_LIMIT = "100000 per minute"
 
 
 def config_for_environment():

@@ -16,7 +16,9 @@ import sys
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads per worker (gunicorn's gthread worker): a save waiting on a row lock holds one thread, not
+# the worker, so the health check and reads keep answering while writes wait.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Long enough for a 200 MB upload from a slow county network behind the proxy's buffering.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

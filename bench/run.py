@@ -6,9 +6,13 @@
 Serves the app with gunicorn (1 worker, then 4) on a loopback port, signs in through /login like a
 browser, warms up, then sends a fixed number of requests per page at concurrency 1 and 8 with a
 small threaded http.client load generator, and reports p50/p95/p99, throughput and each page's
-ratio to the trivial route (/healthz). Then times, each in a fresh process, the daily reminder scan,
-the weekly digest and the xlsx export of the whole ledger, with peak RSS. The jobs run inside a
-transaction that is rolled back, so the database is unchanged and the run can be repeated.
+ratio to the trivial route (/healthz). `--pace 10` sends each page's requests from one signed-in
+client at ten a second instead. `--writer` measures every page a second time while bench/writer.py
+posts progress, transitions and evidence through the API (`--writes-per-second`, default 1), and
+reports the two side by side with what the writer did and the rows it added. Then times, each in
+a fresh process, the daily reminder scan, the weekly digest and the xlsx export of the whole
+ledger, with peak RSS. The jobs run inside a transaction that is rolled back: they leave the
+database unchanged (the writer's changes stay).
 Every loop is bounded (request count and a time cap per page); only 127.0.0.1 is contacted.
 """
 from __future__ import annotations
@@ -31,6 +35,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.writer import Pacer, Writer, count_rows, pick_targets  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -77,19 +84,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-def measure(clients: list[Client], path: str, requests: int) -> dict:
-    """Send `requests` GETs over len(clients) threads; latency percentiles in ms and throughput."""
+def measure(clients: list[Client], path: str, requests: int, pace: float = 0.0) -> dict:
+    """Send `requests` GETs over len(clients) threads, each as fast as answers come (closed loop),
+    or, with `pace`, from the first client alone at `pace` requests a second (one person reading);
+    latency percentiles in ms and throughput."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
     counter = iter(range(requests))
-    deadline = time.perf_counter() + TIME_CAP
+    deadline = time.perf_counter() + TIME_CAP + (requests / pace if pace else 0)
+    pacer = Pacer(pace) if pace else None
+    if pacer:
+        clients = clients[:1]
 
     def worker(client: Client) -> None:
         while time.perf_counter() < deadline:
             with lock:
                 if next(counter, None) is None:
                     return
+            if pacer:
+                pacer.wait()
             t0 = time.perf_counter()
             status, _ = client.request("GET", path)
             elapsed = (time.perf_counter() - t0) * 1000
@@ -105,9 +119,12 @@ def measure(clients: list[Client], path: str, requests: int) -> dict:
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    return {"requests": len(latencies), "errors": errors[0], "p50": percentile(latencies, 50),
-            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-            "rps": len(latencies) / wall if wall else 0.0}
+    row = {"requests": len(latencies), "errors": errors[0], "p50": percentile(latencies, 50),
+           "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+           "rps": len(latencies) / wall if wall else 0.0}
+    if pacer:
+        row["late"] = pacer.late   # requests sent late because the previous answer came after their slot
+    return row
 
 
 def _load() -> list[float]:
@@ -167,32 +184,27 @@ def _children(pid: int) -> list[int]:
 
 
 def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int], warmup: int,
-                      soak: int = 0, only: list[str] | None = None) -> dict:
+                      soak: int = 0, only: list[str] | None = None, pace: float = 0.0,
+                      writes_per_second: float = 0.0) -> dict:
+    """The pages on a gunicorn of `workers` workers; with `writes_per_second`, measured a second time
+    while the writer runs (under "_with_writer", with the writer's report and the rows it added)."""
     port = _free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--bind", f"{HOST}:{port}",
                "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile", "/dev/null",
                # No recycling of workers (production recycles every ~2,000 requests): the soak
                # measures one worker's memory over all its requests.
                "--max-requests", "0", "wsgi:app"]
-    server = subprocess.Popen(command, env=_server_env(), cwd=ROOT, start_new_session=True)
+    server = subprocess.Popen(command, env=_server_env(), cwd=ROOT, start_new_session=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    threading.Thread(target=_relay_warnings, args=(server.stdout,), daemon=True).start()
     try:
         _wait_ready(port)
         sessions: dict[str, Client] = {}
-        results = {"_load_before": _load()}
-        for name, who, path in scenarios(meta, only):
-            clients = [_client_for(who, port, meta, sessions) for _ in range(max(levels))]
-            for _ in range(max(1, warmup)):
-                status, body = clients[0].request("GET", path)
-            if status != 200 or (path.startswith(("/items?", "/my")) and b"<tbody>" not in body):
-                # A page past the end or an error page would measure nothing worth knowing.
-                raise SystemExit(f"{name}: {path} answered {status} without a table of items")
-            results[name] = {}
-            for level in levels:
-                results[name][f"c{level}"] = row = measure(clients[:level], path, requests)
-                print(f"  {workers}w c{level:<2} {name:<18} p50 {row['p50']:8.1f}  p95 {row['p95']:8.1f}  "
-                      f"p99 {row['p99']:8.1f} ms  {row['rps']:7.1f} req/s  errors {row['errors']}", flush=True)
-        results["_load_after"] = _load()
-        print(f"  load average {results['_load_before']} -> {results['_load_after']}", flush=True)
+        label = f"{workers}w"
+        results = _measure_pages(port, meta, sessions, label, requests, levels, warmup, only, pace)
+        if writes_per_second:
+            results["_with_writer"] = _measure_under_writes(port, meta, sessions, label + "+writes", requests,
+                                                            levels, warmup, only, pace, writes_per_second)
         results["_worker_rss_mb"] = [round(_rss_mb(pid), 1) for pid in _children(server.pid)]
         if soak and workers == 1:
             results["_soak"] = _soak(server.pid, port, meta, sessions, soak)
@@ -206,6 +218,63 @@ def serve_and_measure(meta: dict, workers: int, requests: int, levels: list[int]
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+def _relay_warnings(stream) -> None:
+    """The server's output without its INFO lines (the app logs every write the writer makes)."""
+    for line in stream:
+        if " INFO " not in line:
+            sys.stderr.write(line)
+
+
+def _measure_pages(port: int, meta: dict, sessions: dict, label: str, requests: int, levels: list[int],
+                   warmup: int, only: list[str] | None, pace: float) -> dict:
+    results = {"_load_before": _load()}
+    level_keys = [f"pace{pace:g}"] if pace else [f"c{level}" for level in levels]
+    for name, who, path in scenarios(meta, only):
+        clients = [_client_for(who, port, meta, sessions) for _ in range(1 if pace else max(levels))]
+        for _ in range(max(1, warmup)):
+            status, body = clients[0].request("GET", path)
+        if status != 200 or (path.startswith(("/items?", "/my")) and b"<tbody>" not in body):
+            # A page past the end or an error page would measure nothing worth knowing.
+            raise SystemExit(f"{name}: {path} answered {status} without a table of items")
+        results[name] = {}
+        for key, level in zip(level_keys, [1] if pace else levels):
+            results[name][key] = row = measure(clients[:level], path, requests, pace)
+            print(f"  {label:<9} {key:<7} {name:<18} p50 {row['p50']:8.1f}  p95 {row['p95']:8.1f}  "
+                  f"p99 {row['p99']:8.1f} ms  {row['rps']:7.1f} req/s  errors {row['errors']}", flush=True)
+    results["_load_after"] = _load()
+    print(f"  load average {results['_load_before']} -> {results['_load_after']}", flush=True)
+    return results
+
+
+def _measure_under_writes(port: int, meta: dict, sessions: dict, label: str, requests: int, levels: list[int],
+                          warmup: int, only: list[str] | None, pace: float, rate: float) -> dict:
+    """The pages again while the writer writes; the rows counted before and after show its writes
+    landed (progress updates and evidence one row each, every write at least one journal entry)."""
+    url = os.environ["DATABASE_URL"]
+    targets = pick_targets(url, seed=meta.get("seed", 9))
+    before = count_rows(url)
+    print(f"  writer: {rate:g} writes/s over {len(targets)} open items of "
+          f"{len({t.unit_id for t in targets})} units", flush=True)
+    writer = Writer(port, meta["api_token"], targets, rate, seed=meta.get("seed", 9)).start()
+    try:
+        results = _measure_pages(port, meta, sessions, label, requests, levels, warmup, only, pace)
+    finally:
+        report = writer.stop()
+    after = count_rows(url)
+    report["rows_before"], report["rows_after"] = before, after
+    report["landed"] = (after["progress_updates"] - before["progress_updates"] == report["ok"]["progress"]
+                        and after["evidence"] - before["evidence"] == report["ok"]["evidence"]
+                        and after["journal_entries"] - before["journal_entries"] >= report["writes"])
+    results["_writer"] = report
+    print(f"  writer: {report['writes']} writes in {report['seconds']} s ({report['writes_per_second']}/s) on "
+          f"{report['items']} items of {report['units']} units; ok {report['ok']}, 409 {report['conflicts_409']}, "
+          f"failures {report['failures']}; rows {before} -> {after}"
+          + ("" if report["landed"] else "  ** the rows do not match the writes **"), flush=True)
+    for sample in report["failure_samples"]:
+        print(f"  writer failure: {sample}", flush=True)
+    return results
 
 
 def _soak(server_pid: int, port: int, meta: dict, sessions: dict, requests: int) -> dict:
@@ -333,6 +402,7 @@ def print_table(report: dict) -> None:
                 row["ratio_to_trivial"] = round(ratio, 2)
                 print(f"{name:<20} {key:>7} {level:>4} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
                       f"{row['rps']:8.1f} {ratio:8.1f}")
+    print_writes_table(report)
     soak = report["pages"].get("1w", {}).get("_soak")
     if soak:
         print(f"1 worker after {soak['requests']} more requests: RSS {soak['rss_before_mb']} -> "
@@ -340,6 +410,27 @@ def print_table(report: dict) -> None:
     for job, row in report.get("jobs", {}).items():
         print(f"job {job:<16} {row.get('seconds', '?')} s, peak RSS {row.get('peak_rss_mb', '?')} MB, "
               f"load average {row.get('load_before')} -> {row.get('load_after')}")
+
+
+def print_writes_table(report: dict) -> None:
+    """Each page alone and under writes side by side (after print_table has set the ratios)."""
+    pairs = [(key, report["pages"][key + "+writes"]) for key in report["pages"] if key + "+writes" in report["pages"]]
+    if not pairs:
+        return
+    print("\npage                 workers level  alone p50 / p95 / p99, ×trivial   under writes p50 / p95 / p99, ×trivial")
+    for key, writes in pairs:
+        for name, levels in report["pages"][key].items():
+            if name.startswith("_") or name not in writes:
+                continue
+            for level, row in levels.items():
+                other = writes[name][level]
+                print(f"{name:<20} {key:>7} {level:>6}  {row['p50']:6.1f} / {row['p95']:6.1f} / {row['p99']:6.1f}, "
+                      f"{row['ratio_to_trivial']:5.1f}    {other['p50']:6.1f} / {other['p95']:6.1f} / "
+                      f"{other['p99']:6.1f}, {other['ratio_to_trivial']:5.1f}")
+        writer = writes["_writer"]
+        print(f"writer ({key}): {writer['writes']} writes, {writer['writes_per_second']}/s, 409 "
+              f"{sum(writer['conflicts_409'].values())}, failures {sum(writer['failures'].values())}, "
+              f"rows {'landed' if writer['landed'] else 'DO NOT MATCH'}")
 
 
 def main() -> int:
@@ -356,6 +447,13 @@ def main() -> int:
     parser.add_argument("--only", default="",
                         help="measure only the pages whose name contains one of these comma-separated words "
                              "(e.g. 'item,api': to repeat a disturbed measurement); the trivial route is always kept")
+    parser.add_argument("--pace", type=float, default=0.0,
+                        help="reads a second from one signed-in client, instead of the --concurrency levels "
+                             "(0: closed loop, each client sends as soon as it is answered)")
+    parser.add_argument("--writer", action=argparse.BooleanOptionalAction, default=False,
+                        help="measure every page twice per worker count: alone, then while a writer posts "
+                             "progress, transitions and evidence through the API (its changes stay)")
+    parser.add_argument("--writes-per-second", type=float, default=1.0, help="the writer's rate")
     parser.add_argument("--job", help=argparse.SUPPRESS)   # internal: run one job in this process
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -368,12 +466,17 @@ def main() -> int:
     report = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
               "database": os.environ["DATABASE_URL"].split("://")[0], "items": meta["items"],
               "machine": {"cpus": os.cpu_count()}, "requests": args.requests, "load_at_start": _load(),
+              "pace": args.pace or None, "writes_per_second": args.writes_per_second if args.writer else None,
               "pages": {}, "jobs": {}}
     if args.pages:
         for workers in [int(w) for w in args.workers.split(",")]:
             print(f"gunicorn, {workers} worker(s):", flush=True)
-            report["pages"][f"{workers}w"] = serve_and_measure(meta, workers, args.requests, levels, args.warmup,
-                                                               args.soak, [w for w in args.only.split(",") if w])
+            runs = serve_and_measure(meta, workers, args.requests, levels, args.warmup, args.soak,
+                                     [w for w in args.only.split(",") if w], args.pace,
+                                     args.writes_per_second if args.writer else 0.0)
+            report["pages"][f"{workers}w"] = runs
+            if "_with_writer" in runs:
+                report["pages"][f"{workers}w+writes"] = runs.pop("_with_writer")
     if args.jobs:
         report["jobs"] = jobs(args.meta, args.jobs.split(","))
     print_table(report)

@@ -3,18 +3,21 @@ connection string, a migration run twice. Users get a clear page; the app recove
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import flask
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from config import TestConfig
 from tests.conftest import Browser, postgres_url
 from tests.locks import RowLock
 from tracker import create_app
 from tracker.auth.models import Role
-from tracker.database import check_connection
+from tracker.database import check_connection, is_busy
 from tracker.extensions import db as _db
 from tracker.items.models import Item, Status
 
@@ -170,3 +173,31 @@ def test_postgresql_read_only_requests_keep_prepared_statements(app, db, make):
         assert other.execute(text("SELECT count(*) FROM units WHERE code = 'uncommitted'")).scalar() == 0
     db.session.rollback()
     assert db.session.query(Unit).filter_by(code="uncommitted").count() == 0
+
+
+def _lock_timeout_ms(session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout'")).scalar()
+    return session.execute(text("PRAGMA busy_timeout")).scalar()
+
+
+def test_a_requests_lock_waits_add_up_to_the_timeout_not_each_to_its_own(second_app, make, db):
+    worker = second_app(DB_LOCK_TIMEOUT_MS=2000)
+    item = make.item()
+    with worker.test_request_context("/items"):
+        worker.preprocess_request()
+        assert _lock_timeout_ms(_db.session) == 2000  # nothing waited yet: no statement pays a SET
+        _db.session.rollback()
+        flask.g.db_wait_deadline = time.monotonic() + 0.3  # as if earlier statements waited 1.7 s
+        assert _lock_timeout_ms(_db.session) <= 300
+        with RowLock(worker.config["SQLALCHEMY_DATABASE_URI"]).hold("items", item.id):
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as waited:
+                _db.session.execute(text("UPDATE items SET title = 'x' WHERE id = :id"), {"id": item.id})
+            assert is_busy(waited.value) and time.monotonic() - started < 1.5
+        _db.session.rollback()
+        _db.session.remove()
+    with worker.test_request_context("/items"):  # the next request has the whole budget again
+        worker.preprocess_request()
+        assert _lock_timeout_ms(_db.session) == 2000
+        _db.session.remove()

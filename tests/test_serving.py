@@ -91,3 +91,49 @@ def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_fligh
     assert server.output.count("Booting worker") >= 2
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == Status.CLOSED
+
+
+def test_rate_limits_hold_across_workers_without_a_redis(app, db, make, tmp_path):
+    """Each worker used to count on its own: with 2 workers a limit of 4 let 8 guesses through."""
+    port = free_port()
+    make.user(Role.HEAD, username="head-edu")
+    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=2, LOGIN_RATE_LIMIT="4 per minute",
+                                      LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+                                      RATELIMIT_STORAGE_URI=f"sqlitefile://{tmp_path / 'limits.sqlite3'}"))
+    try:
+        server.wait_for("Listening at")
+        answers = [Visitor(port).post("/login", "/login", {"username": "head-edu", "password": f"guess-{n}"})
+                   for n in range(12)]
+        server.terminate()  # a kill of the master alone would leave its workers holding the output
+        server.wait(60)
+    finally:
+        server.close()
+    assert server.output.count("Booting worker") >= 2
+    assert answers == [401] * 4 + [429] * 8
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="needs a row lock other connections can be seen waiting on")
+def test_saves_waiting_on_a_lock_leave_the_health_check_and_reads_answering(app, db, make):
+    port = free_port()
+    item = make.item(status=Status.SUBMITTED, with_evidence=True)
+    inspector = make.user(Role.INSPECTOR, language="en")
+    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=1, DB_LOCK_TIMEOUT_MS=60000))
+    try:
+        server.wait_for("Listening at")
+        visitor = Visitor(port)
+        assert visitor.post("/login", "/login", {"username": inspector.username, "password": PASSWORD}) == 302
+        with ThreadPoolExecutor(2) as pool:
+            with RowLock(app.config["SQLALCHEMY_DATABASE_URI"]).hold("items", item.id) as lock:
+                saves = [pool.submit(visitor.post, f"/items/{item.id}/actions/close_item", f"/items/{item.id}",
+                                     {"result": "rectified"}) for _ in range(2)]
+                lock.wait_for_waiters(2, timeout=60)
+                # One sync worker would be stuck behind the lock for a minute; threads answer now.
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
+                    assert health.status == 200
+                status, page = visitor.get("/items?lang=en")
+                assert status == 200 and item.title in page
+            assert sorted(save.result(timeout=60) for save in saves)[0] == 302
+        server.terminate()
+        server.wait(60)
+    finally:
+        server.close()

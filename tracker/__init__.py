@@ -63,6 +63,9 @@ def create_app(config_class=None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    # Flask-Login flashes its message when it sends someone to sign in: in the user's language.
+    login_manager.login_message = i18n.lazy_gettext("Please sign in to see this page.")
+    login_manager.localize_callback = str  # the lazy text in the request's language, flashed as text
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PREFERRED_URL_SCHEME"] == "https":  # served over HTTPS: cookies never go over HTTP
@@ -140,6 +143,7 @@ def format_day(value) -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from babel.lists import format_list
     from flask_babel import get_locale
     from tracker import clock
     from tracker import chrome
@@ -149,6 +153,8 @@ def _register_template_helpers(app: Flask) -> None:
                                  status_badge=presentation.status_badge, light_badge=presentation.light_badge,
                                  filter_link=ledger.filter_link)
     app.jinja_env.filters["day"] = format_day
+    # "A、B和C" / "A, B, and C": a list of names as the user's language writes one.
+    app.jinja_env.filters["listing"] = lambda names: format_list(list(names), locale=get_locale())
 
     @app.after_request
     def security_headers(response):

@@ -47,6 +47,11 @@ def today() -> dt.date:
     return now().astimezone(tz()).date()
 
 
+def real_today() -> dt.date:
+    """Today's local date on the wall clock, whatever --today says."""
+    return real_now().astimezone(tz()).date()
+
+
 def freeze(moment: dt.datetime | dt.date | None) -> None:
     """Pin the clock (a date means local noon of that day); None releases it."""
     global _frozen_now

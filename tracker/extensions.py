@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from tracker import ratelimits  # noqa: F401
+
 # Named constraints keep Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,5 +30,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Limits are declared on the views (sign-in, the API); storage comes from RATELIMIT_STORAGE_URI.
+# Limits are declared on the views (sign-in, the API); storage comes from RATELIMIT_STORAGE_URI
+# (importing tracker.ratelimits registers its sqlitefile:// scheme).
 limiter = Limiter(get_remote_address)

@@ -1,20 +1,26 @@
-"""gettext for pages and mails, with the translations looked up once per locale and context.
+"""gettext for pages and mails, with the translations looked up once per request or mail.
 
-Flask-Babel resolves the locale, the domain and its translations cache on every call (about 20 µs);
-a ledger page makes a few hundred calls and a digest run a million. The translations are kept on
-Flask-Babel's own per-context namespace next to the locale they belong to, so `force_locale` (mails
-in the recipient's language) and `refresh` (a language switch) are seen: both replace the locale
-object, and a different object means a new lookup.
+Flask-Babel's own gettext resolves the locale, the domain and its translations cache on every
+call; a ledger page makes a few hundred calls and a digest run a million. So the translations in
+use are kept in a context variable: found at a request's first call (the locale the request
+selects; a request that translates nothing, such as a static file, selects none) and set inside
+`in_language` (a mail in its recipient's language); elsewhere (the CLI, a bare test context) each
+call asks Flask-Babel. Within a request, switch languages with `in_language`, not
+with Flask-Babel's `force_locale` alone, which these would not see.
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import flask_babel
-from flask.globals import _cv_app
 from babel import Locale
 from flask_babel.speaklater import LazyString
+
+_active: ContextVar = ContextVar("rectify_translations", default=None)
+_NOT_YET = object()  # in a request that has not translated anything yet
 
 
 @functools.lru_cache(maxsize=32)
@@ -23,27 +29,33 @@ def parsed(code: str) -> Locale:
     return Locale.parse(code)
 
 
-def _babel_namespace():
-    """Flask-Babel's per-context namespace (g._flask_babel), reached without three proxy lookups:
-    a page asks for its translations a hundred times."""
-    app_context = _cv_app.get(None)
-    if app_context is None:
-        return None
-    found = app_context.g.__dict__.get("_flask_babel")
-    return found if found is not None else flask_babel._get_current_context()  # noqa: SLF001
-
-
 def translations():
-    ctx = _babel_namespace()
-    if ctx is None:
+    found = _active.get()
+    if found is None:
         return flask_babel.get_translations()
-    locale = getattr(ctx, "babel_locale", None)
-    hit = getattr(ctx, "rectify_translations", None)
-    if locale is not None and hit is not None and hit[0] is locale:
-        return hit[1]
-    found = flask_babel.get_translations()
-    ctx.rectify_translations = (getattr(ctx, "babel_locale", None), found)
+    if found is _NOT_YET:
+        found = flask_babel.get_translations()
+        _active.set(found)
     return found
+
+
+@contextmanager
+def in_language(code: str):
+    """Words, dates and numbers in `code` inside the block (Flask-Babel's force_locale, seen here too)."""
+    with flask_babel.force_locale(code):
+        token = _active.set(flask_babel.get_translations())
+        try:
+            yield
+        finally:
+            _active.reset(token)
+
+
+def _request_started() -> None:
+    _active.set(_NOT_YET)
+
+
+def _request_ended(_exc) -> None:
+    _active.set(None)
 
 
 def gettext(string: str, **variables) -> str:
@@ -93,6 +105,8 @@ def format_size(size: int | None) -> str:
 
 def install(app) -> None:
     """Use these in templates instead of Flask-Babel's per-call lookups."""
+    app.before_request(_request_started)
+    app.teardown_request(_request_ended)
     app.jinja_env.filters["datetimeformat"] = format_moment
     app.jinja_env.filters["filesizeformat"] = format_size
     app.jinja_env.install_gettext_callables(

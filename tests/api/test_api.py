@@ -263,3 +263,13 @@ def test_the_list_reads_plain_rows_that_say_exactly_what_item_summary_says(db, m
     expected = [rep.item_summary(db.session.get(Item, i), today) for i in ids[:-1]]
     assert rep.item_summaries(ids, today) == expected
     assert rep.item_summaries([], today) == []
+
+
+def test_json_nested_thousands_deep_is_a_bad_request(api, make):
+    item = make.item()
+    admin = make.user(Role.ADMIN)
+    body = "[" * 5000 + "]" * 5000
+    response = api(admin).post(f"/api/v1/items/{item.id}/progress", data='{"note": ' + body + "}",
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"

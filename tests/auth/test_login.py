@@ -1,5 +1,9 @@
 """Signing in and out."""
 
+import re
+
+import pytest
+
 from tests.conftest import Browser
 from tracker.auth.models import Role, User
 
@@ -37,11 +41,15 @@ def test_inactive_user_cannot_sign_in(browser, make):
     assert browser.login(user.username).status_code == 401
 
 
-def test_sign_in_lands_head_on_my_items_and_admin_on_ledger(login_as, make):
-    head = login_as(make.user(Role.HEAD))
-    assert head.get("/").headers["Location"].endswith("/my")
-    admin = login_as(make.user(Role.ADMIN))
-    assert admin.get("/").headers["Location"].endswith("/items")
+@pytest.mark.parametrize("role, lands_on, shows", [
+    (Role.HEAD, "/my", "我的事项"), (Role.STAFF, "/my", "我的事项"), (Role.ADMIN, "/items", "整改台账"),
+    (Role.INSPECTOR, "/review", "销号审核"), (Role.LEADER, "/reports/", "工作看板"),
+])
+def test_each_role_lands_on_what_it_comes_to_do(login_as, make, role, lands_on, shows):
+    browser = login_as(make.user(role))
+    response = browser.get("/")
+    assert response.headers["Location"].endswith(lands_on)
+    assert re.search(rf"<h1[^>]*>\s*{shows}", browser.get(response.headers["Location"]).text)
 
 
 def test_session_cookie_is_httponly_and_samesite(browser, make):
@@ -129,3 +137,22 @@ def test_unknown_username_costs_a_password_hash_like_a_known_one(browser, make, 
     assert known == 1
     assert browser.login("ghost", "wrong-password").status_code == 401
     assert len(calls) - known == known
+
+
+@pytest.mark.parametrize("target", ["/items%0d%0aSet-Cookie:%20x=1", "/%0aevil", "/\\evil.example/",
+                                    "/items%09"])
+def test_a_next_target_with_control_characters_or_backslashes_goes_home(browser, make, target):
+    user = make.user(Role.ADMIN)
+    response = browser.post(f"/login?next={target}", {"username": user.username, "password": "secret-pass"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "Set-Cookie: x" not in str(response.headers)
+
+
+@pytest.mark.parametrize("lang, message", [("zh_CN", "请先登录，再查看此页面。"), ("en", "Please sign in to see this page.")])
+def test_the_sign_in_page_asks_in_the_users_language(browser, lang, message):
+    response = browser.get(f"/items?lang={lang}")
+    assert response.status_code == 302
+    page = browser.get(response.headers["Location"])
+    assert message in page.text
+    assert ("Please log in" not in page.text)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import Browser
 from tracker import clock
-from tracker.auth.models import Role, User
+from tracker.auth.models import LoginSession, Role, User
+from tracker.extensions import limiter
 from tracker.auth.passwords import policy_error
 from tracker.journal import JournalEntry
 
@@ -22,6 +24,9 @@ def change(browser, current="secret-pass", new=NEW, confirm=None):
 @pytest.mark.parametrize("password, ok", [
     ("short-1", False), ("password1234", False), ("aaaaaaaaaaaaaa", False), ("my-head7-password", False),
     ("Tiaozheng-2026-ok", True), ("一二三四五六七八九十百千", True),
+    # from the common-password lists (not in the app's own short list) and keyboard walks
+    ("iloveyou2026", False), ("1qaz2wsx3edc4rfv", False), ("qazwsxedcrfvtgb", False), ("Password2026!", False),
+    ("woaini1314520", False), ("zhongguo2026!", False),
 ])
 def test_the_policy(password, ok):
     assert (policy_error(password, "head7") is None) is ok
@@ -38,6 +43,35 @@ def test_changing_the_password_signs_out_every_other_device(app, make, login_as,
     assert Browser(app).login("head7", "secret-pass").status_code == 401
     entry = db.session.query(JournalEntry).filter_by(action="change_password").one()
     assert entry.changes == {"password": ["***", "***"]}
+
+
+def test_changing_the_password_revokes_the_api_tokens_and_says_so(app, make, login_as, db):
+    user = make.user(Role.HEAD, username="head7")
+    secret = make.token(user, "报表脚本")
+    client = app.test_client()
+
+    def me():  # in a thread of its own, like a real request
+        return Browser._isolated(client.get, "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me().status_code == 200
+    browser = login_as(user)
+    home = browser.get(change(browser).headers["Location"])
+    assert "您的 API 令牌已全部吊销" in browser.get(home.headers["Location"]).text
+    assert me().status_code == 401
+    assert db.session.query(JournalEntry).filter_by(action="revoke_token").one().note == "报表脚本"
+
+
+def test_guessing_the_current_password_is_rate_limited(app, make, login_as, db):
+    app.config["PASSWORD_CHECK_RATE_LIMIT"] = "3 per minute"
+    limiter.reset()
+    try:
+        browser = login_as(make.user(Role.HEAD, username="head7"))
+        assert [change(browser, current=f"guess-{n}").status_code for n in range(3)] == [422] * 3
+        assert change(browser, current="secret-pass").status_code == 429  # even the right one, for now
+    finally:
+        app.config["PASSWORD_CHECK_RATE_LIMIT"] = "100000 per minute"
+        limiter.reset()
+    db.session.expire_all()
+    assert db.session.scalar(select(User).filter_by(username="head7")).check_password("secret-pass")
 
 
 @pytest.mark.parametrize("kw, field", [
@@ -80,6 +114,16 @@ def test_a_sign_in_expires_after_the_session_lifetime(app, make, login_as):
     assert browser.get("/items").status_code == 200
     clock.freeze(clock.now() + dt.timedelta(minutes=2))
     assert browser.get("/items").status_code == 302
+
+
+def test_expired_sessions_are_deleted_at_the_next_sign_in(app, make, login_as, db):
+    early, late = make.user(Role.HEAD, username="early"), make.user(Role.HEAD, username="late")
+    login_as(early), login_as(early)
+    clock.freeze(clock.now() + app.permanent_session_lifetime + dt.timedelta(minutes=1))
+    still_in = login_as(late)
+    owners = db.session.scalars(select(LoginSession.user_id)).all()
+    assert owners == [late.id]  # early's two expired rows are gone, late's own session is kept
+    assert still_in.get("/my").status_code == 200
 
 
 def test_the_session_cookie_expires_with_the_lifetime(browser, make):

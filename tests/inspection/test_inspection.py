@@ -47,7 +47,7 @@ def test_checklist_blocks_submission_until_each_entry_has_a_file(case, make, db)
     case["inspector"].post(f"/items/{item.id}/requirements", {"title": "立项批复"})
     page = case["head"].post(f"/items/{item.id}/actions/submit_for_closure", follow_redirects=True)
     assert "立项批复" in page.text and reload(db, item).status == Status.IN_PROGRESS
-    from tracker.inspection.models import EvidenceRequirement
+    from tracker.evidence.models import EvidenceRequirement
     entry = db.session.query(EvidenceRequirement).one()
     case["head"].post(f"/items/{item.id}/evidence", {"files": [(io.BytesIO(samples.pdf()), "批复.pdf")],
                                                      "requirement_id": str(entry.id)},
@@ -59,7 +59,7 @@ def test_checklist_blocks_submission_until_each_entry_has_a_file(case, make, db)
 def test_only_deciders_edit_the_checklist(case, make, db):
     item = make.item(lead_unit=case["lead"])
     case["head"].post(f"/items/{item.id}/requirements", {"title": "自己加的"})
-    from tracker.inspection.models import EvidenceRequirement
+    from tracker.evidence.models import EvidenceRequirement
     assert db.session.query(EvidenceRequirement).count() == 0
 
 

@@ -10,7 +10,8 @@ import pytest
 from tests.test_performance import counted
 from tracker import clock
 from tracker.auth.models import Role
-from tracker.inspection.models import EvidenceRequirement, ExtensionRequest, ExtensionStatus
+from tracker.evidence.models import EvidenceRequirement
+from tracker.inspection.models import ExtensionRequest, ExtensionStatus
 from tracker.items.models import ProgressUpdate, Status
 from tracker.journal import JournalEntry
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import pytest
+
+from sqlalchemy import func, select
 
 from tests.notifications.conftest import move_clock
 from tests.notifications.test_outbox import queue_for
@@ -52,12 +54,12 @@ def test_the_scheduler_runs_three_jobs_in_the_local_time_zone(app):
 def test_commands_scan_send_list_and_retry(app, db, make, people, today, mail_log):
     make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    result = runner.invoke(args=["reminders", "scan", "--today", today.isoformat(), "--commit"])
     assert result.exit_code == 0, result.output
     assert "reminders: reminders 1, mails 1" in result.output and "outbox: sent 1" in result.output
-    again = runner.invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    again = runner.invoke(args=["reminders", "scan", "--today", today.isoformat(), "--commit"])
     assert "reminders: reminders 0, mails 0" in again.output
-    assert "digest: queued" in runner.invoke(args=["digest", "send", "--today", today.isoformat()]).output
+    assert "digest: queued" in runner.invoke(args=["digest", "send", "--today", today.isoformat(), "--commit"]).output
     listing = runner.invoke(args=["outbox", "list", "--status", "sent"])
     assert people["owner"].email in listing.output
     message = db.session.scalar(select(OutboxMessage))
@@ -70,7 +72,7 @@ def test_a_pretend_date_leaves_no_lease_behind_for_the_running_schedulers(
         app, db, make, people, today, smtp_server):
     make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=4))
     result = app.test_cli_runner().invoke(
-        args=["reminders", "scan", "--today", (today + dt.timedelta(days=3)).isoformat()])
+        args=["reminders", "scan", "--today", (today + dt.timedelta(days=3)).isoformat(), "--commit"])
     assert result.exit_code == 0, result.output
     assert len(smtp_server.messages) == 1
     # A scheduler (another process, on today's clock) finds mail waiting: it sends it at once.
@@ -82,12 +84,25 @@ def test_a_pretend_date_leaves_no_lease_behind_for_the_running_schedulers(
     assert "waiting" in smtp_server.keys()[-1]
 
 
+@pytest.mark.parametrize("command", [["reminders", "scan"], ["digest", "send"]])
+def test_a_pretend_date_records_nothing_without_commit(app, db, make, people, today, mail_log, wall, command):
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
+    wall.now = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.timezone.utc)
+    result = app.test_cli_runner().invoke(args=[*command, "--today", "2026-12-28"])
+    assert result.exit_code == 2
+    assert "--today 2026-12-28 is not today (2026-12-02)" in result.output and "--commit" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    today_run = app.test_cli_runner().invoke(args=[*command, "--today", "2026-12-02"])
+    assert today_run.exit_code == 0, today_run.output
+
+
 def test_a_scan_for_an_earlier_date_runs_right_after_a_scheduler_stopped(app, db, make, people, today, mail_log):
     make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
     clock.freeze(None)                 # the scheduler lives on the wall clock
     assert jobs.acquire("reminders", holder="scheduler-b")
     jobs.release("reminders", holder="scheduler-b")   # it finished and stopped
-    result = app.test_cli_runner().invoke(args=["reminders", "scan", "--today", today.isoformat()])
+    result = app.test_cli_runner().invoke(args=["reminders", "scan", "--today", today.isoformat(), "--commit"])
     assert result.exit_code == 0, result.output
     assert "another process" not in result.output
     assert "reminders: reminders 1, mails 1" in result.output

@@ -22,7 +22,7 @@ def reminded(db, make, people, today, mail_log):
 def test_a_user_sees_their_reminders(login_as, people, reminded):
     page = login_as(people["owner"]).get("/notifications?lang=en")
     assert page.status_code == 200
-    assert "大班额化解" in page.text and "Reminder no. 1" in page.text and "Escalation" in page.text
+    assert "大班额化解" in page.text and "Reminder no. 1" in page.text and "Reminder no. 1, escalated" in page.text and "Escalation Reminder" not in page.text
 
 
 @pytest.mark.parametrize("role, status", [("leader", 200), ("inspector", 200), ("admin", 200),

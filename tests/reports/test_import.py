@@ -3,6 +3,8 @@ confirms, then all rows or none."""
 import datetime as dt
 import io
 import re
+import time
+import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -253,3 +255,42 @@ def test_an_exported_ledger_can_be_imported_again(setup, make, db):
     exported = admin.get("/reports/ledger.xlsx")
     url, page = preview_of(admin, upload(admin, evaluation, io.BytesIO(exported.data)))
     assert outcomes(page)[2].startswith("Will be imported") and "Adds to the existing finding" in page.text
+
+
+def with_huge_merges(content: io.BytesIO) -> io.BytesIO:
+    """The same workbook with a few merged ranges claiming a million rows and 60 columns each: the
+    file stays a few KB (an attack file, or a sheet someone merged by whole columns)."""
+    source, out = zipfile.ZipFile(content), io.BytesIO()
+    merges = '<mergeCells count="3"><mergeCell ref="A20:BH1048576"/><mergeCell ref="J1:BH1048576"/>' \
+             '<mergeCell ref="A1:A1048576"/></mergeCells>'
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<mergeCells.*?</mergeCells>", b"", data).replace(
+                    b"</sheetData>", b"</sheetData>" + merges.encode())
+            target.writestr(info, data)
+    out.seek(0)
+    return out
+
+
+def test_merged_ranges_of_a_million_rows_cost_what_the_sheet_holds(setup, db):
+    evaluation, admin = setup
+    sheet = with_huge_merges(xlsx(MESSY[1:4]))
+    assert len(sheet.getvalue()) < 10_000
+    started = time.process_time()
+    url, page = preview_of(admin, upload(admin, evaluation, sheet))
+    assert time.process_time() - started < 5  # CPU seconds, whatever else the machine is doing
+    assert "大班额问题突出" in page.text
+
+
+def test_the_sheet_is_parsed_once_per_upload_and_its_files_go_with_the_import(setup, db, import_dir):
+    evaluation, admin = setup
+    url, first = preview_of(admin, upload(admin, evaluation, xlsx(MESSY[:5], merges=["B3:B4"])))
+    for stored in import_dir.glob("*.xlsx"):
+        stored.write_bytes(b"not a workbook any more")  # a second parse would fail
+    again = admin.get(url + "?lang=en")
+    assert outcomes(again) == outcomes(first) and "大班额问题突出" in again.text
+    assert admin.post(url + "/confirm").status_code == 302
+    assert count(db, Item) == 2
+    assert sorted(p.name for p in import_dir.iterdir()) == []

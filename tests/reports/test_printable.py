@@ -115,3 +115,26 @@ def test_nav_and_ledger_link_to_reports(login_as, make):
 def en_day(day) -> str:
     """How an English page writes a date (Mar 16, 2026)."""
     return format_date(day, "medium", locale="en")
+
+
+@pytest.mark.parametrize("lang, addressee, reminders, receipt", [
+    ("zh_CN", "县教育局（配合单位：县人社局和县财政局）：", "催办 2 次，升级督办 1 次",
+     "签收人（签字）：＿＿＿＿＿＿　日期：＿＿＿＿＿＿"),
+    ("en", "县教育局 (with 县人社局 and 县财政局):", "2 reminders, 1 escalations",
+     "Received by (signature): ________  Date: ________"),
+])
+def test_the_notice_reads_in_one_language_with_its_punctuation_and_the_offices_name(
+        app, login_as, make, units, db, lang, addressee, reminders, receipt):
+    edu, fin, late = units
+    late.cooperating_units = [fin, make.unit("县人社局")]
+    db.session.commit()
+    app.config["OFFICE_NAME"] = "新源县人民政府教育督导室"
+    try:
+        page = login_as(make.user(Role.INSPECTOR)).get(f"/reports/items/{late.id}/notice?lang={lang}")
+    finally:
+        app.config["OFFICE_NAME"] = None
+    text = re.sub(r"<[^>]+>", "", page.text)
+    assert addressee in text, re.findall(r"县教育局.{0,40}", text)
+    assert reminders in text and receipt in text
+    assert "新源县人民政府教育督导室" in text
+    assert "（with" not in text and "with 县" not in text.replace(addressee, "")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from tracker import uow
 from tracker.admin import services
 from tracker.admin.forms import UnitForm, UserForm
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role, User
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -25,7 +25,7 @@ def _unit_choices():
 
 
 @bp.get("/units")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def units():
     rows = db.session.scalars(select(Unit).options(selectinload(Unit.parent)).order_by(Unit.name)).all()
     return render_template("admin/units.html", units=rows)
@@ -33,7 +33,7 @@ def units():
 
 @bp.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def unit_form(unit_id):
     unit = db.session.get(Unit, unit_id) if unit_id else None
     if unit_id and unit is None:
@@ -54,7 +54,7 @@ def unit_form(unit_id):
 
 
 @bp.get("/users")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def users():
     rows = db.session.scalars(select(User).options(selectinload(User.unit)).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows)
@@ -62,7 +62,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def user_form(user_id):
     user = db.session.get(User, user_id) if user_id else None
     if user_id and user is None:

@@ -15,7 +15,7 @@ from tracker.units.models import Unit
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.ADMIN:
+    if actor is not None and not actor.role.can_administer():
         raise Refused(_("Only an administrator may manage units and users."))
 
 
@@ -88,7 +88,8 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
         errors["password"] = _("A new account needs a password of at least %(n)d characters.", n=PASSWORD_MIN)
     elif password and policy_error(password, username):
         errors["password"] = policy_error(password, username)
-    if actor is not None and user is not None and user.id == actor.id and (role != Role.ADMIN or not values.get("active", True)):
+    if actor is not None and user is not None and user.id == actor.id and (
+            role is None or not role.can_administer() or not values.get("active", True)):
         errors["role"] = _("You cannot remove your own administrator access.")
     if errors:
         raise Invalid(errors)

@@ -17,7 +17,6 @@ from tracker import clock, uow
 from tracker.api import representations as rep
 from tracker.api.auth import Unauthenticated, address_key, authenticate, token_key
 from tracker.api.openapi import document
-from tracker.auth.models import UNIT_ROLES, Role, User
 from tracker.errors import Conflict, Invalid, Refused, json_error
 from tracker.evaluations.models import Evaluation
 from tracker.evidence import services as evidence_services
@@ -106,7 +105,10 @@ def _json_body(allow_empty: bool = False) -> dict:
     if not request.is_json:
         raise ApiError(415, _("Send the body as application/json."))
     request.max_content_length = limit
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser can follow: malformed for our purposes
+        raise ApiError(400, _("The JSON body is nested too deeply.")) from None
     if not isinstance(body, dict):
         raise ApiError(400, _("The body must be a JSON object."))
     return body
@@ -175,9 +177,9 @@ def _detail(item: Item) -> dict:
     return rep.item_detail(item, clock.today(), authenticate(), updates, files)
 
 
-def _may_write(user: User, roles: frozenset) -> None:
+def _may_write(allowed: bool) -> None:
     """A role that can never do this gets 403; a state that forbids it now gets 409 from the service."""
-    if user.role not in roles:
+    if not allowed:
         raise ApiError(403, _("Your role may not do this."))
 
 
@@ -186,7 +188,7 @@ def post_progress(item_id: int):
     """A progress update: JSON, or multipart/form-data with evidence files."""
     user = authenticate()
     item = _item(item_id)
-    _may_write(user, frozenset({*UNIT_ROLES, Role.ADMIN}))
+    _may_write(user.role.can_work_on_items())
     if request.mimetype == "multipart/form-data":
         form = request.form
         raw_percent = form.get("percent", "")
@@ -213,7 +215,7 @@ def post_progress(item_id: int):
 def upload_evidence(item_id: int):
     user = authenticate()
     item = _item(item_id)
-    _may_write(user, frozenset({*UNIT_ROLES, Role.ADMIN}))
+    _may_write(user.role.can_work_on_items())
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, _("Send the files as multipart/form-data in the field “files”."))
     added, duplicates = evidence_services.attach(user, item, request.files.getlist("files"))
@@ -235,7 +237,7 @@ def perform_action(item_id: int, action: str):
     transition = workflow.BY_ACTION.get(action)
     if transition is None:
         raise ApiError(404, _("Unknown action."))
-    _may_write(user, transition.roles)
+    _may_write(transition.open_to(user.role))
     values = _json_body(allow_empty=True)
     reason = _clean_text(values.get("reason"), "reason")
     result = _clean_text(values.get("result"), "result")

@@ -23,9 +23,35 @@ class Role(enum.StrEnum):
     STAFF = "staff"
     LEADER = "leader"
 
+    # -- what the role alone decides, whatever the object ------------------------------------
+    # The one place that groups roles: routes, templates (the navigation is rendered per role,
+    # so it asks the role), the API, the workflow table and the services ask these; questions
+    # about one object are the Item's can_* methods, which start from these.
+    def acts_for_unit(self) -> bool:
+        """Heads and staff act for their own unit, and see only its items."""
+        return self in UNIT_ROLES
+
+    def can_administer(self) -> bool:
+        """Units, users, imports, the outbox; creating, editing and cancelling items."""
+        return self is Role.ADMIN
+
+    def can_read_everything(self) -> bool:
+        """Every unit's items, the review queue and the reminder record."""
+        return self in READ_ALL_ROLES
+
+    def can_decide(self) -> bool:
+        """Close or return submitted items, decide extensions, re-check, issue supervision notices."""
+        return self in DECIDER_ROLES
+
+    def can_work_on_items(self) -> bool:
+        """Post progress, add evidence, acknowledge and submit (on the items of one's unit)."""
+        return self in WORKER_ROLES
+
 
 UNIT_ROLES = frozenset({Role.HEAD, Role.STAFF})
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER})
+DECIDER_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR})
+WORKER_ROLES = frozenset({Role.ADMIN, *UNIT_ROLES})
 
 
 def _hash_method() -> str:
@@ -69,12 +95,8 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
     def reads_everything(self) -> bool:
-        return self.role in READ_ALL_ROLES
+        return self.role.can_read_everything()
 
     def __str__(self) -> str:
         return self.name

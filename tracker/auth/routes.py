@@ -22,6 +22,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in (no open redirect)."""
     if not target:
         return None
+    if any(ch < " " or ch in "\\\x7f" for ch in target):
+        return None  # CR/LF would split the Location header; browsers read a backslash as a slash
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -68,6 +70,8 @@ def _require_new_password():
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["PASSWORD_CHECK_RATE_LIMIT"], methods=["POST"],
+               key_func=lambda: f"password:{current_user.id}", deduct_when=_failed_attempt)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -79,7 +83,8 @@ def change_password():
             for name, message in exc.errors.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
         else:
-            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            flash(_("Your password is changed. Other devices have been signed out and your API tokens "
+                    "revoked; create new ones under API tokens if you use any."), "success")
             return redirect(url_for("items.home"))
     return render_template("auth/change_password.html", form=form, minimum=PASSWORD_MIN), \
         422 if form.errors else 200

@@ -10,6 +10,7 @@ import secrets
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
+from sqlalchemy import delete
 from sqlalchemy.orm import joinedload
 
 from tracker import clock
@@ -26,11 +27,19 @@ def _digest(token: str) -> str:
 def start_session(user: User) -> None:
     """Sign `user` in with a fresh server-side session (the caller commits)."""
     session.clear()  # a new session id on sign-in: no session fixation
+    purge_expired()
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(id=_digest(token), user_id=user.id, created_at=clock.now()))
     login_user(user)
     session.permanent = True  # the cookie expires after PERMANENT_SESSION_LIFETIME, as the row does
     session[SESSION_KEY] = token
+
+
+def purge_expired() -> None:
+    """Delete every session past its lifetime. Run at each sign-in, it keeps the table as small as
+    the number of people signed in during one lifetime."""
+    cutoff = clock.now() - current_app.permanent_session_lifetime
+    db.session.execute(delete(LoginSession).where(LoginSession.created_at < cutoff))
 
 
 def end_session() -> None:
@@ -56,6 +65,6 @@ def load_user(user_id: str) -> User | None:
     if row is None or row.user_id != int(user_id):
         return None
     if clock.now() - row.created_at > current_app.permanent_session_lifetime:
-        return None  # expired: signing in again starts a new session (old rows are harmless)
+        return None  # expired: the row goes at the next sign-in of anyone (purge_expired)
     user = row.user
     return user if user.active else None

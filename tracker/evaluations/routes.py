@@ -40,4 +40,4 @@ def detail(evaluation_id: int):
             ratings[indicator.self_rating] = ratings.get(indicator.self_rating, 0) + 1
     return render_template("evaluations/detail.html", evaluation=evaluation, findings=findings,
                            item_counts=item_counts, ratings=ratings, by_indicator=by_indicator,
-                           may_rerate=current_user.role.value in ("admin", "inspector"))
+                           may_rerate=current_user.role.can_decide())

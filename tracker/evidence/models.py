@@ -53,3 +53,17 @@ class Evidence(db.Model):
     @property
     def is_previewable(self) -> bool:
         return self.content_type in PREVIEWABLE_TYPES
+
+
+class EvidenceRequirement(db.Model):
+    """One entry of an item's required-evidence checklist (e.g. 立项批复, 用地划拨, 竣工验收)."""
+
+    __tablename__ = "evidence_requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    item: Mapped[Item] = relationship()

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from tracker import clock, journal, uow
-from tracker.auth.models import UNIT_ROLES, User
+from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evidence import detect
-from tracker.evidence.models import Evidence
+from tracker.evidence.models import Evidence, EvidenceRequirement
 from tracker.evidence.names import display_name
 from tracker.evidence.storage import TooLarge, key_for, spool, storage
 from tracker.extensions import db
+from tracker.items import hooks
 from tracker.items.models import LIMITS, Item, ProgressUpdate
 from tracker.items.services import child_of
 
@@ -40,13 +41,6 @@ class StagedFile:
     @property
     def key(self) -> str:
         return key_for(self.sha256)
-
-
-def may_attach(item: Item, user: User) -> bool:
-    """Units of the item (heads and staff) and admins may add evidence while the item is open."""
-    if not item.is_open:
-        return False
-    return user.is_admin or (user.role in UNIT_ROLES and item.can_view(user))
 
 
 def _limits() -> detect.ZipLimits:
@@ -138,8 +132,7 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
 def attach(actor: User, item: Item, files: list[FileStorage],
            requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Attach files directly to an item, optionally for one entry of its required-evidence checklist."""
-    from tracker.inspection.models import EvidenceRequirement
-    if not may_attach(item, actor):
+    if not item.can_attach_evidence(actor):
         raise Refused(_("Evidence cannot be added to this item now.") if item.can_view(actor)
                       else _("You may not add evidence to this item."))
     if requirement_id is not None:
@@ -170,7 +163,7 @@ def evidence_for(item: Item, evidence_id: int) -> Evidence:
 @uow.guarded
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
-    if not may_attach(item, actor):
+    if not item.can_attach_evidence(actor):
         raise Refused(_("Evidence of a closed or cancelled item is frozen.") if item.can_view(actor)
                       else _("You may not change this item's evidence."))
     if evidence.withdrawn:
@@ -192,6 +185,16 @@ def current_count(item: Item) -> int:
     from sqlalchemy import func
     return db.session.scalar(select(func.count()).select_from(Evidence).where(
         Evidence.item_id == item.id, Evidence.withdrawn.is_(False))) or 0
+
+
+def _closure_refusal(item: Item) -> str | None:
+    if current_count(item) == 0:
+        return _("Attach at least one evidence file before submitting for closure.")
+    return None
+
+
+hooks.progress_files.append(hooks.ProgressFiles(stage=stage, add_rows=add_rows, discard=discard))
+hooks.closure_checks.append(_closure_refusal)
 
 
 def verify() -> list[tuple[Evidence, str]]:

@@ -1,10 +1,11 @@
-"""Inspection side of an item: deadline extensions, required-evidence checklists, re-checks (回头看)."""
+"""Inspection side of an item: deadline extensions and re-checks (回头看); the required-evidence
+checklist is evidence.models.EvidenceRequirement."""
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import Enum, ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import clock
@@ -51,20 +52,6 @@ class ExtensionRequest(db.Model):
     item: Mapped[Item] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
-
-
-class EvidenceRequirement(db.Model):
-    """One entry of an item's required-evidence checklist (e.g. 立项批复, 用地划拨, 竣工验收)."""
-
-    __tablename__ = "evidence_requirements"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-    item: Mapped[Item] = relationship()
 
 
 class RecheckOutcome(enum.StrEnum):

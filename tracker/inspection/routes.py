@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock, uow
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Indicator
 from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.feedback import flash_expired, flash_form_errors
-from tracker.inspection import services
+from tracker.inspection import page, services  # noqa: F401 (page: the item page's inspection part)
 from tracker.inspection.forms import (ExtensionDecisionForm, ExtensionRequestForm, RecheckForm,
                                       RecheckResultForm, RequirementForm)
 from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
@@ -23,7 +23,6 @@ from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.items.services import item_for
 
 bp = Blueprint("inspection", __name__)
-READERS = (Role.ADMIN, Role.INSPECTOR, Role.LEADER)
 
 
 def _back(item: Item, anchor: str = ""):
@@ -47,7 +46,7 @@ def _run(item: Item, call, success: str, anchor: str = ""):
 
 
 @bp.get("/review")
-@roles_required(*READERS)
+@allowed_if(Role.can_read_everything)
 def queue():
     """Items submitted for closure, oldest first, with what an inspector needs to pick one."""
     today = clock.today()
@@ -152,7 +151,7 @@ def record_recheck(item_id: int, recheck_id: int):
 
 
 @bp.post("/evaluations/<int:evaluation_id>/indicators/<int:indicator_id>/rating")
-@roles_required(Role.ADMIN, Role.INSPECTOR)
+@allowed_if(Role.can_decide)
 def rerate(evaluation_id: int, indicator_id: int):
     indicator = db.session.get(Indicator, indicator_id)
     if indicator is None or indicator.evaluation_id != evaluation_id:

@@ -11,19 +11,18 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker import clock, journal, uow
-from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Indicator, Rating
-from tracker.evidence.models import Evidence
+from tracker.evidence.models import Evidence, EvidenceRequirement
 from tracker.extensions import db
-from tracker.inspection.models import (EvidenceRequirement, ExtensionRequest, ExtensionStatus, Recheck,
-                                       RecheckOutcome)
+from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck, RecheckOutcome
+from tracker.items import hooks
 from tracker.items import services as item_services
 from tracker.items.lights import refresh_schedule
 from tracker.items.models import LIMITS, Item, Status
 
 log = logging.getLogger(__name__)
-DECIDERS = (Role.ADMIN, Role.INSPECTOR)
 
 
 def _reason(text: str | None, field: str = "reason", required: bool = True) -> str:
@@ -36,7 +35,7 @@ def _reason(text: str | None, field: str = "reason", required: bool = True) -> s
 
 
 def _decider(actor: User) -> None:
-    if actor.role not in DECIDERS:
+    if not actor.role.can_decide():
         raise Refused(_("Only inspectors and administrators may do this."))
 
 
@@ -47,17 +46,12 @@ def pending_extension(item: Item) -> ExtensionRequest | None:
         ExtensionRequest.item_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING))
 
 
-def may_request_extension(item: Item, user: User) -> bool:
-    return item.is_open and item.status != Status.DRAFT and (
-        user.is_admin or (user.role in UNIT_ROLES and item.is_lead_member(user)))
-
-
 @uow.guarded
 def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -> ExtensionRequest:
     """The lead unit asks for a later deadline; at most one request waits per item."""
     if not item.is_open:
         raise Refused(_("A closed or cancelled item cannot be extended."))
-    if not may_request_extension(item, actor):
+    if not item.can_request_extension(actor):
         raise Refused(_("Only the lead unit may request an extension."))
     if pending_extension(item) is not None:
         raise Refused(_("An extension request for this item is already waiting for a decision."))
@@ -137,6 +131,16 @@ def requirements_status(item: Item) -> list[tuple[EvidenceRequirement, int]]:
 
 def missing_requirements(item: Item) -> list[str]:
     return [entry.title for entry, count in requirements_status(item) if count == 0]
+
+
+def _closure_refusal(item: Item) -> str | None:
+    missing = missing_requirements(item)
+    if missing:
+        return _("The required evidence is incomplete: %(missing)s.", missing="、".join(missing))
+    return None
+
+
+hooks.closure_checks.append(_closure_refusal)
 
 
 # -- listed supervision (挂牌督办) ----------------------------------------------------

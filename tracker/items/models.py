@@ -139,24 +139,49 @@ class Item(db.Model):
             raise Invalid({key: "must be between 0 and 100"})
         return int(value)
 
-    # -- permission questions -------------------------------------------------
+    # -- permission questions (one place; pages, the API and services ask these) -------------
     def unit_ids(self) -> set[int]:
         return {self.lead_unit_id, *(u.id for u in self.cooperating_units)}
 
     def can_view(self, user: User) -> bool:
-        return user.reads_everything or (user.unit_id is not None and user.unit_id in self.unit_ids())
+        return user.role.can_read_everything() or (user.unit_id is not None and user.unit_id in self.unit_ids())
 
     def is_lead_member(self, user: User) -> bool:
         return user.unit_id is not None and user.unit_id == self.lead_unit_id
 
+    def _worker_of_unit(self, user: User, *, lead_only: bool) -> bool:
+        """Admins, and heads and staff of the item's (lead) unit."""
+        if user.role.can_administer():
+            return True
+        if not user.role.can_work_on_items():
+            return False
+        return self.is_lead_member(user) if lead_only else self.can_view(user)
+
     def can_edit(self, user: User) -> bool:
-        return user.is_admin and self.is_open
+        return user.role.can_administer() and self.is_open
 
     def can_post_progress(self, user: User) -> bool:
-        from tracker.auth.models import UNIT_ROLES
         if self.status not in PROGRESS_STATUSES:
             return False
-        return user.is_admin or (user.role in UNIT_ROLES and self.can_view(user))
+        return self._worker_of_unit(user, lead_only=False)
+
+    def can_attach_evidence(self, user: User) -> bool:
+        """The item's units and admins add evidence while the item is open."""
+        return self.is_open and self._worker_of_unit(user, lead_only=False)
+
+    def can_complete_milestones(self, user: User) -> bool:
+        return self.is_open and self._worker_of_unit(user, lead_only=True)
+
+    def can_request_extension(self, user: User) -> bool:
+        return self.is_open and self.status != Status.DRAFT and self._worker_of_unit(user, lead_only=True)
+
+    def can_supervise(self, user: User) -> bool:
+        """Deciders set the evidence checklist and listed supervision of an open item."""
+        return user.role.can_decide() and self.is_open
+
+    def can_recheck(self, user: User) -> bool:
+        """Deciders schedule and record re-checks of a closed item."""
+        return user.role.can_decide() and self.status == Status.CLOSED
 
     @property
     def is_open(self) -> bool:

@@ -8,14 +8,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from tracker import clock, uow
-from tracker.auth.decorators import roles_required
-from tracker.auth.models import UNIT_ROLES, Role
+from tracker.auth.decorators import allowed_if
+from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
-from tracker.evidence import services as evidence_services
-from tracker.evidence.forms import AttachForm
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
-from tracker.items import choices, conflicts, item_page, ledger, presentation, services, workflow
+from tracker.items import choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, Status
@@ -26,9 +24,12 @@ bp = Blueprint("items", __name__)
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role in UNIT_ROLES:
-        return redirect(url_for("items.my_items"))
-    return redirect(url_for("items.ledger_page"))
+    return redirect(url_for(LANDING[current_user.role]))
+
+
+# Where each role starts: what it comes to do.
+LANDING = {Role.ADMIN: "items.ledger_page", Role.INSPECTOR: "inspection.queue",
+           Role.LEADER: "reports.dashboard_page", Role.HEAD: "items.my_items", Role.STAFF: "items.my_items"}
 
 
 @bp.get("/items")
@@ -61,7 +62,7 @@ def my_items():
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def create():
     form = ItemForm()
     form.load_choices()
@@ -95,7 +96,6 @@ _SHOWN = {"csrf": False}
 def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
-    may_attach = evidence_services.may_attach(item, user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
         progress_form = progress_form or ProgressForm(meta=_SHOWN)
@@ -104,49 +104,21 @@ def _render_detail(item: Item, progress_form=None, action_errors=None, status=20
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
         milestone_form = milestone_form or MilestoneForm(meta=_SHOWN)
-    files = item_page.evidence_files(item.id)
     csrf = generate_csrf()
-    file_lists = item_page.file_lists(files, may_attach, csrf)
+    parts = hooks.page_context(item, user, csrf)  # evidence files, checklist, extensions, re-checks
     return render_template(
         "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
-        timeline=item_page.timeline(item_page.progress_updates(item.id), file_lists), file_lists=file_lists,
-        current_files=[f for f in files if not f.withdrawn],
-        may_attach=may_attach, attach_form=AttachForm(meta=_SHOWN) if may_attach else None,
-        **_inspection_context(item, user),
+        timeline=item_page.timeline(item_page.progress_updates(item.id), parts["file_lists"]), **parts,
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
         actions=workflow.available(item, user), journal=item_page.journal(item.id),
         action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
         milestone_form=milestone_form, csrf=csrf,
-        can_complete_milestones=item.is_open and (user.is_admin or (
-            item.is_lead_member(user) and user.role in UNIT_ROLES))), status
-
-
-def _inspection_context(item: Item, user) -> dict:
-    """What the item page shows of extensions, the checklist and re-checks (forms only where shown)."""
-    from tracker.inspection import forms as inspection_forms
-    from tracker.inspection import services as inspection
-    from tracker.inspection.models import ExtensionStatus
-    is_decider = user.role in (Role.ADMIN, Role.INSPECTOR)
-    extensions = item_page.extension_requests(item.id)
-    # At most one request waits per item (inspection.services.request_extension).
-    pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
-    may_request = inspection.may_request_extension(item, user)
-    closed_for_decider = is_decider and item.status == Status.CLOSED
-    return {
-        "extensions": extensions,
-        "pending_extension": pending,
-        "may_request_extension": may_request,
-        "is_decider": is_decider,
-        "requirements": item_page.requirements(item.id),
-        "rechecks": item_page.rechecks(item.id),
-        "extension_form": inspection_forms.ExtensionRequestForm(meta=_SHOWN) if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm(meta=_SHOWN) if closed_for_decider else None,
-    }
+        can_complete_milestones=item.can_complete_milestones(user)), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def edit(item_id: int):
     item = services.item_for(current_user, item_id)
     if not item.can_edit(current_user):

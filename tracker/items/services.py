@@ -17,11 +17,11 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock, journal, uow
-from tracker.auth.models import UNIT_ROLES, Role, User
+from tracker.auth.models import User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
-from tracker.items import workflow
+from tracker.items import hooks, workflow
 from tracker.items.lights import behind_on, refresh_schedule
 from tracker.items.models import (LIMITS, PROGRESS_STATUSES, ClosureResult, Item, ItemKind, Milestone,
                                   ProgressUpdate, Status, item_cooperating_units)
@@ -141,7 +141,7 @@ def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str
 
 def create_item(actor: User, values: dict, note: str | None = None) -> Item:
     """Create a draft item (admin only): from the form, and from each row of an imported sheet."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create items."))
     clean = _clean_item_values(actor, values, None)
     today = clock.today()
@@ -197,7 +197,6 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
 
     A repeated submission_key is not posted twice (a double-submitted form). Progress is appended:
     it neither needs nor moves the item's version, so two people posting at once are both kept."""
-    from tracker.evidence import services as evidence
     if not item.can_post_progress(actor):
         if item.status in (Status.DRAFT, Status.ASSIGNED):
             raise Refused(_("The lead unit must acknowledge receipt before progress can be posted."))
@@ -207,6 +206,7 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
     if existing is not None:
         return existing, False
     body, percent = _clean_progress(body, percent, submission_key)
+    (evidence,) = hooks.progress_files
     staged = evidence.stage(files or [])
     try:
         posted = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
@@ -299,13 +299,9 @@ def _acknowledge(actor, item, reason, result):
 
 
 def _submit(actor, item, reason, result):
-    from tracker.evidence.services import current_count
-    from tracker.inspection.services import missing_requirements
-    if current_count(item) == 0:
-        raise Refused(_("Attach at least one evidence file before submitting for closure."))
-    missing = missing_requirements(item)
-    if missing:
-        raise Refused(_("The required evidence is incomplete: %(missing)s.", missing="、".join(missing)))
+    reason = hooks.closure_refusal(item)
+    if reason:
+        raise Refused(reason)
     return {"submitted_at": clock.now(), "return_reason": None}
 
 
@@ -381,10 +377,10 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
     milestone = child_of(item, Milestone, milestone_id)
-    if not (actor.role == Role.ADMIN or (item.is_lead_member(actor) and actor.role in UNIT_ROLES)):
-        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if not item.is_open:
         raise Refused(_("A closed or cancelled item cannot be changed."))
+    if not item.can_complete_milestones(actor):
+        raise Refused(_("Only the lead unit may mark a milestone as reached."))
     if milestone.done:
         return milestone
     changes = journal.apply_changes(milestone, {"done": True, "done_at": clock.now()})

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from tracker.i18n import lazy_gettext as _l
 
-from tracker.auth.models import Role, User
+from tracker.auth.models import DECIDER_ROLES, WORKER_ROLES, Role, User
 from tracker.errors import Refused
 from tracker.items.models import OPEN_STATUSES, Item, Status
 
 ADMIN = frozenset({Role.ADMIN})
-LEAD_UNIT = frozenset({Role.ADMIN, Role.HEAD, Role.STAFF})
-DECIDERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+LEAD_UNIT = WORKER_ROLES
+DECIDERS = DECIDER_ROLES
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class Transition:
     label: object = ""
     danger: bool = False             # destructive: the page asks for confirmation
     in_actions_box: bool = True      # False: taken from its own form (e.g. a re-check's outcome)
+
+    def open_to(self, role: Role) -> bool:
+        """Whether `role` may ever take this action (on some item, in some state)."""
+        return role in self.roles
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -67,9 +71,9 @@ def refusal(item: Item, action: str, user: User) -> str | None:
     transition = BY_ACTION.get(action)
     if transition is None:
         return str(_l("Unknown action."))
-    if user.role not in transition.roles:
+    if not transition.open_to(user.role):
         return str(_l("Your role may not do this."))
-    if user.role != Role.ADMIN:
+    if not user.role.can_administer():
         if not item.can_view(user):
             return str(_l("This item belongs to another unit."))
         if transition.lead_unit_only and not item.is_lead_member(user):

@@ -18,15 +18,25 @@ from tracker.notifications.models import OutboxMessage, OutboxStatus
 log = logging.getLogger(__name__)
 
 TODAY = click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-                     help="Pretend today is this date (YYYY-MM-DD).")
+                     help="Pretend today is this date (YYYY-MM-DD); another day than today needs --commit.")
+COMMIT = click.option("--commit", is_flag=True,
+                      help="With --today on another day: keep what the run records and send its mail.")
 
 
-def _pin(today: dt.datetime | None) -> dt.date | None:
-    """--today pins the clock for the whole command (mail dates, de-duplication keys, ages)."""
+def _pin(today: dt.datetime | None, commit: bool) -> dt.date | None:
+    """--today pins the clock for the whole command (mail dates, de-duplication keys, ages). What a
+    run records stays in the live database, dated that day (a 督办单 would say "last reminded" on a
+    day still to come), and its mail goes to real people: another day than today needs --commit."""
     if today is None:
         return None
-    clock.freeze(today.date())
-    return today.date()
+    day = today.date()
+    if day != clock.real_today() and not commit:
+        raise click.UsageError(
+            f"--today {day} is not today ({clock.real_today()}): the reminders, journal entries, "
+            "notifications and mail of this run would be dated that day and stay in the database. "
+            "Add --commit to do it anyway.")
+    clock.freeze(day)
+    return day
 
 
 def _report(name: str, result: dict | None) -> None:
@@ -35,8 +45,8 @@ def _report(name: str, result: dict | None) -> None:
     click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in result.items()))
 
 
-def _run_then_send(name: str, job, today) -> None:
-    _report(name, job(_pin(today)))
+def _run_then_send(name: str, job, today, commit: bool) -> None:
+    _report(name, job(_pin(today, commit)))
     _report("outbox", jobs.outbox_job() or {"sent": 0, "failed": 0})
 
 
@@ -47,10 +57,11 @@ def reminders_group():
 
 @reminders_group.command("scan")
 @TODAY
+@COMMIT
 @with_appcontext
-def scan_command(today):
+def scan_command(today, commit):
     """Record today's reminders and queue their mails (safe to run twice), then send them."""
-    _run_then_send("reminders", jobs.scan_job, today)
+    _run_then_send("reminders", jobs.scan_job, today, commit)
 
 
 @click.group("digest")
@@ -60,10 +71,11 @@ def digest_group():
 
 @digest_group.command("send")
 @TODAY
+@COMMIT
 @with_appcontext
-def digest_command(today):
+def digest_command(today, commit):
     """Queue this week's digests (safe to run twice), then send them."""
-    _run_then_send("digest", jobs.digest_job, today)
+    _run_then_send("digest", jobs.digest_job, today, commit)
 
 
 @click.group("outbox")

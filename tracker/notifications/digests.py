@@ -146,7 +146,7 @@ def digest_for(user, today: dt.date, ledger: _Ledger | None = None) -> Digest:
     """The content of `user`'s digest for the week of `today` (`ledger`: shared by one run)."""
     ledger = ledger or _Ledger(today)
     digest = Digest()
-    if user.role in (Role.HEAD, Role.STAFF):
+    if user.role.acts_for_unit():
         _owner_part(user, digest, ledger)
     if user.role == Role.INSPECTOR:
         digest.review_queue = ledger.review_queue

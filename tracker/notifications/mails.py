@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import pass_context
 from markupsafe import Markup
@@ -17,6 +16,7 @@ from sqlalchemy import select
 
 from tracker.auth.models import User
 from tracker.extensions import db
+from tracker.i18n import in_language
 from tracker.notifications import bulk, outbox
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
@@ -37,7 +37,7 @@ def language_of(user) -> str:
 def _in_language(language: str):
     # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
     with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), \
-            force_locale(language):
+            in_language(language):
         yield
 
 

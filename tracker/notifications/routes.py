@@ -7,12 +7,13 @@ from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker import uow
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.notifications import jobs, mails, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxStatus
+from tracker.paging import page_arg
 from tracker.units.models import Unit
 
 bp = Blueprint("notifications", __name__)
@@ -28,7 +29,7 @@ def _labels():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int)
+    return page_arg(request.args)
 
 
 @bp.get("/notifications")
@@ -52,13 +53,13 @@ def profile():
 
 
 @bp.get("/reminders")
-@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+@allowed_if(Role.can_read_everything)
 def units():
     return render_template("notifications/units.html", rows=services.unit_summary())
 
 
 @bp.get("/reminders/units/<int:unit_id>")
-@roles_required(Role.ADMIN, Role.INSPECTOR, Role.LEADER)
+@allowed_if(Role.can_read_everything)
 def unit_record(unit_id: int):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
@@ -69,7 +70,7 @@ def unit_record(unit_id: int):
 
 
 @bp.get("/admin/outbox")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def outbox_page():
     status = request.args.get("status")
     status = OutboxStatus(status) if status in set(OutboxStatus) else None
@@ -79,7 +80,7 @@ def outbox_page():
 
 
 @bp.post("/admin/outbox/<int:message_id>/retry")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def retry(message_id: int):
     if not RetryForm().validate_on_submit():
         abort(400)

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker import clock, journal
-from tracker.auth.models import Role, User
+from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
@@ -68,7 +68,7 @@ class Upload:
 def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
     """Keep an uploaded workbook for preview and confirmation; return its token. Refused when the
     file is not an xlsx workbook or too large."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may import."))
     if kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
         raise Refused(_("Choose an evaluation and what the sheet holds."))
@@ -115,6 +115,7 @@ def upload_for(user: User, token: str) -> Upload:
 def discard(upload: Upload) -> None:
     upload.path.unlink(missing_ok=True)
     upload.path.with_suffix(".json").unlink(missing_ok=True)
+    sheets_in.parsed_path(upload.path).unlink(missing_ok=True)
 
 
 def _forget_old(folder: Path) -> None:
@@ -315,7 +316,7 @@ def _check_indicator_row(values: dict, outcome: RowOutcome, ctx: _Context) -> No
 
 def confirm(actor: User, upload: Upload) -> int:
     """Write every row of the upload in one transaction (or nothing); return the number of rows."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may import."))
     result = preview(upload)
     if not result.ready:
@@ -373,7 +374,7 @@ def _write_indicators(actor: User, result: Preview, note: str) -> None:
 
 def create_units(actor: User, names: list[str]) -> list[Unit]:
     """Create the units a sheet names but the database does not know (admin; journaled; the caller commits)."""
-    if actor.role != Role.ADMIN:
+    if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create units."))
     existing = set(db.session.scalars(select(Unit.name)))
     codes = set(db.session.scalars(select(Unit.code)))

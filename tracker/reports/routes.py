@@ -10,13 +10,14 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from tracker import clock, uow
-from tracker.auth.decorators import roles_required
+from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.feedback import flash_expired
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger
 from tracker.items.services import item_for
+from tracker.paging import page_arg
 from tracker.errors import Refused
 from tracker.reports import dashboard, export, importer, printable, samples, views
 from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
@@ -64,7 +65,7 @@ def _evaluation_id_arg() -> int | None:
 @login_required
 def dashboard_page():
     """Leaders, inspectors and admins see every unit; heads and staff see their unit's items."""
-    page = request.args.get("page", 1, type=int)  # not a number: the first page; past the end: the last
+    page = page_arg(request.args)  # past the end: the last
     body = views.dashboard_body(current_user, clock.today(), _evaluation_id_arg(),
                                 dashboard.normal_sort(request.args.get("sort")), page)
     return render_template("reports/dashboard.html", body=body)
@@ -86,7 +87,7 @@ def overdue_report():
 
 
 @bp.get("/items/<int:item_id>/notice")
-@roles_required(Role.ADMIN, Role.INSPECTOR)
+@allowed_if(Role.can_decide)
 def notice(item_id: int):
     """The supervision notice (督办单) of an escalated or listed item, ready to print."""
     item = item_for(current_user, item_id)
@@ -118,7 +119,7 @@ def _import_form() -> ImportForm:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_page():
     """Upload a sheet; the preview follows on its own page, nothing is written yet."""
     form = _import_form()
@@ -133,7 +134,7 @@ def import_page():
 
 
 @bp.get("/import/<token>")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_preview(token: str):
     upload = importer.upload_for(current_user, token)
     return render_template("reports/import_preview.html", preview=importer.preview(upload), upload=upload,
@@ -141,7 +142,7 @@ def import_preview(token: str):
 
 
 @bp.post("/import/<token>/units")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_create_units(token: str):
     """Create the units the sheet names but the database does not know (names from the stored sheet)."""
     upload = importer.upload_for(current_user, token)
@@ -157,7 +158,7 @@ def import_create_units(token: str):
 
 
 @bp.post("/import/<token>/confirm")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_confirm(token: str):
     upload = importer.upload_for(current_user, token)
     if not ConfirmForm().validate_on_submit():
@@ -178,7 +179,7 @@ def import_confirm(token: str):
 
 
 @bp.get("/import/sample-<any(ledger, indicators):kind>.xlsx")
-@roles_required(Role.ADMIN)
+@allowed_if(Role.can_administer)
 def import_sample(kind: str):
     columns, rows = samples.sheet(kind)
     return xlsx_response(rows, f"{kind}-sample.xlsx", _("Sample"), columns=columns)

@@ -5,11 +5,14 @@ rows skipped, formulas replaced by their last computed value, dates in any commo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+import zipfile
+from xml.etree import ElementTree
 from xml.etree.ElementTree import iterparse
 
 from flask_babel import gettext as _
@@ -23,7 +26,8 @@ log = logging.getLogger(__name__)
 
 HEADER_SEARCH_ROWS = 10
 MAX_COLUMNS = 60
-MAX_MERGED_CELLS = 200_000
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 class SheetError(Exception):
@@ -49,24 +53,34 @@ class Sheet:
     rows: list[SheetRow]                 # non-empty data rows
 
 
-def _merged_ranges(workbook, sheet) -> dict[tuple[int, int], tuple[int, int]]:
-    """(row, col) of every covered cell -> (row, col) of its merged range's top-left cell.
-
-    Read-only worksheets do not expose merged cells, so the sheet's XML is scanned for them
-    (openpyxl keeps the archive and the sheet's path on the read-only objects)."""
+def _merged_ranges(path: Path, row_limit: int) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, col) of every covered cell -> (row, col) of its merged range's top-left cell, for the
+    rows and columns that are read: a range may claim a million rows (`A1:BH1048576`) in a file
+    of 2 KB, so the work is bounded by what the sheet can hold, not by what a range says."""
     covered: dict[tuple[int, int], tuple[int, int]] = {}
-    with workbook._archive.open(sheet._worksheet_path) as xml:
+    with zipfile.ZipFile(path) as archive, archive.open(_first_sheet(archive)) as xml:
         for _event, element in iterparse(xml):
             if element.tag.endswith("}mergeCell") and element.get("ref"):
                 min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
-                max_col = min(max_col, MAX_COLUMNS)
-                for row in range(min_row, max_row + 1):
-                    for col in range(min_col, max_col + 1):
-                        if (row, col) != (min_row, min_col) and len(covered) < MAX_MERGED_CELLS:
+                for row in range(min_row, min(max_row, row_limit) + 1):
+                    for col in range(min_col, min(max_col, MAX_COLUMNS) + 1):
+                        if (row, col) != (min_row, min_col):
                             covered[(row, col)] = (min_row, min_col)
             elif not element.tag.endswith(("}mergeCell", "}mergeCells")):
                 element.clear()
     return covered
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The archive path of the workbook's first worksheet (read-only openpyxl does not expose
+    merged cells, so the sheet's XML is read for them), from the workbook and its relationships."""
+    main, rels = "{%s}" % SPREADSHEET_NS, "{%s}" % RELATIONSHIPS_NS
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    first = workbook.find(f"{main}sheets/{main}sheet")
+    targets = {rel.get("Id"): rel.get("Target")
+               for rel in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
+    target = targets[first.get(f"{rels}id")]
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def _blank(value) -> bool:
@@ -74,7 +88,44 @@ def _blank(value) -> bool:
 
 
 def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
-    """The first worksheet's data rows keyed by column; SheetError when it cannot be read at all."""
+    """The first worksheet's data rows keyed by column; SheetError when it cannot be read at all.
+    Parsed once per upload: the preview is shown, re-shown and confirmed from the kept result."""
+    kept = parsed_path(path)
+    if kept.exists():
+        return _loads(kept.read_text())
+    sheet = _parse(path, columns, required_key, max_rows)
+    kept.write_text(_dumps(sheet))
+    return sheet
+
+
+def parsed_path(path: Path) -> Path:
+    return path.with_name(path.name + ".parsed.json")
+
+
+# Cell values as JSON: dates and times tagged so they come back as they were read.
+_TAGS = {"$datetime": dt.datetime, "$date": dt.date, "$time": dt.time}
+
+
+def _dumps(sheet: Sheet) -> str:
+    def tagged(value):
+        for tag, kind in _TAGS.items():
+            if type(value) is kind:
+                return {tag: value.isoformat()}
+        raise TypeError(type(value).__name__)
+    return json.dumps(asdict(sheet), default=tagged, ensure_ascii=False)
+
+
+def _loads(text: str) -> Sheet:
+    def untagged(obj: dict):
+        for tag, kind in _TAGS.items():
+            if tag in obj and len(obj) == 1:
+                return kind.fromisoformat(obj[tag])
+        return obj
+    data = json.loads(text, object_hook=untagged)
+    return Sheet(data["headers"], data["ignored"], [SheetRow(**row) for row in data["rows"]])
+
+
+def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not know
         unreadable = SheetError(_("This file is not an Excel workbook (.xlsx) that can be read. "
@@ -91,7 +142,7 @@ def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: i
         try:
             if not values_book.worksheets:
                 raise unreadable
-            return _read(values_book, formula_book, columns, required_key, max_rows)
+            return _read(path, values_book, formula_book, columns, required_key, max_rows)
         except SheetError:
             raise
         except Exception:  # a damaged part inside an otherwise valid archive
@@ -102,9 +153,10 @@ def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: i
             formula_book.close()
 
 
-def _read(values_book, formula_book, columns, required_key, max_rows) -> Sheet:
+def _read(path, values_book, formula_book, columns, required_key, max_rows) -> Sheet:
     values_sheet, formula_sheet = values_book.worksheets[0], formula_book.worksheets[0]
-    covered = _merged_ranges(values_book, values_sheet)
+    scanned_limit = max_rows + 1000  # empty rows are allowed, within reason
+    covered = _merged_ranges(path, scanned_limit)
     anchors = set(covered.values())
     index = header_index(columns)
     rows_iter = zip(values_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
@@ -114,7 +166,6 @@ def _read(values_book, formula_book, columns, required_key, max_rows) -> Sheet:
     ignored: list[str] = []
     seen: dict[tuple[int, int], object] = {}
     rows: list[SheetRow] = []
-    scanned_limit = max_rows + 1000  # empty rows are allowed, within reason
     for number, (values, formulas) in enumerate(rows_iter, start=1):
         if number > scanned_limit:
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))

@@ -1,0 +1,48 @@
+"""What the evidence and inspection packages add to an item, registered by them when imported.
+
+They import items, never the reverse (inspection -> evidence -> items), so items asks these
+registries where it needs their answers: whether an item may be submitted for closure, what to do
+with the files of a progress update, and what the item page shows of them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# A reason the item cannot be submitted for closure yet, or None: f(item). Asked in the order
+# registered; the first reason given is the one the user reads.
+closure_checks: list[Callable[[Any], str | None]] = []
+
+# Template variables of the item page: f(item, user, csrf) -> dict. Each package shows its part.
+page_parts: list[Callable[[Any, Any, str], dict]] = []
+
+
+@dataclass(frozen=True)
+class ProgressFiles:
+    """Files posted with a progress update: checked and stored before the update is written
+    (`stage(files)`), recorded with it (`add_rows(actor, item, staged, update)`), and removed again
+    when the update fails (`discard(staged)`)."""
+    stage: Callable
+    add_rows: Callable
+    discard: Callable
+
+
+progress_files: list[ProgressFiles] = []  # one: evidence.services
+
+
+def closure_refusal(item) -> str | None:
+    """The first reason a registered check gives against submitting `item` for closure, or None."""
+    for check in closure_checks:
+        reason = check(item)
+        if reason:
+            return reason
+    return None
+
+
+def page_context(item, user, csrf: str) -> dict:
+    """The item page's variables from every registered part."""
+    context: dict = {}
+    for part in page_parts:
+        context.update(part(item, user, csrf))
+    return context
