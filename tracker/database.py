@@ -149,6 +149,21 @@ def is_unique_violation(exc: BaseException) -> bool:
     return getattr(orig, "sqlite_errorname", "") in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
+def schema_state(engine: Engine) -> str:
+    """"behind" when the database is reachable and its migrations are not at the code's head (or it
+    has none), "current" when they are, "unreachable" when no connection can be made now."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    heads = set(ScriptDirectory(str(current_app.extensions["migrate"].directory)).get_heads())
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError:
+        return "unreachable"
+    return "current" if current == heads else "behind"
+
+
 def safe_url(url: str) -> str:
     """The URL with its password masked, for messages and logs."""
     try:

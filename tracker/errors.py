@@ -75,7 +75,7 @@ def _page(code: int, title: str, message: str):
 
 
 def _database_unavailable(exc):
-    from tracker.database import is_busy
+    from tracker.database import is_busy, schema_state
     db.session.rollback()
     if is_busy(exc):  # a lock held too long by another transaction, or a statement timeout
         log.warning("database busy: %s", exc)
@@ -83,10 +83,21 @@ def _database_unavailable(exc):
             "Someone else is saving the same record right now, or the database is overloaded. "
             "Nothing was saved; please try again in a moment."))
         return response, code, {"Retry-After": "5"}
-    log.error("database unavailable or not migrated: %s", exc)
-    return _page(503, _("Database unavailable"),
-                 _("The database is not reachable or not initialised. "
-                   "An operator should run “flask --app wsgi db upgrade” and try again."))
+    state = schema_state(db.engine)
+    if state == "behind":
+        log.error("database not migrated: %s", exc)
+        return _page(503, _("Database unavailable"),
+                     _("The database is not initialised for this version of Rectify. "
+                       "An operator should run “.venv/bin/flask --app wsgi db upgrade” and try again."))
+    if state == "unreachable":
+        log.error("database unreachable: %s", exc)
+        return _page(503, _("Database unavailable"), _(
+            "The database cannot be reached right now. Nothing was saved; please try again in a few "
+            "minutes. If it lasts, tell an operator."))
+    log.error("database connection lost during a request: %s", exc)
+    return _page(503, _("Connection lost"), _(
+        "The connection to the database broke off while your request was handled. Reload the page to "
+        "see whether your change was saved, and try again if it was not."))
 
 
 def _conflict(exc):

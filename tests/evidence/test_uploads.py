@@ -1,14 +1,16 @@
 """Evidence uploads: safe types only, intact and attributable bytes, no swapping after the fact."""
+import datetime as dt
 import hashlib
 import io
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.evidence import samples
-from tracker.auth.models import Role
+from tracker.auth.models import Role, User
 from tracker.evidence.models import Evidence
-from tracker.items.models import ProgressUpdate, Status
+from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
 
 
@@ -259,7 +261,7 @@ def test_failing_disk_leaves_no_row_and_no_file(app, case, db, monkeypatch):
     assert db.session.query(Evidence).count() == 0 and stored_files(app) == []
 
 
-def test_failing_database_removes_the_new_file(app, case, db, monkeypatch):
+def test_a_failed_upload_leaves_its_bytes_to_the_sweep(app, case, db, monkeypatch):
     from tracker.evidence import services as evidence_services
     real_record = evidence_services.journal.record
 
@@ -270,7 +272,11 @@ def test_failing_database_removes_the_new_file(app, case, db, monkeypatch):
         case["head"].post(f"/items/{case['item'].id}/evidence",
                           {"files": [(io.BytesIO(samples.pdf()), "a.pdf")]}, content_type="multipart/form-data")
     monkeypatch.setattr(evidence_services.journal, "record", real_record)
-    assert db.session.query(Evidence).count() == 0 and stored_files(app) == []
+    assert db.session.query(Evidence).count() == 0
+    assert len([p for p in stored_files(app) if ".incoming" not in p.parts]) == 1  # placed, kept for now
+    from tracker import clock
+    assert evidence_services.sweep(clock.real_now() + dt.timedelta(days=2)) == 1
+    assert stored_files(app) == []
 
 
 def test_evidence_verify_detects_altered_and_missing_files(app, case, db):
@@ -296,3 +302,66 @@ def test_evidence_verify_detects_altered_and_missing_files(app, case, db):
 def test_display_name_rules(raw, extension, shown):
     from tracker.evidence.names import display_name
     assert display_name(raw, extension) == shown
+
+
+def test_only_the_uploaders_unit_or_an_admin_withdraws_a_file(case, db, make, login_as):
+    helper_unit = make.unit("县财政局")
+    item = case["item"]
+    item.cooperating_units = [helper_unit]
+    db.session.commit()
+    upload(case["head"], item, ("lead.pdf", samples.pdf()))
+    evidence = db.session.query(Evidence).one()
+    helper = login_as(make.user(Role.HEAD, unit=helper_unit))
+    page = helper.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "不对"}, follow_redirects=True)
+    assert "只有上传文件的单位可以撤回该文件。" in page.text
+    db.session.expire_all()
+    assert not db.session.get(Evidence, evidence.id).withdrawn
+    upload(helper, item, ("helper.pdf", samples.pdf("配合")))
+    own = db.session.query(Evidence).filter_by(original_name="helper.pdf").one()
+    helper.post(f"/items/{item.id}/evidence/{own.id}/withdraw", {"reason": "重传"})
+    admin = login_as(make.user(Role.ADMIN))
+    admin.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "管理员撤回"})
+    db.session.expire_all()
+    assert db.session.get(Evidence, own.id).withdrawn and db.session.get(Evidence, evidence.id).withdrawn
+
+
+def test_a_failed_upload_never_deletes_bytes_another_upload_is_about_to_commit(app, case, db, make):
+    """Two uploads of the same new file to two items: the first fails after placing the bytes, the
+    second has found them placed and added its row, not yet committed."""
+    from werkzeug.datastructures import FileStorage
+    from tracker.evidence import services
+    other = make.item(lead_unit=case["lead"])
+    uploader = make.user(Role.HEAD, unit=case["lead"])
+    item_ids, uploader_id = (case["item"].id, other.id), uploader.id
+    content = samples.pdf("同一份文件")
+
+    def staged_rows(item_id):
+        files = [FileStorage(io.BytesIO(content), "通知.pdf")]
+        staged = services.stage(files)
+        services.add_rows(db.session.get(User, uploader_id), db.session.get(Item, item_id), staged)
+        return staged
+
+    with app.app_context():               # the first upload: places the bytes, then fails
+        first = staged_rows(item_ids[0])
+        assert first[0].placed
+        db.session.rollback()
+        with app.app_context():           # the second: finds the bytes, adds its row, commits later
+            staged_rows(item_ids[1])
+            services.discard(first)        # the first request cleans up meanwhile
+            db.session.commit()
+    db.session.expire_all()
+    assert [e.item_id for e in db.session.query(Evidence)] == [item_ids[1]]
+    assert services.verify() == []        # its bytes are there
+    assert services.sweep() == 0          # referenced: kept
+
+
+def test_the_sweep_deletes_unreferenced_bytes_only_after_a_day(app, case, db):
+    from tracker import clock
+    from tracker.evidence import services
+    upload(case["head"], case["item"], ("kept.pdf", samples.pdf("保留")))
+    orphan = Path(app.config["UPLOAD_DIR"]) / "ab" / "cd" / ("abcd" + "0" * 60)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"left by a failed upload")
+    assert services.sweep() == 0 and orphan.exists()          # it may still be about to be referenced
+    assert services.sweep(clock.real_now() + dt.timedelta(hours=25)) == 1
+    assert not orphan.exists() and services.verify() == []     # the referenced file stays

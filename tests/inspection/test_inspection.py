@@ -56,6 +56,45 @@ def test_checklist_blocks_submission_until_each_entry_has_a_file(case, make, db)
     assert reload(db, item).status == Status.SUBMITTED
 
 
+def test_a_file_already_attached_with_progress_satisfies_a_checklist_entry(case, make, db):
+    """The checklist deadlock: the file came with a progress update, then was uploaded for the entry."""
+    from tracker.evidence.models import Evidence, EvidenceRequirement
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"])
+    case["inspector"].post(f"/items/{item.id}/requirements", {"title": "立项批复"})
+    entry = db.session.query(EvidenceRequirement).one()
+    case["head"].post(f"/items/{item.id}/progress", {"body": "已取得批复", "percent": "60", "submission_key": "k1",
+                                                     "files": [(io.BytesIO(samples.pdf("批复")), "批复.pdf")]},
+                      content_type="multipart/form-data")
+    page = case["head"].post(f"/items/{item.id}/evidence", {"files": [(io.BytesIO(samples.pdf("批复")), "批复.pdf")],
+                                                            "requirement_id": str(entry.id)},
+                             content_type="multipart/form-data", follow_redirects=True)
+    assert "已上传 1 个文件。" in page.text and "不会重复保存" not in page.text
+    evidence = db.session.query(Evidence).one()  # stored once, now also the entry's file
+    assert evidence.requirement_id == entry.id and evidence.progress_update_id is not None
+    case["head"].post(f"/items/{item.id}/actions/submit_for_closure")
+    assert reload(db, item).status == Status.SUBMITTED
+    linked = db.session.query(JournalEntry).filter_by(action="link_evidence").one()
+    assert linked.note == "批复.pdf → 立项批复"
+    journal = case["inspector"].get(f"/items/{item.id}").text
+    assert "将佐证材料对应到清单条目" in journal and "link_evidence" not in journal
+
+
+def test_a_withdrawn_file_can_be_uploaded_again(case, make, db):
+    from tracker.evidence.models import Evidence
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"])
+    send = {"files": [(io.BytesIO(samples.pdf("方案")), "方案.pdf")]}
+    case["head"].post(f"/items/{item.id}/evidence", send, content_type="multipart/form-data")
+    first = db.session.query(Evidence).one()
+    case["head"].post(f"/items/{item.id}/evidence/{first.id}/withdraw", {"reason": "版本不对"})
+    case["head"].post(f"/items/{item.id}/evidence", {"files": [(io.BytesIO(samples.pdf("方案")), "方案.pdf")]},
+                      content_type="multipart/form-data")
+    db.session.expire_all()
+    rows = db.session.query(Evidence).order_by(Evidence.id).all()
+    assert [(e.original_name, e.withdrawn, e.withdraw_reason) for e in rows] == [("方案.pdf", False, None)]
+    actions = [e.action for e in db.session.query(JournalEntry).filter_by(item_id=item.id).order_by(JournalEntry.id)]
+    assert actions == ["attach_evidence", "withdraw_evidence", "attach_evidence"]
+
+
 def test_only_deciders_edit_the_checklist(case, make, db):
     item = make.item(lead_unit=case["lead"])
     case["head"].post(f"/items/{item.id}/requirements", {"title": "自己加的"})
@@ -164,7 +203,7 @@ def test_indicator_rerating_suggested_when_its_last_item_closes(case, make, db):
     finding = Finding(evaluation=evaluation, indicator=indicator, text="教师短缺", category="教师")
     db.session.add(finding)
     db.session.commit()
-    item = make.item(status=Status.SUBMITTED, lead_unit=case["lead"], finding=finding)
+    item = make.item(status=Status.SUBMITTED, lead_unit=case["lead"], finding=finding, with_evidence=True)
     page = case["inspector"].get(f"/evaluations/{evaluation.id}").text
     assert "建议重新评定" not in page
     case["inspector"].post(f"/items/{item.id}/actions/close_item", {"result": "rectified"})

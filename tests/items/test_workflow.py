@@ -3,6 +3,7 @@ import itertools
 
 import pytest
 
+from tests.conftest import Browser
 from tracker.auth.models import Role
 from tracker.items.models import Item, Status
 from tracker.items.workflow import BY_ACTION, TRANSITIONS
@@ -12,8 +13,8 @@ INPUTS = {"reason": "理由：材料不全", "result": "rectified"}
 
 
 def _expected(action, role, status):
-    transition = BY_ACTION[action]
-    return role in transition.roles and status in transition.sources
+    transition = BY_ACTION[action]  # a step of another operation is never a bare action
+    return role in transition.roles and status in transition.sources and not transition.part_of
 
 
 @pytest.mark.parametrize("action,role,status", list(itertools.product(
@@ -71,7 +72,7 @@ def test_actions_needing_a_reason_refuse_without_one(login_as, make, db, action)
 
 
 def test_close_needs_a_valid_result(login_as, make, db):
-    item = make.item(status=Status.SUBMITTED)
+    item = make.item(status=Status.SUBMITTED, with_evidence=True)
     response = login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/close_item",
                                                         {"result": "bogus"})
     assert response.status_code == 422
@@ -82,7 +83,7 @@ def test_close_needs_a_valid_result(login_as, make, db):
 def test_closing_records_who_when_and_result(login_as, make, db, today):
     import datetime as dt
     from tracker.items.models import Milestone
-    item = make.item(status=Status.SUBMITTED, progress=80)
+    item = make.item(status=Status.SUBMITTED, progress=80, with_evidence=True)
     db.session.add(Milestone(item=item, title="二期工程", due_on=today + dt.timedelta(days=90)))
     db.session.commit()
     inspector = make.user(Role.INSPECTOR)
@@ -145,8 +146,56 @@ def test_full_life_of_an_item(login_as, make, db):
 
 
 def test_ongoing_closure_needs_a_future_milestone(login_as, make, db):
-    item = make.item(status=Status.SUBMITTED)
+    item = make.item(status=Status.SUBMITTED, with_evidence=True)
     response = login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/close_item", {"result": "ongoing"})
     assert response.status_code == 422 and "时间节点" in response.text
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("role", [Role.INSPECTOR, Role.ADMIN])
+def test_a_closed_item_is_not_reopened_as_if_a_recheck_had_found_the_problem(app, login_as, make, db, role):
+    item = make.item(status=Status.CLOSED, with_evidence=True)
+    actor = make.user(role)
+    page = login_as(actor).post(f"/items/{item.id}/actions/reopen_after_recheck", INPUTS, follow_redirects=True)
+    assert "这不是单独的操作，只能通过登记复查结果完成。" in page.text
+    secret = make.token(actor, "脚本")
+    answer = Browser._isolated(app.test_client().post, f"/api/v1/items/{item.id}/actions/reopen_after_recheck",
+                               json={"reason": "问题反弹", "version": item.version},
+                               headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code in (403, 409) and "登记复查结果" in answer.get_json()["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.CLOSED
+    assert db.session.query(JournalEntry).filter_by(item_id=item.id, action="reopen_after_recheck").count() == 0
+
+
+def test_an_item_cannot_be_closed_once_its_evidence_is_gone(login_as, make, db):
+    lead = make.unit()
+    item = make.item(status=Status.SUBMITTED, lead_unit=lead)
+    evidence = make.evidence(item, uploader=make.user(Role.HEAD, unit=lead))
+    admin = login_as(make.user(Role.ADMIN))
+    admin.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "文件有误"})
+    page = login_as(make.user(Role.INSPECTOR)).post(f"/items/{item.id}/actions/close_item", INPUTS,
+                                                     follow_redirects=True)
+    assert "此事项现在不能销号" in page.text
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.SUBMITTED
+
+
+def test_a_submitted_items_evidence_is_frozen_for_the_unit_until_it_takes_the_submission_back(login_as, make, db):
+    lead = make.unit()
+    head = make.user(Role.HEAD, unit=lead)
+    item = make.item(status=Status.SUBMITTED, lead_unit=lead)
+    evidence = make.evidence(item, uploader=head)
+    browser = login_as(head)
+    page = browser.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "传错了"},
+                        follow_redirects=True)
+    assert "请先撤回销号申请，再撤回文件" in page.text
+    assert "撤回销号申请" in browser.get(f"/items/{item.id}").text  # the action is offered
+    browser.post(f"/items/{item.id}/actions/withdraw_submission", {})
+    browser.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "传错了"})
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).status == Status.IN_PROGRESS
+    assert db.session.get(type(evidence), evidence.id).withdrawn
+    actions = [e.action for e in db.session.query(JournalEntry).filter_by(item_id=item.id).order_by(JournalEntry.id)]
+    assert actions[-2:] == ["withdraw_submission", "withdraw_evidence"]

@@ -1,8 +1,10 @@
-"""`flask evidence verify`: re-hash every stored file and report missing or altered ones."""
+"""`flask evidence verify`: re-hash every stored file and report missing or altered ones;
+`flask evidence sweep`: delete stored bytes no evidence references (failed uploads' leftovers)."""
 import click
 from flask.cli import AppGroup
 
-from tracker.evidence.services import verify
+from tracker.evidence.services import sweep, verify
+from tracker.extensions import db
 
 evidence_cli = AppGroup("evidence", help="Evidence file commands.")
 
@@ -17,3 +19,10 @@ def verify_command():
     if problems:
         raise click.ClickException(f"{len(problems)} evidence file(s) missing or altered")
     click.echo("All evidence files are present and intact.")
+
+
+@evidence_cli.command("sweep")
+def sweep_command():
+    """Delete stored files no evidence references, placed over a day ago (the scheduler runs it daily)."""
+    click.echo(f"{sweep()} unreferenced file(s) deleted.")
+    db.session.commit()

@@ -3,6 +3,8 @@ and removed again if the rows cannot be written: no row without its file. (Bytes
 request whose commit fails afterwards stay unreferenced; they are never a row without its file.)"""
 from __future__ import annotations
 
+import datetime as dt
+
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from tracker.evidence.names import display_name
 from tracker.evidence.storage import TooLarge, key_for, spool, storage
 from tracker.extensions import db
 from tracker.items import hooks
-from tracker.items.models import LIMITS, Item, ProgressUpdate
+from tracker.items.models import LIMITS, Item, ProgressUpdate, Status
 from tracker.items.services import child_of
 
 log = logging.getLogger(__name__)
@@ -81,31 +83,58 @@ def stage(files: list[FileStorage]) -> list[StagedFile]:
 
 
 def discard(staged: list[StagedFile]) -> None:
-    """Remove temporary files and any bytes this request newly placed in the storage."""
+    """Remove the temporary files. Bytes this request placed in the storage stay: another upload of
+    the same file may already reference them in a transaction not yet committed; `sweep` removes
+    them once no row can."""
     for item in staged:
         item.temp.unlink(missing_ok=True)
-        if item.placed and not _referenced(item.sha256):
-            storage().delete(item.key)
 
 
-def _referenced(sha256: str) -> bool:
-    return db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is not None
+# No transaction lasts this long: bytes placed earlier and still unreferenced belong to nobody.
+SWEEP_AFTER = dt.timedelta(hours=24)
+
+
+def sweep(now: dt.datetime | None = None) -> int:
+    """Delete stored files that no evidence row references, placed more than SWEEP_AFTER ago (the
+    leftovers of uploads that failed after placing their bytes). Returns how many went."""
+    cutoff = ((now or clock.real_now()) - SWEEP_AFTER).timestamp()
+    store, removed = storage(), 0
+    candidates = list(store.keys_placed_before(cutoff))
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start:start + 500]
+        referenced = set(db.session.scalars(select(Evidence.storage_key).where(Evidence.storage_key.in_(batch))))
+        for key in batch:
+            if key not in referenced:
+                store.delete(key)
+                removed += 1
+    return removed
 
 
 def add_rows(actor: User, item: Item, staged: list[StagedFile], update: ProgressUpdate | None = None,
              requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Place the files and add their rows and journal entries (the caller flushes or calls discard).
 
-    Returns (new evidence, names of files the item already had)."""
-    known = set(db.session.scalars(select(Evidence.sha256).where(Evidence.item_id == item.id)))
+    Returns (new evidence and files now linked to the checklist entry, names of files the item
+    already had). A file the item already has, uploaded again for a checklist entry, is linked to
+    that entry (the same bytes satisfy it, wherever they were first attached); a withdrawn file
+    uploaded again is attached anew."""
+    rows = {row.sha256: row for row in db.session.scalars(select(Evidence).where(Evidence.item_id == item.id))}
     added, duplicates = [], []
     store = storage()
     for file in staged:
-        if file.sha256 in known:
-            duplicates.append(file.name)
-            file.temp.unlink(missing_ok=True)
+        if file.sha256 in rows and rows[file.sha256].withdrawn:
+            file.temp.unlink(missing_ok=True)  # its bytes are stored: the file is attached again
+            added.append(_attach_again(actor, item, rows[file.sha256], file.name, update, requirement_id))
             continue
-        known.add(file.sha256)
+        if file.sha256 in rows:
+            file.temp.unlink(missing_ok=True)
+            existing = rows[file.sha256]
+            if requirement_id is not None and existing.requirement_id is None:
+                _link(actor, item, existing, requirement_id)
+                added.append(existing)
+            else:
+                duplicates.append(file.name)
+            continue
         try:
             if store.exists(file.key):
                 file.temp.unlink(missing_ok=True)
@@ -120,12 +149,32 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
                             size=file.size, content_type=file.content_type, sha256=file.sha256,
                             uploaded_by_id=actor.id, uploaded_at=clock.now(), requirement_id=requirement_id)
         db.session.add(evidence)
+        rows[file.sha256] = evidence
         db.session.flush()
         journal.record(actor, "attach_evidence", evidence,
                        {"file": [None, file.name], "sha256": [None, file.sha256], "size": [None, file.size]},
                        item_id=item.id)
         added.append(evidence)
     return added, duplicates
+
+
+def _attach_again(actor: User, item: Item, evidence: Evidence, name: str, update: ProgressUpdate | None,
+                  requirement_id: int | None) -> Evidence:
+    """A withdrawn file uploaded again: the same row (one per file and item) is current again."""
+    values = {"withdrawn": False, "withdrawn_at": None, "withdrawn_by_id": None, "withdraw_reason": None,
+              "original_name": name, "uploaded_by_id": actor.id, "uploaded_at": clock.now(),
+              "progress_update": update, "requirement_id": requirement_id}
+    changes = journal.apply_changes(evidence, values)
+    journal.record(actor, "attach_evidence", evidence, {"file": [None, name], "withdrawn": changes.get("withdrawn")},
+                   item_id=item.id)
+    return evidence
+
+
+def _link(actor: User, item: Item, evidence: Evidence, requirement_id: int) -> None:
+    changes = journal.apply_changes(evidence, {"requirement_id": requirement_id})
+    requirement = db.session.get(EvidenceRequirement, requirement_id)
+    journal.record(actor, "link_evidence", evidence, changes,
+                   note=f"{evidence.original_name} → {requirement.title}", item_id=item.id)
 
 
 @uow.guarded
@@ -163,9 +212,8 @@ def evidence_for(item: Item, evidence_id: int) -> Evidence:
 @uow.guarded
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
-    if not item.can_attach_evidence(actor):
-        raise Refused(_("Evidence of a closed or cancelled item is frozen.") if item.can_view(actor)
-                      else _("You may not change this item's evidence."))
+    if not item.can_withdraw_evidence(actor, evidence.uploaded_by.unit_id):
+        raise Refused(_withdraw_refusal(actor, item))
     if evidence.withdrawn:
         raise Refused(_("This file is already withdrawn."))
     reason = (reason or "").strip()
@@ -179,6 +227,17 @@ def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
                    note=f"{evidence.original_name}: {reason}", item_id=item.id)
     uow.touch(item)  # a second withdrawal, or a decision taken on the files as they were, is told
     uow.flush(item.id)
+
+
+def _withdraw_refusal(actor: User, item: Item) -> str:
+    if not item.can_view(actor):
+        return _("You may not change this item's evidence.")
+    if not item.is_open:
+        return _("Evidence of a closed or cancelled item is frozen.")
+    if item.status == Status.SUBMITTED and actor.role.can_work_on_items():
+        return _("The item is waiting for the inspectors' decision on this evidence. Take the submission "
+                 "back first, then withdraw the file.")
+    return _("Only the unit that uploaded a file may withdraw it.")
 
 
 def current_count(item: Item) -> int:

@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
 from flask import current_app
@@ -21,6 +22,7 @@ class Storage(Protocol):
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
     def path_for_sending(self, key: str) -> Path: ...
+    def keys_placed_before(self, moment: float) -> Iterator[str]: ...
 
 
 def key_for(sha256: str) -> str:
@@ -58,6 +60,12 @@ class LocalStorage:
 
     def path_for_sending(self, key: str) -> Path:
         return self._path(key)
+
+    def keys_placed_before(self, moment: float) -> Iterator[str]:
+        """Keys of the files placed before `moment` (a Unix time), temporary uploads left out."""
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and path.stat().st_mtime < moment:
+                yield path.relative_to(self.root).as_posix()
 
     def temp_dir(self) -> Path:
         path = self.root / ".incoming"

@@ -194,7 +194,7 @@ def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool,
                    item_id=item.id)
     if problem_back:
         # perform() checks the transition, journals the reopening and touches the item.
-        item_services.perform(actor, item, "reopen_after_recheck", reason=finding)
+        item_services.perform(actor, item, "reopen_after_recheck", reason=finding, within="record_recheck")
     else:
         uow.touch(item)
         uow.flush(item.id)

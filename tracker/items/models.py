@@ -169,6 +169,16 @@ class Item(db.Model):
         """The item's units and admins add evidence while the item is open."""
         return self.is_open and self._worker_of_unit(user, lead_only=False)
 
+    def can_withdraw_evidence(self, user: User, uploader_unit_id: int | None) -> bool:
+        """Admins, and the uploader's unit while the item is open and not waiting for closure (its
+        evidence is what the inspector decides on: the unit takes the submission back first)."""
+        if not self.is_open:
+            return False
+        if user.role.can_administer():
+            return True
+        return (user.role.can_work_on_items() and user.unit_id == uploader_unit_id
+                and self.status != Status.SUBMITTED)
+
     def can_complete_milestones(self, user: User) -> bool:
         return self.is_open and self._worker_of_unit(user, lead_only=True)
 

@@ -23,7 +23,18 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "cancel": _l("cancelled"), "sign_in": _l("signed in"),
                  "add_milestone": _l("added a milestone"), "complete_milestone": _l("reached a milestone"),
                  "remind": _l("sent a reminder"), "escalate": _l("escalated"), "retry": _l("queued again"),
-                 "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence")}
+                 "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence"),
+                 "link_evidence": _l("linked evidence to a checklist entry"),
+                 "withdraw_submission": _l("took back the submission for closure"),
+                 "reopen_after_recheck": _l("reopened after a re-check found the problem back"),
+                 "add_requirement": _l("added a required-evidence entry"),
+                 "request_extension": _l("asked for more time"), "approve_extension": _l("granted more time"),
+                 "refuse_extension": _l("refused more time"), "list_item": _l("changed listed supervision"),
+                 "schedule_recheck": _l("scheduled a re-check"), "record_recheck": _l("recorded a re-check"),
+                 "remind_recheck": _l("was reminded of a re-check"), "rerate": _l("re-rated an indicator"),
+                 "change_password": _l("changed the password"), "create_token": _l("created an API token"),
+                 "revoke_token": _l("revoked an API token"), "sign_in_failed": _l("failed to sign in"),
+                 "sign_in_throttled": _l("was refused sign-in (too many attempts)")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -33,7 +44,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "closure_result": _l("Result"), "cancel_reason": _l("Cancel reason"),
                 "due_on": _l("Due on"), "done": _l("Reached"),
                 "number": _l("Reminder number"), "recipients": _l("Sent to"),
-                "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn")}
+                "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
+                "requirement_id": _l("Checklist entry")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS

@@ -267,9 +267,11 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 # -- workflow transitions ---------------------------------------------------------
 
 @uow.guarded
-def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "") -> Item:
-    """Take a workflow action on an item, as allowed by workflow.TRANSITIONS."""
-    transition = workflow.check(item, action, actor)
+def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "",
+            within: str = "") -> Item:
+    """Take a workflow action on an item, as allowed by workflow.TRANSITIONS (`within`: the
+    operation taking a step that is not an action of its own, see Transition.part_of)."""
+    transition = workflow.check(item, action, actor, within)
     reason = (reason or "").strip()
     if "reason" in transition.needs and not reason:
         raise Invalid({"reason": _("Give a reason.")})
@@ -309,11 +311,19 @@ def _resume(actor, item, reason, result):
     return {"last_activity_on": clock.today()}
 
 
+def _withdraw_submission(actor, item, reason, result):
+    return {"submitted_at": None, "last_activity_on": clock.today()}
+
+
 def _return(actor, item, reason, result):
     return {"return_reason": reason}
 
 
 def _close(actor, item, reason, result):
+    # What submitting required must still hold: files can change while the item waits.
+    missing = hooks.closure_refusal(item)
+    if missing:
+        raise Refused(_("This item cannot be closed now: %(reason)s", reason=missing))
     try:
         closure = ClosureResult(result)
     except ValueError:
@@ -340,7 +350,7 @@ def _cancel(actor, item, reason, result):
 _ACTION_EFFECTS = {
     "reopen_after_recheck": _reopen,
     "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
-    "resume": _resume, "return_item": _return, "close_item": _close, "reopen": _reopen,
+    "resume": _resume, "withdraw_submission": _withdraw_submission, "return_item": _return, "close_item": _close, "reopen": _reopen,
     "cancel": _cancel,
 }
 assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs an effect"

@@ -29,7 +29,10 @@ class Transition:
     lead_unit_only: bool = False     # heads/staff must belong to the lead unit
     label: object = ""
     danger: bool = False             # destructive: the page asks for confirmation
-    in_actions_box: bool = True      # False: taken from its own form (e.g. a re-check's outcome)
+    # The operation this step belongs to ("record_recheck": a re-check found the problem back).
+    # Such a step is never a bare action: not in the actions box, refused by the routes and the
+    # API; only that operation takes it, having recorded what justifies it.
+    part_of: str = ""
 
     def open_to(self, role: Role) -> bool:
         """Whether `role` may ever take this action (on some item, in some state)."""
@@ -53,9 +56,13 @@ TRANSITIONS: tuple[Transition, ...] = (
                needs=("reason",), label=_l("Reopen"), danger=True),
     Transition("cancel", frozenset(OPEN_STATUSES), Status.CANCELLED, ADMIN,
                needs=("reason",), label=_l("Cancel item"), danger=True),
+    Transition("withdraw_submission", frozenset({Status.SUBMITTED}), Status.IN_PROGRESS, LEAD_UNIT,
+               lead_unit_only=True, label=_l("Take back the submission")),
     Transition("reopen_after_recheck", frozenset({Status.CLOSED}), Status.IN_PROGRESS, DECIDERS,
-               needs=("reason",), label=_l("Reopen: the problem is back"), danger=True, in_actions_box=False),
+               needs=("reason",), label=_l("Reopen: the problem is back"), danger=True, part_of="record_recheck"),
 )
+
+OPERATIONS = {"record_recheck": _l("recording a re-check")}
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 
@@ -66,11 +73,15 @@ STATUS_LABELS = {
 }
 
 
-def refusal(item: Item, action: str, user: User) -> str | None:
-    """Why `user` may not take `action` on `item` now, or None when allowed."""
+def refusal(item: Item, action: str, user: User, within: str = "") -> str | None:
+    """Why `user` may not take `action` on `item` now, or None when allowed. `within` names the
+    operation taking the step; a bare action (the routes, the API) passes none."""
     transition = BY_ACTION.get(action)
     if transition is None:
         return str(_l("Unknown action."))
+    if transition.part_of != within:
+        return str(_l("This is not an action of its own: it is part of %(operation)s.",
+                      operation=OPERATIONS[transition.part_of]))
     if not transition.open_to(user.role):
         return str(_l("Your role may not do this."))
     if not user.role.can_administer():
@@ -84,9 +95,9 @@ def refusal(item: Item, action: str, user: User) -> str | None:
     return None
 
 
-def check(item: Item, action: str, user: User) -> Transition:
+def check(item: Item, action: str, user: User, within: str = "") -> Transition:
     """Return the transition when allowed, else raise Refused with the reason."""
-    reason = refusal(item, action, user)
+    reason = refusal(item, action, user, within)
     if reason:
         raise Refused(reason)
     return BY_ACTION[action]
@@ -94,4 +105,4 @@ def check(item: Item, action: str, user: User) -> Transition:
 
 def available(item: Item, user: User) -> list[Transition]:
     """The actions `user` may take on `item` now, in table order (for the actions box)."""
-    return [t for t in TRANSITIONS if t.in_actions_box and refusal(item, t.action, user) is None]
+    return [t for t in TRANSITIONS if refusal(item, t.action, user) is None]

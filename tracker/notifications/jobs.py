@@ -163,6 +163,17 @@ def outbox_job() -> dict | None:
     return run_job("outbox", lambda: outbox.drain(beat=heartbeat), record_idle=False)
 
 
+def evidence_sweep_job() -> dict | None:
+    """Daily: delete stored bytes that failed uploads left and no evidence references."""
+    from tracker.evidence.services import sweep
+
+    def work() -> dict:
+        removed = sweep()
+        db.session.commit()
+        return {"deleted": removed}
+    return run_job("evidence-sweep", work, record_idle=False)
+
+
 # -- the scheduler process -------------------------------------------------------------
 
 def _in_app(app: Flask, job: Callable) -> Callable[[], None]:
@@ -178,8 +189,8 @@ def _in_app(app: Flask, job: Callable) -> Callable[[], None]:
 
 
 def build_scheduler(app: Flask, scheduler_class=None):
-    """An APScheduler with the three jobs, in TRACKER_TIMEZONE: every minute the outbox and the
-    check for today's scan (run once past SCAN_HOUR), the weekly digest at its hour."""
+    """An APScheduler with its jobs, in TRACKER_TIMEZONE: every minute the outbox and the check for
+    today's scan (run once past SCAN_HOUR), the weekly digest at its hour, the evidence sweep at night."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -193,6 +204,8 @@ def build_scheduler(app: Flask, scheduler_class=None):
     scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
                                                             minute=0, timezone=zone), id="digest", name="digest", **common)
     scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", name="outbox", **common)
+    scheduler.add_job(_in_app(app, evidence_sweep_job), CronTrigger(hour=3, minute=30, timezone=zone),
+                      id="evidence-sweep", name="evidence-sweep", **common)
     return scheduler
 
 
