@@ -117,6 +117,9 @@ class Config:
     RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI")
                              or f"sqlitefile://{INSTANCE_DIR / 'ratelimits.sqlite3'}")
     RATELIMIT_HEADERS_ENABLED = True
+    # The dashboard's numbers and the filter lists are kept in each process; with several workers
+    # or hosts a shared Redis keeps them once for all: CACHE_REDIS_URL=redis://127.0.0.1:6379/1.
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or None
     # Sign-in attempts per address and username (a brute force on one account from one address),
     # and per address whatever the username (a sweep over many accounts).
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10 per 5 minutes;30 per hour"

@@ -447,7 +447,6 @@ def generate(app, db, clock, args) -> int:
     from tracker.items.lights import behind_on
     from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
     from tracker.journal import JournalEntry
-    from tracker import catalogue
     from tracker.items import search
     from tracker.units.models import Unit
 
@@ -481,9 +480,6 @@ def generate(app, db, clock, args) -> int:
             t0 = time.perf_counter()
             step()
             log.info("%-10s %.1f s", name, time.perf_counter() - t0)
-        # Caches keyed by these tokens (filter lists, dashboard) must not outlive rows written here.
-        for name in (catalogue.UNITS, catalogue.PEOPLE, catalogue.EVALUATIONS, catalogue.ITEMS):
-            catalogue.touch(conn, name)
     _fix_sequences(db)
     _analyze(engine)
     admin = db.session.get(User, gen.admin_id)

@@ -3,6 +3,7 @@ title, measures or finding text, found through the search index on SQLite and Po
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -154,7 +155,7 @@ def test_search_page_total_and_counts_use_the_search_index(db, make, q):
         assert not _full_scan_of_items(plan, db.engine.dialect.name), (name, plan)
 
 
-# -- a search kept per process under the "items changed" marker --------------------------------------
+# -- what a search's pages show ----------------------------------------------------------------
 
 def _titles(page) -> list[str]:
     import re
@@ -166,7 +167,7 @@ def test_a_repeated_search_sees_every_change(db, make, login_as):
     item = make.item(status=Status.IN_PROGRESS, title="消除大班额")
     make.item(status=Status.IN_PROGRESS, title="大班额化解")
     assert sorted(_titles(admin.get("/items?q=大班额"))) == ["大班额化解", "消除大班额"]
-    item.status = Status.SUBMITTED          # any change renews the marker: counts and lists follow
+    item.status = Status.SUBMITTED          # counts and lists follow every change
     db.session.commit()
     assert _titles(admin.get("/items?q=大班额&status=submitted")) == ["消除大班额"]
     item.title = "新建校舍"
@@ -189,36 +190,38 @@ def test_search_pages_hold_every_hit_once_in_order(db, make, login_as, app):
     assert far.status_code == 200 and _titles(far) == []
 
 
-def test_a_repeated_search_reads_only_the_rows_shown(db, make, login_as, app):
+def test_a_search_page_reads_the_index_in_a_fixed_number_of_statements(db, make, login_as, app):
+    """The counts, the page's ids (SQLite: after a count up to a share of the items chooses how to
+    read it) and nothing else read the search index, however many items match, each time alike."""
     from sqlalchemy import event
     admin = login_as(make.user(Role.ADMIN))
-    for n in range(5):
-        make.item(title=f"教师编制{n}")
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        admin.get("/items?q=教师编制")
-        searched = [s for s in statements if "item_search" in s]
+    searched, per_page = [], app.config["ITEMS_PER_PAGE"]
+    for total in (1, 2 * per_page):
+        while db.session.scalar(select(func.count(Item.id))) < total:
+            make.item(title="教师编制")
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = admin.get("/items?q=教师编制")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(_titles(page)) == min(per_page, total)
+        searched.append([s for s in statements if "item_search" in s])
         statements.clear()
-        admin.get("/items?q=教师编制&page=1")
-        repeated = [s for s in statements if "item_search" in s]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    # one statement finds the hits for the page, total and counts; on SQLite (read apart) the
-    # counts are one statement and the page another, after a count up to a share of the items
-    # chooses how to read the page
-    assert len([s for s in searched if "ORDER BY" in s]) == 1 and len(searched) <= 3
-    assert repeated == []           # the second time they come from the process's cache
+    assert len(searched[0]) == len(searched[1]) <= 3, searched
+    assert len([s for s in searched[1] if "ORDER BY" in s]) == 1, searched
 
 
 # -- the first search after a change: read afresh, by either plan, and exactly right ------------------
 
-@pytest.fixture(params=["walked in order", "looked up by id"])
+@pytest.fixture(params=["looked up by id", "walked in order, asking the index item by item",
+                        "walked in order through the set of matches"])
 def plan(request, monkeypatch):
-    """Both ways of reading a search's hits (SQLite walks the order's index for broad searches)."""
-    walk = request.param == "walked in order"
+    """Every way of reading a search's page (SQLite walks the order's index for broad searches)."""
+    walk = request.param != "looked up by id"
     monkeypatch.setattr(ledger, "_walks_in_order", lambda flt, user: walk and ledger.db.engine.dialect.name == "sqlite")
+    monkeypatch.setattr(ledger, "PROBES", 0 if "set" in request.param else 10**9)
     return request.param
 
 
@@ -231,11 +234,26 @@ def _expected_hits(db, q: str, statuses=None, descending=False) -> list[tuple[in
     return [(item_id, status) for _, item_id, status in sorted(found, reverse=descending)]
 
 
-def _found(flt, user) -> list[tuple[int, Status]]:
-    hits = ledger._hits(flt, user, dt.date(2026, 3, 16))
-    by_status = {item_id: status for status, ids in hits.ids.items() for item_id in ids}
-    assert {s: len(ids) for s, ids in hits.ids.items() if ids} == {s: n for s, n in hits.counts.items() if n}
-    return [(item_id, by_status[item_id]) for item_id in hits.all_ids]
+def _found(flt, user, per_page=4) -> list[tuple[int, Status]]:
+    """Every page of the search (and of each status), joined, as the ledger shows them; the
+    counts per status and each page's total agree with them."""
+    today = dt.date(2026, 3, 16)
+    counts = ledger.status_counts(flt, user, today)
+
+    def pages(status=None) -> list[int]:
+        ids, number = [], 1
+        while True:
+            page = ledger.page_of_items(ledger.replace(flt, status=status, page=number), user, today, per_page,
+                                        load=list)
+            assert page.total == (counts[status] if status else sum(counts.values()))
+            if not page.items:
+                return ids
+            ids, number = ids + page.items, number + 1
+
+    by_status = {item_id: status for status in Status for item_id in pages(status)}
+    assert {s: n for s, n in counts.items() if n} == {
+        s: n for s in Status if (n := sum(1 for v in by_status.values() if v == s))}
+    return [(item_id, by_status[item_id]) for item_id in pages()]
 
 
 def _each_change(db, make, check):
@@ -297,7 +315,7 @@ def test_only_the_text_matches_never_its_pieces(db, make, plan):
 
 
 def test_broad_searches_walk_the_deadline_index_narrow_ones_look_up_by_id(db, make):
-    """The walk is chosen for a search matching at least 1 item in WALK_SHARE, in deadline order,
+    """The walk is chosen for a search matching at least 1 item in BROAD_SHARE, in deadline order,
     for a reader of every item; a unit's head or a narrow search keeps the lookup by id."""
     admin, head = make.user(Role.ADMIN), make.user(Role.HEAD)
     make.item(title="大班额")
@@ -314,22 +332,25 @@ def test_broad_searches_walk_the_deadline_index_narrow_ones_look_up_by_id(db, ma
     assert not ledger._walks_in_order(ledger.LedgerFilter(q="校舍", sort="title"), admin)
     assert not ledger._walks_in_order(broad, head)
     assert not ledger._walks_in_order(ledger.LedgerFilter(q="校舍", unit=1), admin)
-    if max_id >= ledger.WALK_SHARE * 2:    # a narrow search: fewer than 1 item in WALK_SHARE
+    if max_id >= ledger.BROAD_SHARE * 2:    # a narrow search: fewer than 1 item in BROAD_SHARE
         assert not ledger._walks_in_order(narrow, admin)
 
 
 @pytest.mark.parametrize("sort", ["deadline", "-deadline"])
 def test_the_walk_reads_only_the_order_index(db, make, sort):
-    """SQLite: the walk reads ix_items_deadline_id_status in order (no sort, no item row)."""
+    """SQLite: the walk reads ix_items_deadline_id_status in order (no sort, no item row), asking
+    the search index item by item or testing each entry against the set of matches."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan")
     admin = make.user(Role.ADMIN)
     make.item(title="教师编制")
-    for open_only in (False, True):
+    for open_only, probed in ((False, False), (True, False), (False, True), (True, True)):
         flt = ledger.LedgerFilter(q="教师编制", sort=sort, open=open_only)
-        plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=True))
+        # the page's 1 row of 1 match: each entry asked of the index; no total: the set collected
+        plan = _plan(db, ledger._page_statement(flt, admin, dt.date(2026, 3, 16), *((1, 1) if probed else ())))
         assert "SCAN items USING COVERING INDEX ix_items_deadline_id_status" in plan, plan
         assert "TEMP B-TREE" not in plan and "item_search VIRTUAL TABLE" in plan, plan
+        assert ("CORRELATED" in plan) == probed, plan
 
 
 # -- PostgreSQL's re-check: none for one term, no lower() for text without case --------------------
@@ -358,7 +379,7 @@ def test_only_queries_of_more_than_one_term_are_rechecked(db, make, q, rechecked
         pytest.skip("PostgreSQL's re-check")
     admin = make.user(Role.ADMIN)
     flt = ledger.LedgerFilter(q=q)
-    plan = _plan(db, ledger._hits_statement(flt, admin, dt.date(2026, 3, 16), walk=False))
+    plan = _plan(db, ledger._page_statement(flt, admin, dt.date(2026, 3, 16)))
     assert ("strpos" in plan) == rechecked, plan
     assert ("lower((items.title" in plan or "lower((title" in plan) == lowered, plan
 
@@ -372,87 +393,20 @@ def test_one_or_two_characters_in_any_case_are_found_without_a_recheck(db, make)
         assert _ids(q.strip() or q, admin) == {found.id}, q
 
 
-# -- the first search read apart (SQLite): counts in one statement, each page in its own ---------
-
-def _found_apart(flt, user, per_page=4) -> tuple[list[tuple[int, Status]], dict]:
-    """Every page of the search (and of each status), joined, as the ledger shows them."""
-    today = dt.date(2026, 3, 16)
-    counts = ledger.status_counts(flt, user, today)
-
-    def pages(status=None) -> list[int]:
-        ids, number = [], 1
-        while True:
-            page = ledger.page_of_items(ledger.replace(flt, status=status, page=number), user, today, per_page,
-                                        load=list)
-            assert page.total == (counts[status] if status else sum(counts.values()))
-            if not page.items:
-                return ids
-            ids, number = ids + page.items, number + 1
-
-    by_status = {item_id: status for status in Status for item_id in pages(status)}
-    assert {s: n for s, n in counts.items() if n} == {
-        s: n for s in Status if (n := sum(1 for v in by_status.values() if v == s))}
-    return [(item_id, by_status[item_id]) for item_id in pages()], counts
-
-
-@pytest.mark.parametrize("sort", ["deadline", "-deadline"])
-def test_the_first_search_read_apart_after_each_change_is_exactly_right(db, make, plan, sort):
-    """Counts and every page (in all and per status) of the first search after each change, read
-    apart by statements of their own, list exactly the items holding the text, in order."""
-    admin = make.user(Role.ADMIN)
-    descending = sort.startswith("-")
-
-    def check(q="教师编制", open_only=False):
-        statuses = set(Status) - {Status.CLOSED, Status.CANCELLED} if open_only else None
-        flt = ledger.LedgerFilter(q=q, sort=sort, open=open_only)
-        assert ledger._read_apart(flt, admin) == (db.engine.dialect.name == "sqlite")
-        found, counts = _found_apart(flt, admin)
-        assert found == _expected_hits(db, q, statuses, descending)
-        assert sum(counts.values()) == len(found)
-
-    _each_change(db, make, check)
-
-
-def test_a_search_read_apart_is_kept_per_page_until_the_next_change(db, make, login_as):
-    """SQLite: coming back to a page reads no search statement; a change reads it afresh."""
-    from sqlalchemy import event
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite reads searches apart")
-    admin = make.user(Role.ADMIN)
-    client = login_as(admin)
-    items = [make.item(title=f"教师编制{n}") for n in range(3)]
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        client.get("/items?q=教师编制")
-        statements.clear()
-        client.get("/items?q=教师编制")
-        assert [s for s in statements if "item_search" in s] == []
-        items[0].title = "其他"
-        db.session.commit()
-        page = client.get("/items?q=教师编制")
-        assert [s for s in statements if "item_search" in s] != []
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    assert sorted(_titles(page)) == ["教师编制1", "教师编制2"]
-
-
-def test_the_counts_read_apart_look_statuses_up_in_their_index(db, make):
-    """SQLite: each match's status comes from ix_items_id_status, not from the wide item rows."""
+def test_a_broad_searchs_counts_read_statuses_from_an_index(db, make):
+    """SQLite: the counts of a broad search test each entry of an index holding the status against
+    the matches, never looking each match up in the wide item rows."""
+    from tests.test_performance import counted
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan")
     make.item(title="教师编制")
-    statements = []
-    from sqlalchemy import event
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        ledger._count_matches(ledger.LedgerFilter(q="教师编制"))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    (counting,) = statements
+    admin = make.user(Role.ADMIN)
+    with counted(db.engine) as statements:
+        counts = ledger.status_counts(ledger.LedgerFilter(q="教师编制"), admin, dt.date(2026, 3, 16))
+    assert sum(counts.values()) == 1
+    (counting,) = [s for s in statements if "GROUP BY" in s]
     with db.engine.connect() as conn:
         plan = "\n".join(row[-1] for row in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + counting, (search.fts_query("教师编制"),)))
-    assert "USING COVERING INDEX ix_items_id_status" in plan, plan
+    assert re.search(r"SCAN items USING COVERING INDEX ix_items_status", plan), plan
+    assert "PRIMARY KEY" not in plan and "TEMP B-TREE" not in plan, plan

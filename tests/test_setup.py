@@ -26,7 +26,7 @@ def test_without_chromium_a_non_root_run_stops_at_once_with_the_command_to_run()
     finally:
         shutil.rmtree(bin_dir)
     assert result.returncode == 1
-    assert "sudo apt-get install -y chromium fonts-noto-cjk" in result.stderr
+    assert "sudo apt-get install -y chromium fonts-noto-cjk poppler-utils" in result.stderr
 
 
 def test_with_chromium_and_the_fonts_nothing_is_done():

@@ -68,6 +68,8 @@ def create_app(config_class=None) -> Flask:
     login_manager.localize_callback = str  # the lazy text in the request's language, flashed as text
     csrf.init_app(app)
     limiter.init_app(app)
+    from tracker import cache
+    cache.init_app(app)
     if app.config["PREFERRED_URL_SCHEME"] == "https":  # served over HTTPS: cookies never go over HTTP
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
     if app.config.get("PROXY_COUNT"):  # behind nginx: the client's address and scheme come from it
@@ -96,7 +98,7 @@ def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees the whole schema."""
     import tracker.api.models  # noqa: F401
     import tracker.auth.models  # noqa: F401
-    import tracker.catalogue  # noqa: F401
+    import tracker.cache  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
     import tracker.evidence.models  # noqa: F401
     import tracker.inspection.models  # noqa: F401
@@ -146,10 +148,9 @@ def _register_template_helpers(app: Flask) -> None:
     from babel.lists import format_list
     from flask_babel import get_locale
     from tracker import clock
-    from tracker import chrome
     from tracker.items import ledger, presentation
     i18n.install(app)
-    app.jinja_env.globals.update(clock=clock, chrome=chrome, labels=presentation, get_locale=get_locale,
+    app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale,
                                  status_badge=presentation.status_badge, light_badge=presentation.light_badge,
                                  filter_link=ledger.filter_link)
     app.jinja_env.filters["day"] = format_day

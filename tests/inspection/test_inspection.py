@@ -119,6 +119,27 @@ def test_extension_approved_moves_the_deadline_and_keeps_the_original(case, make
     assert entry.changes["deadline"] == [(today + D(days=10)).isoformat(), new]
 
 
+@pytest.mark.parametrize("action, by, status", [("close_item", "inspector", Status.SUBMITTED),
+                                                ("cancel", "admin", Status.IN_PROGRESS)])
+def test_closing_or_cancelling_settles_a_waiting_extension_request(case, make, db, today, action, by, status):
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"], deadline=today + D(days=10),
+                     with_evidence=True)
+    asked = (today + D(days=40)).isoformat()
+    case["head"].post(f"/items/{item.id}/extension", {"new_deadline": asked, "reason": "资金未到位"})
+    if status == Status.SUBMITTED:
+        case["head"].post(f"/items/{item.id}/actions/submit_for_closure")
+    case[by].post(f"/items/{item.id}/actions/{action}", {"result": "rectified", "reason": "不再需要"})
+    assert reload(db, item).status in (Status.CLOSED, Status.CANCELLED)
+    request = db.session.query(ExtensionRequest).one()
+    assert request.status == ExtensionStatus.WITHDRAWN
+    assert "资金未到位" not in case["inspector"].get("/review").text  # it left the queue
+    page = case["admin"].get(f"/items/{item.id}").text
+    assert "撤销未审批的延期申请" in page and "延期申请: 待审批 → 已撤销" in page.replace("<del>", "").replace(
+        "</del>", "").replace("<ins>", "").replace("</ins>", "")
+    assert "申请的整改时限" in page  # the request reads as a request, not as a change of the deadline
+    assert reload(db, item).deadline == today + D(days=10)
+
+
 def test_extension_refusal_needs_a_comment_and_keeps_the_deadline(case, make, db, today):
     item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"], deadline=today + D(days=10))
     case["head"].post(f"/items/{item.id}/extension", {"new_deadline": (today + D(days=30)).isoformat(),

@@ -84,6 +84,20 @@ def test_pagination_keeps_filters_in_links(admin, make, app):
     assert titles(admin.get("/items?status=in_progress&page=99")) == []
 
 
+def test_the_pager_shows_the_edges_and_the_pages_around_this_one(admin, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ITEMS_PER_PAGE", 1)
+    for n in range(20):
+        make.item(title=f"事项{n:02d}")
+    page = admin.get("/items?sort=title&page=7")
+    pager = re.search(r'<nav class="pager".*?</nav>', page.text, re.S).group(0)
+    shown = re.findall(r">(\d+|…)<", pager)
+    assert shown == ["1", "2", "…", "5", "6", "7", "8", "9", "10", "11", "…", "19", "20"]
+    assert 'aria-current="page">7<' in pager and "page=6" in pager and "page=8" in pager
+    assert titles(page) == ["事项06"] and "共 20 项" in page.text
+    last = admin.get("/items?sort=title&page=20")
+    assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
+
+
 def test_counts_per_status_at_the_top(admin, make):
     make.item(status=Status.DRAFT)
     make.item(status=Status.SUBMITTED)
@@ -156,7 +170,7 @@ def test_open_items_only_hides_closed_and_cancelled_on_every_page(admin, make, l
 
 
 def test_reddest_first_follows_every_change_and_the_day(make, login_as, db, today):
-    """The reddest-first order is kept per process between changes: it must never lag one."""
+    """The reddest-first order follows every change of an item and the day."""
     from tracker import clock
     from tracker.items.models import ClosureResult, Item
     unit = make.unit()
@@ -189,8 +203,8 @@ def test_links_keep_a_search_with_metacharacters_intact(admin, make):
     assert titles(admin.get(sort_link.replace("&amp;", "&"))) == ["教师 &amp; 校长#1"]
 
 
-def test_a_units_listing_kept_between_changes_never_lags_one(admin, make, db, today):
-    """One unit's listing (ids and statuses in order) is kept per process until the next change."""
+def test_a_units_listing_never_lags_a_change(admin, make, db, today):
+    """One unit's listing (order, statuses and counts) right after each change."""
     from tracker.items.models import Item
     unit = make.unit()
     first = make.item(lead_unit=unit, title="甲", deadline=today + D(days=10))

@@ -152,6 +152,19 @@ def test_queueing_the_same_key_twice_adds_one_row(db, make):
     assert statuses() == {OutboxStatus.PENDING: 1}
 
 
+def test_outbox_flush_sends_everything_at_the_relays_rate(db, make, smtp_server, app, monkeypatch, wall):
+    queue_for([make.user() for _ in range(5)])
+    monkeypatch.setitem(app.config, "MAIL_MAX_PER_MINUTE", 2)
+    waits = []
+
+    def wait(seconds):  # the minute passes without the test sleeping through it
+        waits.append(round(seconds))
+        wall.move(seconds=seconds)
+    assert outbox.send_all(wait) == {"sent": 5, "failed": 0}
+    assert len(smtp_server.messages) == 5 and statuses() == {OutboxStatus.SENT: 5}
+    assert waits == [60, 60]  # two mails, a minute, two mails, a minute, the last one
+
+
 def test_one_run_of_the_sender_drains_everything_due(db, make, smtp_server):
     users = [make.user() for _ in range(120)]
     queue_for(users)

@@ -6,13 +6,12 @@ from sqlalchemy import update
 
 from tests.reports.test_dashboard import table, tile
 from tests.test_performance import counted
-from tracker import clock
+from tracker import cache, clock
 from tracker.auth.models import Role
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.inspection import services as inspection
 from tracker.items import services
 from tracker.items.models import Item, Status
-from tracker.reports import freshness
 
 D = dt.timedelta
 
@@ -63,16 +62,26 @@ def test_a_statement_run_through_the_session_also_renews_the_numbers(leader, mak
     assert numbers(leader)[0] == (1, 1, 1, 0)
 
 
-def test_a_rolled_back_change_leaves_the_marker(make, db, edu):
+def test_a_change_on_a_core_connection_also_renews_the_numbers(leader, make, db, edu, today):
+    """As a bulk load, a job or the CLI writes: no session, no flush."""
+    item = make.item(lead_unit=edu)
+    assert numbers(leader)[0] == (1, 1, 0, 0)
+    with db.engine.begin() as connection:
+        connection.execute(update(Item.__table__).where(Item.__table__.c.id == item.id)
+                           .values(deadline=today - D(days=1)))
+    assert numbers(leader)[0] == (1, 1, 1, 0)
+
+
+def test_a_rolled_back_change_leaves_the_generation(make, db, edu):
     make.item(lead_unit=edu)
-    before = freshness.marker()
+    before = cache.generations()[cache.ITEMS]
     edu.name = "县教育局（改）"
     db.session.flush()
     db.session.rollback()
-    assert freshness.marker() == before
+    assert cache.generations()[cache.ITEMS] == before
     edu.name = "县教育和体育局"
     db.session.commit()
-    assert freshness.marker() not in (before, None)
+    assert cache.generations()[cache.ITEMS] not in (before, None)
 
 
 def test_each_scope_has_its_own_numbers(leader, login_as, make, edu):
@@ -100,7 +109,7 @@ def test_an_unchanged_dashboard_is_served_from_the_cache(leader, make, db, edu):
     assert not any("GROUP BY items.lead_unit_id" in s for s in again)
 
 
-# -- the rendered dashboard is cached too: everything it shows is in its key -------------------------
+# -- what the page shows beside the kept numbers is read on every request ----------------------------
 
 def test_a_renamed_unit_shows_at_once(leader, login_as, make, db, edu):
     """Unit names are part of the rendered page: a rename is seen on the next reload."""
@@ -178,10 +187,28 @@ def test_readers_with_and_without_a_unit_get_their_own_links(login_as, make, edu
     assert "/reports/units/" not in without.split('id="units"')[0]
 
 
-def test_a_cached_page_costs_the_token_and_nothing_of_the_dashboard(leader, make, db, edu):
-    make.item(lead_unit=edu)
-    numbers(leader)
+def test_a_browser_reuses_an_unchanged_dashboard_and_gets_a_changed_one(leader, make, db, edu):
+    """The browser's copy is answered 304 while nothing changed; a change gives the new numbers."""
+    item = make.item(lead_unit=edu)
+    first = leader.get("/reports/?lang=en")
+    assert tile(first, "tile-total") == "1" and first.headers["Cache-Control"] == "private, no-cache"
     with counted(db.engine) as seen:
-        numbers(leader)
-    assert any("catalogue_versions" in s for s in seen)
-    assert not any("items" in s or "indicators" in s or "evaluations" in s for s in seen), seen
+        again = leader.get("/reports/?lang=en", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.text == ""
+    assert not any("GROUP BY" in s or "indicators" in s for s in seen), seen
+    assert leader.get("/reports/?lang=zh_CN", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    db.session.execute(update(Item).where(Item.id == item.id).values(deadline=clock.today() - D(days=1)))
+    db.session.commit()
+    changed = leader.get("/reports/?lang=en", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and tile(changed, "tile-overdue") == "1"
+
+
+def test_another_reader_on_the_same_browser_gets_their_own_page(login_as, make, edu):
+    fin = make.unit("县财政局")
+    make.item(lead_unit=edu)
+    make.item(lead_unit=fin)
+    leader = login_as(make.user(Role.LEADER))
+    tag = leader.get("/reports/?lang=en").headers["ETag"]
+    head = login_as(make.user(Role.HEAD, unit=fin))
+    page = head.get("/reports/?lang=en", headers={"If-None-Match": tag})
+    assert page.status_code == 200 and tile(page, "tile-total") == "1"

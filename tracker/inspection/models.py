@@ -24,6 +24,7 @@ class ExtensionStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # settled without a decision: the item was closed, cancelled or reopened
 
 
 class ExtensionRequest(db.Model):

@@ -65,8 +65,9 @@ def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -
                                current_deadline=item.deadline, requested_deadline=new_deadline, reason=reason)
     db.session.add(request)
     db.session.flush()
-    journal.record(actor, "request_extension", request,
-                   {"deadline": [item.deadline.isoformat(), new_deadline.isoformat()]}, note=reason,
+    # A request, not a change: the deadline stays until the request is granted.
+    journal.record(actor, "request_extension", request, {"requested_deadline": [None, new_deadline.isoformat()]},
+                   note=reason,
                    item_id=item.id)
     uow.touch(item)
     uow.flush(item.id)  # a second request sent at once fills the one-pending index: a Conflict
@@ -95,6 +96,25 @@ def decide_extension(actor: User, item: Item, request_id: int, approve: bool, co
                    note=comment or None, item_id=item.id)
     uow.flush(item.id)
     return request
+
+
+# Steps after which a waiting request can never be decided: the item is settled, or starts again.
+SETTLES_EXTENSIONS = {"close_item", "cancel", "reopen", "reopen_after_recheck"}
+
+
+def _settle_pending_extension(actor: User, item: Item, action: str) -> None:
+    """A request still waiting when the item is closed, cancelled or reopened is withdrawn
+    (journaled), so it leaves the inspectors' queue instead of waiting there for ever."""
+    request = pending_extension(item) if action in SETTLES_EXTENSIONS else None
+    if request is None:
+        return
+    journal.apply_changes(request, {"status": ExtensionStatus.WITHDRAWN, "decided_at": clock.now()})
+    journal.record(actor, "withdraw_extension", item,
+                   {"extension": [ExtensionStatus.PENDING.value, ExtensionStatus.WITHDRAWN.value]},
+                   note=request.requested_deadline.isoformat(), item_id=item.id)
+
+
+hooks.after_transition.append(_settle_pending_extension)
 
 
 # -- required-evidence checklist ----------------------------------------------------

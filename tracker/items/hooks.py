@@ -30,6 +30,9 @@ class ProgressFiles:
 
 progress_files: list[ProgressFiles] = []  # one: evidence.services
 
+# What else a workflow step settles: f(actor, item, action), called after the item changed state.
+after_transition: list[Callable[[Any, Any, str], None]] = []
+
 
 def closure_refusal(item) -> str | None:
     """The first reason a registered check gives against submitting `item` for closure, or None."""

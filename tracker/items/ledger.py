@@ -2,24 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from array import array
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from math import ceil
 
 from urllib.parse import quote_plus
 
 from flask import g, url_for
-from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import Index, Select, String, any_, func, literal_column, or_, select, union_all
 
-from sqlalchemy import Index, Select, String, any_, func, literal_column, or_, select, text, union_all
-from sqlalchemy.orm import joinedload, selectinload
-
+from tracker import cache
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.items import search
-from tracker.items.lights import Light, light_clause, light_order, light_settings, overdue_clause
+from tracker.items.lights import Light, light_clause, light_order, overdue_clause
 from tracker.items.models import OPEN_STATUSES, Item, Status, item_cooperating_units
-from tracker.items.rows import plain_rows  # noqa: F401 - the pages' loader, used as ledger.plain_rows
-from tracker.reports import freshness
+from tracker.items.rows import plain_rows
 from tracker.units.models import Unit
 from tracker.evaluations.models import Finding
 
@@ -125,30 +123,28 @@ def visible_to(user: User) -> Select:
 
 
 def _unit_items(unit_id: int | None):
-    """Condition: the item is led by the unit or the unit cooperates on it.
+    """Condition: the item is led by the unit or the unit cooperates on it."""
+    return or_(Item.lead_unit_id == unit_id, _cooperates(unit_id))
+
+
+def _cooperates(unit_id: int | None):
+    """Condition: `unit_id` cooperates on the item.
 
     SQLite answers `lead = ? OR id IN (...)` with two index lookups. PostgreSQL cannot use an index
     for `id IN (subquery)` under an OR and reads every item; with the cooperating ids collected
     first into an array, `lead = ? OR id = ANY(array)` is a BitmapOr of two index scans that the
     other filters (status) narrow before any row is read. (A UNION of the two lookups read every
-    item of the unit and joined it back by id: 27 ms instead of 1 ms for a big unit's page.)"""
+    item of the unit and joined it back by id, many times slower for a big unit's page.)"""
+    cooperating = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
     if db.engine.dialect.name == "postgresql":
-        return or_(Item.lead_unit_id == unit_id, Item.id == any_(_cooperating_ids(unit_id)))
-    return or_(Item.lead_unit_id == unit_id, Item.id.in_(_cooperating(unit_id)))
+        return Item.id == any_(func.array(cooperating.scalar_subquery()))
+    return Item.id.in_(cooperating)
 
 
-def _cooperating(unit_id: int | None) -> Select:
-    return select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit_id)
-
-
-def _cooperating_ids(unit_id: int | None):
-    """PostgreSQL: the ids of the items `unit_id` cooperates on, as one array (for `= ANY`)."""
-    return func.array(_cooperating(unit_id).scalar_subquery())
-
-
-def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_status=True) -> Select:
+def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_status=True,
+              scanned=False) -> Select:
     if flt.q:
-        stmt = stmt.where(search.matching(flt.q))
+        stmt = stmt.where(search.matching(flt.q, scanned=scanned))
     if flt.evaluation:
         stmt = stmt.where(Item.finding_id.in_(select(Finding.id).where(
             Finding.evaluation_id == flt.evaluation)))
@@ -184,253 +180,158 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
 
 
 def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
-    """Counts per status for the current filter, ignoring its own status choice."""
-    if _read_apart(flt, user):
-        return dict(_search_counts(flt, user, today))
-    if _kept_whole(flt, user):
-        return dict(_hits(flt, user, today).counts)
+    """Counts per status for the current filter, ignoring its own status choice (one statement).
+    A text search's counts are kept (tracker/cache.py) while no searched text, status, unit or
+    owner changes: counting every hit of a broad search is what costs, and most writes (progress,
+    files) change none of that. Filters that depend on the day (light, overdue) are not kept."""
+    if not flt.q or flt.light or flt.overdue:
+        return _status_counts(flt, user, today)
+    scope = "all" if user.reads_everything else user.unit_id
+    asked = sorted(flt.args(page=None, status=None, sort=None).items())
+    name = f"counts:{user.id if flt.mine else ''}:{asked}"
+    return cache.kept(cache.SEARCH, scope, name, lambda: _status_counts(flt, user, today))
+
+
+def _status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
     parts = [part.with_only_columns(Item.status) for part in _count_parts(flt, user, today)]
     base = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    rows = db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all()
-    counts = {status: 0 for status in Status}
-    for status, count in rows:
-        counts[Status(status)] = count
+    counts = dict.fromkeys(Status, 0)
+    with _reading(flt) as connection:
+        for status, count in connection.execute(select(base.c.status, func.count()).group_by(base.c.status)):
+            counts[Status(status)] = count
     return counts
 
 
 def _count_parts(flt: LedgerFilter, user: User, today: dt.date) -> list[Select]:
     """The filtered items (any status) as disjoint statements whose union is the whole.
 
-    On PostgreSQL one unit's items are split into those it leads and those it only cooperates on:
-    the led ones are then counted from the index (lead_unit_id, status) alone, where the OR of the
-    two lookups read a table page per item (3,000 pages for a county's education bureau)."""
-    whole = _filtered(visible_to(user), flt, user, today, with_status=False)
+    One unit's items are split into those it leads and those it only cooperates on: the led ones
+    are then counted from the index (lead_unit_id, status) alone, where the OR of the two lookups
+    read a table page per item on PostgreSQL (3,000 pages for a county's education bureau)."""
+    scanned = _broad(flt)
+    whole = _filtered(visible_to(user), flt, user, today, with_status=False, scanned=scanned)
     units = {flt.unit} if flt.unit else set()
     if not user.reads_everything:
         units.add(user.unit_id)
-    if db.engine.dialect.name != "postgresql" or len(units) != 1:
+    if len(units) != 1:
         return [whole]
     (unit,) = units  # the unit filter and the user's scope (if any) are this one unit
-    rest = _filtered(select(Item), replace(flt, unit=None), user, today, with_status=False)
-    return [rest.where(Item.lead_unit_id == unit),
-            rest.where(Item.id == any_(_cooperating_ids(unit)), Item.lead_unit_id != unit)]
+    rest = _filtered(select(Item), replace(flt, unit=None), user, today, with_status=False, scanned=scanned)
+    return [rest.where(Item.lead_unit_id == unit), rest.where(_cooperates(unit), Item.lead_unit_id != unit)]
 
 
-def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, load=None,
-                  counts: dict[Status, int] | None = None):
-    """One page of the ledger with everything the rows show loaded up front (no N+1).
-
-    `load` turns the page's ids into its rows: Item objects with their units, owner and finding
-    (the API's default), or `rows.plain_rows` for the pages' tables. `counts` are this filter's
-    status_counts when the page has them already: the total is then known without counting again."""
-    load = load or _rows
-    if _read_apart(flt, user):
-        return _SearchPage(page=flt.page, per_page=per_page, max_per_page=None, error_out=False,
-                           flt=flt, user=user, today=today, load=load)
-    if _kept_whole(flt, user):
-        hits = _hits(flt, user, today)
-        return _IdsPagination(page=flt.page, per_page=per_page, max_per_page=None, error_out=False,
-                              ids=hits.ids.get(flt.status, array("i")) if flt.status else hits.all_ids,
-                              load=load)
-    # The page is chosen on ids alone (a narrow sort, often straight from an index: the light order
-    # reads only columns of ix_items_dashboard), then only its rows are loaded. Sorting whole rows
-    # with their long texts made a big unit's "reddest first" page take tens of milliseconds.
-    stmt = _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today)
-    total = None if counts is None else (counts[flt.status] if flt.status else sum(counts.values()))
-    return _PageOfIds(select=stmt.with_only_columns(Item.id), session=db.session(), page=flt.page,
-                      per_page=per_page, max_per_page=None, error_out=False, load=load, total=total)
+def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, load=plain_rows,
+                  counts: dict[Status, int] | None = None) -> Page:
+    """One page of the ledger: its ids chosen by one statement, then `load` turns them into rows
+    (`rows.plain_rows` for the pages' tables, the API's summaries). The total comes from this
+    filter's status_counts (`counts` when the page has them already)."""
+    counts = status_counts(flt, user, today) if counts is None else counts
+    total = counts[flt.status] if flt.status else sum(counts.values())
+    ids, skipped = [], (flt.page - 1) * per_page
+    if skipped < total:  # a page past the last (a link typed by hand) asks nothing
+        with _reading(flt) as connection:
+            stmt = _page_statement(flt, user, today, flt.page * per_page, total).limit(per_page).offset(skipped)
+            ids = list(connection.execute(stmt).scalars())
+    return Page(items=load(ids), page=flt.page, per_page=per_page, total=total)
 
 
-class _PageOfIds(SelectPagination):
-    """A page of ids chosen by a statement, turned into rows by `load`; the total counted only
-    when it was not given."""
+def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0, total: int = 0) -> Select:
+    """The ids of the filtered items in the filter's order (the page is its LIMIT and OFFSET, the
+    first `rows` of the `total` matches)."""
+    if not _walks_in_order(flt, user):
+        # PostgreSQL's planner may walk the deadline order itself (see search.matching); in another
+        # order each match is re-checked and sorted, best with the candidates collected first.
+        scanned = db.engine.dialect.name == "postgresql" and flt.sort.lstrip("-") == "deadline"
+        return _ordered(_filtered(visible_to(user), flt, user, today, scanned=scanned), flt.sort, today
+                        ).with_only_columns(Item.id)
+    # The search and the open filter tested on each entry of the walk, never used to look items up
+    # (SQLite would rather find the open items by ix_items_status_deadline and sort them all).
+    # When the page's rows come within PROBES entries of the walk, each entry is asked of the
+    # search index in turn; otherwise the set of every match is collected first.
+    if total and rows * db.session.scalar(select(func.max(Item.id))) <= PROBES * total:
+        stmt = _filtered(select(Item), replace(flt, q="", open=False), user, today).where(search.probed(flt.q))
+    else:
+        stmt = _filtered(select(Item), replace(flt, open=False), user, today, scanned=True)
+    if flt.open:
+        stmt = stmt.where(literal_column("items.status", String).concat("").in_(sorted(OPEN_STATUSES)))
+    return _ordered(stmt, flt.sort, today).with_only_columns(Item.id)
 
-    def _query_items(self) -> list:
-        return self._query_args["load"](super()._query_items())
 
-    def _query_count(self) -> int:
-        known = self._query_args["total"]
-        return super()._query_count() if known is None else known
-
-
-# -- searches, the reddest-first order and one unit's listings ---------------------------------------
-# A search can match tens of thousands of items, and the reddest-first order ("my items", a head's
-# start page) computes every item's light before the first row: the page, its total and the status
-# counts each had to find and sort them all again. One statement now reads the matches' ids and
-# statuses in order, and the result is kept per process under the "items changed" marker (any
-# change to an item, finding, unit or evaluation renews it) and the day, so paging or coming back
-# reads only the 25 rows shown, and never a stale list. Ids are 32-bit (see DatabaseId): 4 bytes each.
-# A listing narrowed to one unit or person (a head's every listing) is a few thousand items at
-# most: reading all their ids and statuses in order costs about what its page and its counts cost
-# apart (two statements, on PostgreSQL ~5 ms), so it is kept the same way. A reader's listing of
-# the whole province keeps its page statement (LIMIT through an index) and its counts.
-
-def _kept_whole(flt: LedgerFilter, user: User) -> bool:
-    return (bool(flt.q) or flt.sort.lstrip("-") == "light" or not user.reads_everything
-            or bool(flt.unit or flt.owner or flt.mine))
+def _reading(flt: LedgerFilter):
+    """The session's connection, for a search with the candidates read from its index."""
+    connection = db.session.connection()
+    return search.candidates_from_the_index(connection) if flt.q else nullcontext(connection)
 
 
 @dataclass(frozen=True)
-class _Hits:
-    all_ids: array
-    ids: dict[Status, array]
-    counts: dict[Status, int]
+class Page:
+    """One page of a listing, with what the pager (templates/_macros.html) and the API show."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return ceil(self.total / self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, edge: int = 2, before: int = 2, after: int = 4):
+        """The page numbers of the pager: the first and last `edge`, `before` and `after` around this
+        one, None for each gap."""
+        shown = [n for n in range(1, self.pages + 1)
+                 if n <= edge or n > self.pages - edge or self.page - before <= n <= self.page + after]
+        for previous, number in zip([0, *shown], shown):
+            if number > previous + 1:
+                yield None
+            yield number
 
 
-_HITS = freshness.Cache(size=64)
-
-
-def _hits(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
-    scope = ("all",) if user.reads_everything else ("unit", user.unit_id)
-    filters = tuple(sorted(flt.args(page=None, status=None).items()))
-    key = (freshness.marker(), scope, user.id if flt.mine else None, today, light_settings(), filters)
-    return _HITS.get(key, lambda: _find(flt, user, today))
-
-
-def _find(flt: LedgerFilter, user: User, today: dt.date) -> _Hits:
-    # Never a walk: whenever one would serve, the search is read apart (_read_apart), page by page.
-    stmt = _hits_statement(flt, user, today, walk=False)
-    # Plain values through the connection: the ORM's rows and the Enum's conversion of each status
-    # took twice as long as the statement itself for a broad search (0.4 s for 64,000 hits). Read
-    # in parts, so that 64,000 rows never live at once: they made the garbage collector walk the
-    # whole process (50-90 ms).
-    connection = db.session.connection()
-    all_ids, by_status = array("i"), {}
-    with search.candidates_from_the_index(connection):
-        for part in connection.execute(stmt).partitions(1000):
-            for item_id, status in part:
-                all_ids.append(item_id)
-                bucket = by_status.get(status)
-                if bucket is None:
-                    bucket = by_status[status] = array("i")
-                bucket.append(item_id)
-    ids = {Status(status): found for status, found in by_status.items()}
-    counts = {status: len(ids.get(status, ())) for status in Status}
-    return _Hits(all_ids, ids, counts)
-
-
-def _hits_statement(flt: LedgerFilter, user: User, today: dt.date, walk: bool) -> Select:
-    """Ids and statuses (plain strings) of every match in order; `walk`: through hits_order_index."""
-    if not walk:
-        return _ordered(_filtered(visible_to(user), flt, user, today, with_status=False), flt.sort, today
-                        ).with_only_columns(Item.id, _STORED_STATUS)
-    # The search and the open filter tested on each entry of the walk: never used to look items up
-    # (on a small table SQLite would rather find the open items by ix_items_status_deadline and sort).
-    stmt = _filtered(visible_to(user), replace(flt, q="", open=False), user, today, with_status=False)
-    stmt = stmt.where(search.matching(flt.q, scanned=True))
-    if flt.open:
-        stmt = stmt.where(_STORED_STATUS.concat("").in_(sorted(OPEN_STATUSES)))
-    return _ordered(stmt, flt.sort, today).with_only_columns(Item.id, _STORED_STATUS)
-
-
-# The status as the string stored, without the Enum's conversion of every row.
-_STORED_STATUS = literal_column(f"{Item.__tablename__}.status", String)
-
-
-# A broad search in the default order (by deadline) on SQLite: looking up each of 60,000 matches
-# by id (a step into the wide item rows each) and sorting them took 60% of the time. Walking this
-# index in its order instead, keeping the items whose id is in the matches' set, reads only the
-# index and needs no sort; it costs a pass over every item (~10 ms for 100,000), so it is taken
-# when the matches are at least 1 item in WALK_SHARE. Only for filters whose every column the
-# index holds (the open filter tests the status), for people who see every item (a unit's own
-# items are better found from its own index).
+# -- broad searches on SQLite ----------------------------------------------------------------------
+# A broad search (tens of thousands of matches) looked up each match by id, a step into the wide
+# item rows each: testing every item of a narrow index against the set of matches instead reads
+# no item row and costs a pass over that index, so it is taken when the matches are at least 1
+# item in BROAD_SHARE. The counts scan any index holding the status (and need no sort for their
+# GROUP BY). In the default order (by deadline) the page walks hits_order_index in its order,
+# keeping the matches: no sort, and the walk stops after the page's rows. Only for filters whose
+# every column the index holds, for people who see every item (a unit's own items are better
+# found from its own index).
 hits_order_index = Index("ix_items_deadline_id_status", Item.deadline, Item.id, Item.status)
-WALK_SHARE = 25
+hits_status_index = Index("ix_items_id_status", Item.id, Item.status)  # migration 0015
+BROAD_SHARE = 25
+PROBES = 200
+
+
+def _broad(flt: LedgerFilter) -> bool:
+    """SQLite: whether this search is broad (one character is a prefix query, costly to count:
+    it is broad nearly always). Asked once a request: the counts and the page both need it, and
+    it only chooses a plan, never what is found."""
+    if not flt.q or db.engine.dialect.name != "sqlite":
+        return False
+    known = g.setdefault("broad_searches", {})
+    if flt.q not in known:
+        known[flt.q] = len(flt.q) == 1 or search.matches_at_least(flt.q, BROAD_SHARE)
+    return known[flt.q]
 
 
 def _walks_in_order(flt: LedgerFilter, user: User) -> bool:
-    # The same searches as are read apart (below), when broad; one character is a prefix query,
-    # costly to count: it is broad nearly always.
-    return _read_apart(flt, user) and (len(flt.q) == 1 or search.matches_at_least(flt.q, WALK_SHARE))
-
-
-# The first search after a change (SQLite, the default order, a reader of every item): reading
-# all 64,000 hits of a broad search in order took 130-140 ms, most of it handing each row to
-# Python. The page shows only its counts per status and 25 rows: the counts are read on their own
-# (each match's status looked up in hits_status_index, no row to Python but the 7 counts, ~45 ms)
-# and so is the page (the walk of hits_order_index stops after the page's rows, ~25 ms), each kept
-# under the marker like the full list. Paging deeper runs one page statement per page (the walk
-# goes further, at most a pass over the index) instead of slicing a list read once.
-hits_status_index = Index("ix_items_id_status", Item.id, Item.status)
-_PAGES = freshness.Cache(size=256)
-
-
-def _read_apart(flt: LedgerFilter, user: User) -> bool:
-    """Whether the counts and each page of this search are read apart, not from the full list."""
-    return (bool(flt.q) and flt.sort.lstrip("-") == "deadline" and db.engine.dialect.name == "sqlite"
-            and user.reads_everything and not (flt.evaluation or flt.unit or flt.owner or flt.mine
-                                               or flt.light or flt.overdue))
-
-
-def _search_key(flt: LedgerFilter, *more) -> tuple:
-    # The reader sees every item and no filter read apart depends on the user, day or lights.
-    return (freshness.marker(), "apart", tuple(sorted(flt.args(page=None, status=None).items())), *more)
-
-
-def _search_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status, int]:
-    return _HITS.get(_search_key(flt, "counts"), lambda: _count_matches(flt))
-
-
-def _count_matches(flt: LedgerFilter) -> dict[Status, int]:
-    counts = {status: 0 for status in Status}
-    for status, count in db.session.connection().execute(_COUNT_MATCHES, {"match": search.fts_query(flt.q)}):
-        counts[Status(status)] = count
-    if flt.open:
-        counts = {status: count if status in OPEN_STATUSES else 0 for status, count in counts.items()}
-    return counts
-
-
-# INDEXED BY: without statistics SQLite looks each match up by its rowid in the wide item rows (3x
-# slower); SQLAlchemy's SQLite dialect renders no table hints, hence the text.
-_COUNT_MATCHES = text("SELECT items.status, count(*) FROM item_search "
-                      "JOIN items INDEXED BY ix_items_id_status ON items.id = item_search.rowid "
-                      "WHERE item_search MATCH :match GROUP BY items.status")
-
-
-def _page_ids(flt: LedgerFilter, user: User, today: dt.date, per_page: int) -> array:
-    def read() -> array:
-        stmt = _hits_statement(flt, user, today, walk=_walks_in_order(flt, user))
-        if flt.status:
-            stmt = stmt.where(Item.status == flt.status)
-        stmt = stmt.limit(per_page).offset((flt.page - 1) * per_page)
-        return array("i", (item_id for item_id, _ in db.session.connection().execute(stmt)))
-    return _PAGES.get(_search_key(flt, "page", flt.status, flt.page, per_page), read)
-
-
-class _SearchPage(Pagination):
-    """A page of a search read apart: its ids from a page statement, its total from the counts."""
-
-    def _query_items(self) -> list:
-        args = self._query_args
-        return args["load"](list(_page_ids(args["flt"], args["user"], args["today"], self.per_page)))
-
-    def _query_count(self) -> int:
-        args = self._query_args
-        counts = _search_counts(args["flt"], args["user"], args["today"])
-        return counts[args["flt"].status] if args["flt"].status else sum(counts.values())
-
-
-class _IdsPagination(Pagination):
-    """A page over an ordered list of item ids; only the page's rows are loaded."""
-
-    def _query_items(self) -> list[Item]:
-        ids = self._query_args["ids"][(self.page - 1) * self.per_page:self.page * self.per_page]
-        return self._query_args["load"](list(ids))
-
-    def _query_count(self) -> int:
-        return len(self._query_args["ids"])
-
-
-def _rows(ids: list[int]) -> list[Item]:
-    """The items of `ids` in that order, with what the ledger's rows show."""
-    if not ids:
-        return []
-    rows = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(ids)).options(*_ROW_LOADS))}
-    return [rows[item_id] for item_id in ids if item_id in rows]
-
-
-# The many-to-one rows come joined to the page's query (one statement instead of four).
-_ROW_LOADS = (joinedload(Item.lead_unit, innerjoin=True), joinedload(Item.owner),
-              joinedload(Item.finding, innerjoin=True).joinedload(Finding.evaluation, innerjoin=True),
-              selectinload(Item.cooperating_units))
-
+    """Whether this search's page walks hits_order_index."""
+    return (flt.sort.lstrip("-") == "deadline" and user.reads_everything
+            and not (flt.evaluation or flt.unit or flt.owner or flt.mine or flt.light or flt.overdue)
+            and _broad(flt))

@@ -66,8 +66,10 @@ def fts_query(q: str) -> str:
 def matching(q: str, scanned: bool = False):
     """Condition on items: the title, measures or finding text contains `q` (case-insensitive).
 
-    `scanned` (SQLite): the condition is to be tested on each item of a walk through another index
-    (the matches' ids are collected once and looked up), not used to fetch the matches by id."""
+    `scanned`: the condition is to be tested on each item of a walk through another index (a
+    page's order), not used to fetch every match first. SQLite collects the matches' ids once and
+    looks each item up among them; PostgreSQL may then walk the page's order and ask the index
+    about each item until the page is full, instead of re-checking every candidate (bench/README.md)."""
     from tracker.extensions import db
     from tracker.items.models import Item
     if db.engine.dialect.name != "postgresql":
@@ -75,11 +77,19 @@ def matching(q: str, scanned: bool = False):
         return (Item.id + literal_column("0") if scanned else Item.id).in_(_fts_rowids(q))
     candidates = select(_pg_index.c.item_id).where(
         _pg_index.c.terms.op("@@", is_comparison=True)(func.rectify_search_query(q)))
-    if len(q) <= 2:   # one term, no re-check: the candidates are hashed and the items' index walked
+    if scanned or len(q) <= 2:   # (one term: no re-check, the candidates hashed, the items walked)
         return Item.id.in_(candidates) & _rechecked(q)
     # The candidates collected first (planned on their own: from the GIN index), then the items
     # looked up in id order and re-checked; as a join, the planner read item_search row by row.
     return (Item.id == any_(func.array(candidates.scalar_subquery()))) & _rechecked(q)
+
+
+def probed(q: str):
+    """SQLite: the same condition asked of the index item by item, for a walk in order that stops
+    after a page's rows: no set of every match is collected first."""
+    from tracker.items.models import Item
+    return exists().where(text("item_search MATCH :search_probe").bindparams(search_probe=fts_query(q)),
+                          _fts_index.c.rowid == Item.id)
 
 
 def _rechecked(q: str):
@@ -129,10 +139,10 @@ def candidates_from_the_index(connection: Connection):
     broad search spent 0.4-0.6 s unpacking them where the index answers in 10-30 ms. Without
     hints, sequential scans are priced out for these statements only (SET LOCAL, reset after)."""
     if connection.dialect.name != "postgresql":
-        yield
+        yield connection
         return
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    yield
+    yield connection
     # Not reached when the body raised: the request's transaction is rolled back, and the setting
     # with it (a reset here would fail in an aborted transaction and hide the error).
     connection.exec_driver_sql("SET LOCAL enable_seqscan TO DEFAULT")

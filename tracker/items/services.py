@@ -283,6 +283,8 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
     refresh_schedule(item)
     _touch(item)
     journal.record(actor, action, item, changes, note=reason or None, item_id=item.id)
+    for settle in hooks.after_transition:
+        settle(actor, item, action)
     uow.flush(item.id)
     log.info("item %s: %s by %s", item.id, action, actor.username)
     return item

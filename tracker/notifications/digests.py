@@ -16,12 +16,12 @@ from functools import cached_property
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from tracker import clock, uow
+from tracker import bulk, clock, uow
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.items.lights import Light, light_of, overdue_clause
 from tracker.items.models import OPEN_STATUSES, Item, Status
-from tracker.notifications import bulk, mails, outbox
+from tracker.notifications import mails, outbox
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,11 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tracker import bulk
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.i18n import in_language
-from tracker.notifications import bulk, outbox
+from tracker.notifications import outbox
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
 

@@ -23,6 +23,7 @@ import smtplib
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -32,10 +33,9 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from tracker import clock, journal
+from tracker import bulk, clock, journal
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.notifications import bulk
 from tracker.notifications.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -318,6 +318,23 @@ def drain(beat=None) -> dict[str, int]:
         total = {k: total[k] + result[k] for k in total}
         if not result["sent"]:
             break
+    return total
+
+
+def send_all(wait: Callable[[float], object] | None = None) -> dict[str, int]:
+    """Everything due now, for `outbox flush`: drain after drain, each at most MAIL_MAX_PER_MINUTE
+    messages, waiting out the rest of the minute between them (`wait(seconds)`, SIGTERM ends it)."""
+    wait = wait or stopping.wait
+    cap = max(current_app.config["MAIL_MAX_PER_MINUTE"], 0)
+    total = {"sent": 0, "failed": 0}
+    while not stopping.is_set():
+        started = clock.real_now()
+        result = drain()
+        total = {k: total[k] + result[k] for k in total}
+        if cap and sum(result.values()) >= cap:
+            wait(max(0.0, 60 - (clock.real_now() - started).total_seconds()))
+        elif not result["sent"]:
+            break  # nothing was due any more, or the relay is down: the scheduler goes on later
     return total
 
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import and_, false, func, select, union
 
-from tracker import clock, journal, uow
+from tracker import bulk, clock, journal, uow
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
 from tracker.journal import JournalEntry
-from tracker.notifications import bulk, mails
+from tracker.notifications import mails
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 from tracker.units.models import Unit
 

@@ -1,21 +1,20 @@
 """The numbers of the dashboard: one grouped pass over the items a user may see (plus the weekly
-series), cached per process under a marker that every change renews (freshness.py)."""
+series), kept in the cache under the items generation (tracker/cache.py)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from flask import current_app
 from sqlalchemy import Integer, Row, Select, String, case, func, select, type_coerce
 
-from tracker import clock
+from tracker import cache, clock
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
 from tracker.items.ledger import visible_to
 from tracker.items.lights import Light, light_clause, light_settings, overdue_clause
 from tracker.items.models import Item, Status
-from tracker.reports import freshness
 from tracker.units.models import Unit
 
 WEEKS = 12
@@ -33,8 +32,8 @@ def scope(user: User, evaluation_id: int | None = None) -> Select:
     return stmt
 
 
-@dataclass
-class UnitRow:
+class UnitRow(NamedTuple):
+    """A plain tuple: 2,000 of them are kept and read back on every view of the dashboard."""
     unit_id: int
     name: str
     total: int
@@ -66,23 +65,23 @@ def tally(stmt: Select, today: dt.date) -> tuple[dict[Status, int], dict[Light, 
     ).group_by(Item.lead_unit_id, Item.status).subquery()
     statuses = {status: 0 for status in Status}
     lights = {Light.RED: 0, Light.YELLOW: 0, Light.GREEN: 0}
-    units: dict[int, UnitRow] = {}
+    units: dict[int, list] = {}  # unit id: [name, total, closed, cancelled, overdue]
     for name, unit_id, status, items, red, yellow in db.session.execute(
             select(Unit.name, groups).join(groups, groups.c.unit_id == Unit.id)):
         status = Status(status)
         statuses[status] += items
-        row = units.setdefault(unit_id, UnitRow(unit_id, name, 0, 0, 0, 0))
-        row.total += items
-        row.overdue += red
+        row = units.setdefault(unit_id, [name, 0, 0, 0, 0])
+        row[1] += items
+        row[4] += red
         if status == Status.CLOSED:
-            row.closed += items
+            row[2] += items
         elif status == Status.CANCELLED:
-            row.cancelled += items
+            row[3] += items
         else:
             lights[Light.RED] += red
             lights[Light.YELLOW] += yellow
             lights[Light.GREEN] += items - red - yellow
-    return statuses, lights, list(units.values())
+    return statuses, lights, [UnitRow(unit_id, *row) for unit_id, row in units.items()]
 
 
 @dataclass
@@ -107,17 +106,17 @@ def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
             return None
         return series[(day - first).days // 7]
 
-    inner = stmt.subquery()
+    inner, zone = stmt.subquery(), clock.tz()
     since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
     for (closed_at,) in db.session.execute(select(inner.c.closed_at).where(
             inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since)):
-        if (week := bucket(clock.local_date(closed_at))) is not None:
+        if (week := bucket(clock.local_date(closed_at, zone))) is not None:
             week.closures += 1
     # An item becomes overdue on the day after its deadline unless it was closed or cancelled by then.
     rows = db.session.execute(select(inner.c.deadline, inner.c.closed_at, inner.c.cancelled_at).where(
         inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today))
     for deadline, closed_at, cancelled_at in rows:
-        ended = clock.local_date(closed_at) or clock.local_date(cancelled_at)
+        ended = clock.local_date(closed_at, zone) or clock.local_date(cancelled_at, zone)
         if ended is not None and ended <= deadline:
             continue
         if (week := bucket(deadline + dt.timedelta(days=1))) is not None:
@@ -175,47 +174,27 @@ def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
 
 @dataclass(frozen=True)
 class Aggregates:
-    """The numbers worth caching: everything but the indicator framework (read per request)."""
+    """What the dashboard keeps: everything it shows but the order and page of the unit table."""
     statuses: dict[Status, int]
     lights: dict[Light, int]
-    units: list[UnitRow]    # in no particular order; never mutated once cached
+    units: list[UnitRow]            # in no particular order
     weeks: list[Week]
-    # The units in each order asked for, sorted once per cached numbers (a page shows 50 of 2,000).
-    _orders: dict[str, list[UnitRow]] = field(default_factory=dict, compare=False, repr=False)
-
-    def ordered(self, sort: str) -> list[UnitRow]:
-        """The units sorted by `sort`, a normal_sort() key."""
-        rows = self._orders.get(sort)
-        if rows is None:
-            rows = self._orders[sort] = sorted_units(self.units, sort)
-        return rows
-
-    def furthest_behind(self) -> list[UnitRow]:
-        """lowest_completion() of the units, worked out once."""
-        rows = self._orders.get(_CHART)
-        if rows is None:
-            rows = self._orders[_CHART] = lowest_completion(self.units)
-        return rows
+    furthest_behind: list[UnitRow]  # lowest_completion() of the units: the chart's
+    framework: Framework | None
 
 
-_CHART = " chart"  # a key of Aggregates._orders that is no sort
-
-
-def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
-    """The user's numbers, from the per-process cache when nothing has changed since."""
+def aggregates(user: User, today: dt.date, evaluation_id: int | None, framework_of: Row | None) -> Aggregates:
+    """The user's numbers, from the cache when no item changed since."""
     # The scope is all a user's numbers depend on besides the data: everything, or one unit.
     scope_key = "all" if user.reads_everything else user.unit_id
-    key = (freshness.marker(), today, light_settings(), scope_key, evaluation_id)
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
-        return Aggregates(*tally(stmt, today), weekly(stmt, today))
-    return _cache().get(key, compute)
-
-
-def _cache() -> freshness.Cache:
-    # On the app, not the module: the light settings and the database belong to the app.
-    return current_app.extensions.setdefault("dashboard_cache", freshness.Cache())
+        statuses, lights, units = tally(stmt, today)
+        return Aggregates(statuses, lights, units, weekly(stmt, today), lowest_completion(units),
+                          framework(framework_of, stmt) if framework_of else None)
+    name = f"dashboard:{today}:{light_settings()}:{evaluation_id}:{framework_of.id if framework_of else None}"
+    return cache.kept(cache.ITEMS, scope_key, name, compute)
 
 
 def normal_sort(sort: str | None) -> str:
@@ -299,14 +278,13 @@ class Dashboard:
         return self.lights[Light.RED]
 
 
-def build(user: User, today: dt.date, evaluation: Evaluation | None, framework_of: Evaluation | None,
+def build(user: User, today: dt.date, evaluation: Row | None, framework_of: Row | None,
           sort: str, page: int = 1) -> Dashboard:
     """Every number of the dashboard for `user` (restricted to `evaluation` when given)."""
     evaluation_id = evaluation.id if evaluation else None
-    numbers = aggregates(user, today, evaluation_id)
+    numbers = aggregates(user, today, evaluation_id, framework_of)
     sort = normal_sort(sort)
     return Dashboard(
         statuses=numbers.statuses, lights=numbers.lights,
-        units=unit_table(numbers.ordered(sort), sort, page, evaluation_id),
-        chart_units=numbers.furthest_behind(), weeks=numbers.weeks,
-        framework=framework(framework_of, scope(user, evaluation_id)) if framework_of else None)
+        units=unit_table(sorted_units(numbers.units, sort), sort, page, evaluation_id),
+        chart_units=numbers.furthest_behind, weeks=numbers.weeks, framework=numbers.framework)

@@ -1,4 +1,4 @@
-"""What the dashboard keeps in the database: its covering index (its cache key: tracker/catalogue.py)."""
+"""What the dashboard keeps in the database: its covering index (its cache key: tracker/cache.py)."""
 from __future__ import annotations
 
 from sqlalchemy import Index

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
+                   send_file, session, url_for)
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from tracker import clock, uow
+from tracker import cache, clock, uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
+from tracker.auth.sessions import SESSION_KEY
 from tracker.feedback import flash_expired
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.items import ledger
+from tracker.items.lights import light_settings
 from tracker.items.services import item_for
 from tracker.paging import page_arg
 from tracker.errors import Refused
@@ -66,9 +69,19 @@ def _evaluation_id_arg() -> int | None:
 def dashboard_page():
     """Leaders, inspectors and admins see every unit; heads and staff see their unit's items."""
     page = page_arg(request.args)  # past the end: the last
-    body = views.dashboard_body(current_user, clock.today(), _evaluation_id_arg(),
-                                dashboard.normal_sort(request.args.get("sort")), page)
-    return render_template("reports/dashboard.html", body=body)
+    today = clock.today()
+    # A browser that has this very page (same data, reader, sign-in, language, day, URL) reuses it.
+    etag = cache.etag(current_user.id, session.get(SESSION_KEY), str(get_locale()), today, light_settings(),
+                      request.full_path)
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        body = views.dashboard_body(current_user, today, _evaluation_id_arg(),
+                                    dashboard.normal_sort(request.args.get("sort")), page)
+        response = make_response(render_template("reports/dashboard.html", body=body))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.get("/units/<int:unit_id>")

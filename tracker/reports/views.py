@@ -1,23 +1,20 @@
 """What pages show beside the numbers: the charts of the dashboard, in the user's language, and the
-dashboard's rendered content, kept per process like its numbers."""
+dashboard's content."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, render_template, request
-from flask_babel import get_locale, gettext as _
+from flask import render_template
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
-from tracker.items.lights import light_settings
 from tracker.links import link_maker
-from tracker.reports import charts, dashboard, freshness
+from tracker.reports import charts, dashboard
 from tracker.reports.dashboard import UnitRow, Week
-
-PAGES_KEPT = 64  # rendered dashboards kept per process (each some tens of kB)
 
 
 def unit_chart(units: list[UnitRow], total: int) -> Markup:
@@ -40,16 +37,8 @@ def week_chart(weeks: list[Week]) -> Markup:
 
 
 def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
-    """The dashboard's content for `user`, rendered once per state of the data (the `items` token,
-    which units, evaluations and indicators renew too) and per everything else the page shows:
-    the day and the light settings (lights, overdue), the language, who reads (all units or one,
-    and the unit's links), the evaluation, the sort and the page of the unit table."""
-    key = (freshness.marker(), today, light_settings(), str(get_locale()), request.script_root,
-           user.reads_everything, user.unit_id, evaluation_id, sort, page)
-    return _pages().get(key, lambda: _render_body(user, today, evaluation_id, sort, page))
-
-
-def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
+    """The dashboard's content for `user`: the numbers of the evaluation (all when None), the
+    indicator framework and page `page` of the unit table sorted by `sort`."""
     # Rows (id, year, title), not Evaluation objects: the list and the framework need no more.
     evaluations = db.session.execute(select(Evaluation.id, Evaluation.year, Evaluation.title)
                                      .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
@@ -61,7 +50,3 @@ def _render_body(user: User, today: dt.date, evaluation_id: int | None, sort: st
         evaluations=evaluations, sort=sort, unit_chart=unit_chart(board.chart_units, board.units.total),
         week_chart=week_chart(board.weeks), item_url=link_maker("items.detail", "item_id"),
         unit_url=link_maker("reports.unit_report", "unit_id")))
-
-
-def _pages() -> freshness.Cache:
-    return current_app.extensions.setdefault("dashboard_pages", freshness.Cache(PAGES_KEPT))

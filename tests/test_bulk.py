@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from tracker import bulk
 from tracker.journal import JournalEntry
-from tracker.notifications import bulk
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
 AWKWARD = '整改 "quoted" \\ back\\slash, {braces} NULL \'single\''

@@ -1,0 +1,167 @@
+"""The one cache: Flask-Caching, with keys that hold the generations of the rows they were built from.
+
+SimpleCache (per process) by default; RedisCache, shared by every worker and host, when
+CACHE_REDIS_URL is set. What is kept: the dashboard's numbers and the ledger's filter lists, the
+two things that cost more to rebuild than to look up (bench/README.md). Each kind of rows has a
+generation: a random token in `catalogue_versions`, renewed in the same transaction as any change
+of those rows. The engine sees every statement, whether an ORM flush, an UPDATE/INSERT/DELETE
+through the session, or a Core statement on a connection (bulk loads, the CLI, jobs), so no write
+path can forget it. Whoever reads a generation also sees the change that made it, so an entry
+keyed by it is never served for another state. Tokens are random, never counters, so a wiped
+table cannot bring an old one back. A store that is down only means building again.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app
+from flask_caching import Cache
+from redis.exceptions import RedisError
+from sqlalchemy import Connection, Engine, String, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ITEMS = "items"              # items, their findings and cooperating units, units, evaluations, indicators
+UNITS = "units"              # the unit filter list: names, active
+PEOPLE = "people"            # the owner filter list: names, roles, units, active
+EVALUATIONS = "evaluations"  # the evaluation filter list: titles, years
+SEARCH = "search"            # what a text search finds and counts: texts, statuses, units, owners
+# A search's counts depend on none of what progress updates and uploads change (percent, dates of
+# activity, version), so those writes leave them kept: most writes are progress.
+_SEARCHED = {"title", "measures", "status", "lead_unit_id", "owner_id", "finding_id"}
+# Per table the generations it renews and the columns that matter to each (None: any change).
+# A sign-in or a password change is no change of the people lists.
+WATCHED = {
+    "items": {ITEMS: None, SEARCH: _SEARCHED}, "item_cooperating_units": {ITEMS: None, SEARCH: None},
+    "findings": {ITEMS: None, SEARCH: {"text", "evaluation_id"}},
+    "indicators": {ITEMS: None},
+    "units": {ITEMS: None, UNITS: {"name", "active"}},
+    "evaluations": {ITEMS: None, EVALUATIONS: {"title", "year"}},
+    "users": {PEOPLE: {"name", "role", "unit_id", "active"}},
+}
+EVERYONE = "everyone"  # the scope of what every user sees alike (the filter lists)
+DOWN_PAUSE = 30        # seconds a store that failed is left alone before it is asked again
+
+cache = Cache()
+_NOTED = "generations_changed"  # on a connection: the generations its transaction will renew
+_READ = "generations"           # on a session: the generations read in its transaction
+_DOWN = "cache_down_until"      # on the app: when its store, having failed, is asked again
+
+
+class CatalogueVersion(db.Model):
+    """One row per generation."""
+    __tablename__ = "catalogue_versions"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("CACHE_REDIS_URL")
+    config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url} if url else {"CACHE_TYPE": "SimpleCache"}
+    cache.init_app(app, config={**config, "CACHE_KEY_PREFIX": "rectify:", "CACHE_DEFAULT_TIMEOUT": 3600})
+
+
+def generations() -> dict[str, str]:
+    """Every generation's current token, read once per transaction; one never renewed has none."""
+    info = db.session.info
+    if _READ not in info:
+        info[_READ] = dict(db.session.execute(select(CatalogueVersion.name, CatalogueVersion.token)).all())
+    return info[_READ]
+
+
+def kept(generation: str, scope: str | int, name: str, build: Callable[[], T]) -> T:
+    """`build()`, kept under `name`, the user's `scope` (EVERYONE, "all" or a unit id) and the
+    current token of `generation`. Built afresh and not kept when there is no token yet, when this
+    transaction itself changed rows (what it would build is not committed) or when the store fails."""
+    token = generations().get(generation)
+    if token is None or db.session.connection().info.get(_NOTED):
+        return build()
+    key = f"{generation}:{token}:{scope}:{name}"
+    value = _ask(cache.get, key)
+    if value is None:
+        value = build()
+        _ask(cache.set, key, value)
+    return value
+
+
+def _ask(call: Callable, *args):
+    """`call(*args)` on the store, None when it fails; a store that failed is left alone for
+    DOWN_PAUSE seconds (a Redis at a closed port costs a few ms a call)."""
+    if time.monotonic() < current_app.extensions.get(_DOWN, 0.0):
+        return None
+    try:
+        return call(*args)
+    except (RedisError, OSError) as exc:
+        current_app.extensions[_DOWN] = time.monotonic() + DOWN_PAUSE
+        log.warning("cache store failed (%s); building without it for %s s", exc, DOWN_PAUSE)
+        return None
+
+
+def etag(*parts) -> str:
+    """An entity tag for a whole response that shows `parts` (who, language, day, URL...) of the
+    data: it changes with every generation, so a page answered 304 is never older than the data."""
+    tokens = sorted(generations().items())
+    return hashlib.sha256(repr((tokens, parts)).encode()).hexdigest()[:32]
+
+
+def renew(executor: Session | Connection, name: str) -> None:
+    """Give generation `name` a new token in the current transaction: one upsert, no read first."""
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    token = secrets.token_hex(16)
+    executor.execute(insert(CatalogueVersion.__table__).values(name=name, token=token)
+                     .on_conflict_do_update(index_elements=["name"], set_={"token": token}))
+
+
+def _set_columns(connection, statement, multiparams, params) -> set[str]:
+    """The columns an UPDATE sets: those given as parameters (an ORM flush names only the changed
+    ones) or in its VALUES, read from the statement compiled for exactly those (public API)."""
+    rows = multiparams if isinstance(multiparams, (list, tuple)) and multiparams else [params or {}]
+    keys = set().union(*(row for row in rows if isinstance(row, dict)))
+    return keys | set(statement.compile(dialect=connection.dialect, column_keys=sorted(keys) or None).params)
+
+
+@event.listens_for(Engine, "after_execute")
+def _note_changed_rows(connection, statement, multiparams, params, _options, _result) -> None:
+    if not getattr(statement, "is_dml", False) or getattr(statement, "table", None) is None:
+        return
+    watched = WATCHED.get(getattr(statement.table, "name", None))
+    if not watched:
+        return
+    needs_columns = statement.is_update and any(watched.values())
+    columns = _set_columns(connection, statement, multiparams, params) if needs_columns else None
+    names = {name for name, fields in watched.items() if fields is None or columns is None or columns & fields}
+    if names:
+        connection.info.setdefault(_NOTED, set()).update(names)
+
+
+@event.listens_for(Engine, "commit")
+def _renew_noted(connection) -> None:
+    """Last in the transaction: the row lock a renewal takes on PostgreSQL is held only until the
+    commit, never while waiting for another lock."""
+    for name in sorted(connection.info.pop(_NOTED, ())):
+        renew(connection, name)
+
+
+@event.listens_for(Engine, "begin")
+def _forget_noted(connection) -> None:
+    """What a rolled-back transaction noted is dropped when the next one begins."""
+    connection.info.pop(_NOTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_read(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_READ, None)
