@@ -1,3 +1,12 @@
+// Phones: the main navigation folds behind its Menu button (without scripts it stays open).
+document.documentElement.classList.add("js");
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest && event.target.closest(".menu-toggle");
+  if (!toggle) { return; }
+  var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+  var open = nav.classList.toggle("open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});
 // Destructive actions ask before they post (forms carry data-confirm); no inline handlers (CSP).
 document.addEventListener("submit", function (event) {
   var form = event.target;
@@ -65,4 +74,20 @@ document.addEventListener("submit", function (event) {
   });
   xhr.addEventListener("error", function () { bar.hidden = true; form.submit(); });
   xhr.send(new FormData(form));
+});
+
+// Long texts: how many characters of the limit are used; over the limit the count turns red (the
+// form refuses it on sending and keeps the text).
+function countChars(input) {
+  var counter = document.querySelector('.counter[data-counts="' + input.id + '"]');
+  if (!counter) { return; }
+  var used = Array.from(input.value).length, limit = Number(input.getAttribute("data-max-chars"));
+  counter.textContent = used + " / " + limit;
+  counter.classList.toggle("over", used > limit);
+}
+document.addEventListener("input", function (event) {
+  if (event.target.hasAttribute && event.target.hasAttribute("data-max-chars")) { countChars(event.target); }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-max-chars]").forEach(countChars);
 });

@@ -151,8 +151,9 @@ def _register_template_helpers(app: Flask) -> None:
     from tracker.items import ledger, presentation
     i18n.install(app)
     app.jinja_env.globals.update(clock=clock, labels=presentation, get_locale=get_locale,
-                                 status_badge=presentation.status_badge, light_badge=presentation.light_badge,
                                  filter_link=ledger.filter_link)
+    from tracker.evidence.detect import ACCEPT
+    app.jinja_env.globals["accepted_types"] = ACCEPT
     app.jinja_env.filters["day"] = format_day
     # "A、B和C" / "A, B, and C": a list of names as the user's language writes one.
     app.jinja_env.filters["listing"] = lambda names: format_list(list(names), locale=get_locale())

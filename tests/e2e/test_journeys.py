@@ -65,6 +65,7 @@ def test_item_from_creation_to_closure(open_as, live_server, tmp_path, shots):
 
     # 2. The head of the lead unit finds it, acknowledges, reports with a PDF and a photo, submits.
     head = open_as("head-edu-personnel")
+    head.on("dialog", lambda dialog: dialog.accept())  # 申请销号 asks to confirm
     expect(head).to_have_url(re.compile("/my"))
     head.get_by_role("link", name=TITLE).click()
     _action(head, "签收")

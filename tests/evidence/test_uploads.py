@@ -312,12 +312,15 @@ def test_only_the_uploaders_unit_or_an_admin_withdraws_a_file(case, db, make, lo
     upload(case["head"], item, ("lead.pdf", samples.pdf()))
     evidence = db.session.query(Evidence).one()
     helper = login_as(make.user(Role.HEAD, unit=helper_unit))
+    item_page = helper.get(f"/items/{item.id}").text
+    assert "lead.pdf" in item_page and f"/evidence/{evidence.id}/withdraw" not in item_page  # not offered
     page = helper.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "不对"}, follow_redirects=True)
     assert "只有上传文件的单位可以撤回该文件。" in page.text
     db.session.expire_all()
     assert not db.session.get(Evidence, evidence.id).withdrawn
     upload(helper, item, ("helper.pdf", samples.pdf("配合")))
     own = db.session.query(Evidence).filter_by(original_name="helper.pdf").one()
+    assert f"/evidence/{own.id}/withdraw" in helper.get(f"/items/{item.id}").text  # its own file: offered
     helper.post(f"/items/{item.id}/evidence/{own.id}/withdraw", {"reason": "重传"})
     admin = login_as(make.user(Role.ADMIN))
     admin.post(f"/items/{item.id}/evidence/{evidence.id}/withdraw", {"reason": "管理员撤回"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -11,8 +12,8 @@ from tests.test_performance import counted
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.evidence.models import EvidenceRequirement
-from tracker.inspection.models import ExtensionRequest, ExtensionStatus
-from tracker.items.models import ProgressUpdate, Status
+from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
+from tracker.items.models import Milestone, ProgressUpdate, Status
 from tracker.journal import JournalEntry
 
 
@@ -61,74 +62,112 @@ def test_item_page_statements_do_not_grow_with_updates_files_and_journal(app, db
     assert many <= 13, many
 
 
-# -- the page's forms are written out in templates/evidence/_macros.html -------------------------------
+# -- the page's forms: ids, CSRF tokens, errors --------------------------------------------------------
 
-_FIELDS = ('{% from "_macros.html" import field %}{% from "evidence/_macros.html" import plain_field %}'
-           '{{ field(f) }}|{{ plain_field(f, kind) }}')
+class _Page(HTMLParser):
+    """The element ids of a page, and each POST form's action with the CSRF tokens inside it."""
 
+    def __init__(self, text: str):
+        super().__init__()
+        self.ids: list[str] = []
+        self.forms: list[tuple[str, list[str]]] = []
+        self._open: list[str] | None = None
+        self.feed(text)
 
-def _fresh_and_invalid(form_class, data: dict):
-    """The form as a GET shows it, and as a POST with `data` shows it after validating."""
-    from werkzeug.datastructures import MultiDict
-    fresh = form_class(meta={"csrf": False})
-    invalid = form_class(formdata=MultiDict(data), meta={"csrf": False})
-    invalid.validate()
-    return fresh, invalid
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "form" and attrs.get("method") == "post":
+            self._open = []
+            self.forms.append((attrs["action"], self._open))
+        elif tag == "input" and attrs.get("name") == "csrf_token" and self._open is not None:
+            self._open.append(attrs.get("value") or "")
 
-
-@pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_written_out_fields_are_what_wtforms_would_render(app, lang):
-    """Label, required mark, maximum length, bounds, typed value, ARIA ties and errors of every field the
-    item page writes out read as WTForms and the shared field macro would give them, fresh and invalid."""
-    from tracker.inspection.forms import ExtensionRequestForm, RecheckForm
-    from tracker.items.forms import MilestoneForm, ProgressForm
-    cases = [(ProgressForm, {"body": '<b>"正文"</b> & \'x\'', "percent": "150"},
-              {"body": "textarea", "percent": "number"}),
-             (ProgressForm, {"body": "", "percent": "abc"}, {"body": "textarea", "percent": "number"}),
-             (MilestoneForm, {"title": "x" * 300, "due_on": "x<y"}, {"title": "text", "due_on": "date"}),
-             (ExtensionRequestForm, {"new_deadline": "", "reason": ""}, {"new_deadline": "date", "reason": "textarea"}),
-             (RecheckForm, {"due_on": "2026-13-01"}, {"due_on": "date"})]
-    with app.test_request_context(f"/items/1?lang={lang}"):
-        app.preprocess_request()
-        template = app.jinja_env.from_string(_FIELDS)
-        for form_class, data, kinds in cases:
-            for form in _fresh_and_invalid(form_class, data):
-                for name, kind in kinds.items():
-                    wtforms_html, written_html = template.render(f=form[name], kind=kind).split("|")
-                    assert re.sub(r"\s+", " ", written_html) == re.sub(r"\s+", " ", wtforms_html), (name, form.errors)
-            assert form.errors  # the invalid form's errors were among those compared
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._open = None
 
 
-def test_written_out_file_inputs_buttons_and_hidden_fields_are_what_wtforms_would_render(app):
-    """The file pickers keep their limits, hint and ARIA tie; buttons, hidden fields and the CSRF token's
-    input read as WTForms gives them."""
-    from flask_wtf.csrf import generate_csrf
+def _item_with_everything(db, make, status):
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    inspector = make.user(Role.INSPECTOR)
+    item = make.item(status=status, lead_unit=unit, owner=head)
+    _grow(db, make, item, head, inspector, rows=3)
+    db.session.add(Milestone(item_id=item.id, title="面试", due_on=clock.today()))
+    db.session.add(ExtensionRequest(item_id=item.id, requested_by_id=head.id, current_deadline=item.deadline,
+                                    requested_deadline=item.deadline + dt.timedelta(days=30), reason="等批文",
+                                    status=ExtensionStatus.PENDING))
+    if status == Status.CLOSED:
+        db.session.add(Recheck(item_id=item.id, due_on=clock.today(), scheduled_by_id=inspector.id))
+    db.session.commit()
+    return item, head, inspector
 
-    from tracker.evidence.forms import AttachForm
-    from tracker.items.forms import ProgressForm
-    written = app.jinja_env.from_string(
-        '{% from "evidence/_macros.html" import file_input, submit %}'
-        '{{ file_input(f.files, 50, 200) }}|{{ submit(f.submit, "primary") }}')
-    by_wtforms = app.jinja_env.from_string(
-        '{{ f.files(multiple=True, class_="file-input", **{"data-max-file": 50 * 1024 * 1024, '
-        '"data-max-total": 200 * 1024 * 1024, "data-too-large": _("This file is larger than %(n)d MB:", n=50), '
-        '"data-too-much": _("Together the files exceed %(n)d MB.", n=200), '
-        '"aria-describedby": f.files.id ~ "-hint"}) }}'
-        '|{{ f.submit(class_="primary") }}')
-    hidden = app.jinja_env.from_string('{% from "evidence/_macros.html" import hidden %}{{ hidden(f) }}')
-    with app.test_request_context("/items/1"):
-        app.preprocess_request()
-        for form in (ProgressForm(), AttachForm()):
-            picker, button = by_wtforms.render(f=form).split("|")
-            written_picker, written_button = written.render(f=form).split("|")
-            assert picker in written_picker and f'id="{form.files.id}-hint"' in written_picker
-            assert written_button == button
-            # the templates write the CSRF token's input out as this
-            token = generate_csrf()
-            assert form.csrf_token() == f'<input id="csrf_token" name="csrf_token" type="hidden" value="{token}">'
-        progress = ProgressForm()
-        progress.fresh_key()
-        assert hidden.render(f=progress.submission_key) == progress.submission_key()
+
+@pytest.mark.parametrize("status", [Status.IN_PROGRESS, Status.SUBMITTED, Status.CLOSED])
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.HEAD, Role.INSPECTOR])
+def test_every_form_on_the_item_page_has_its_own_ids_and_posts_its_csrf_token(db, make, login_as, status, role):
+    """No two elements share an id (a label would point at another form's field), and each of the page's
+    forms (progress, files, withdrawals, milestones, actions, extension, checklist, re-checks) sends the
+    session's CSRF token, once."""
+    item, head, inspector = _item_with_everything(db, make, status)
+    viewer = {Role.HEAD: head, Role.INSPECTOR: inspector}.get(role) or make.user(role)
+    browser = login_as(viewer)
+    page = _Page(browser.get(f"/items/{item.id}").text)
+    duplicates = sorted({i for i in page.ids if page.ids.count(i) > 1})
+    assert not duplicates, duplicates
+    if not (role == Role.HEAD and status == Status.CLOSED):  # nothing left to do there but sign out
+        assert len(page.forms) >= 3, page.forms
+    token = page.forms[0][1][0]
+    assert len(token) > 20
+    for action, tokens in page.forms:
+        assert tokens == [token], action
+
+
+def test_a_refused_progress_post_shows_the_error_at_its_field_and_keeps_what_was_typed(db, make, login_as):
+    """A percentage of 150 is refused next to the percentage, and the text written stays in its box."""
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
+    response = login_as(head).post(f"/items/{item.id}/progress",
+                                   {"body": "完成笔试 <b>面试</b>", "percent": "150", "submission_key": "k1"})
+    assert response.status_code == 422
+    percent = re.search(r'<div class="field has-error">\s*<span class="label-line"><label for="percent">'
+                        r'.*?</div>', response.text, re.S).group(0)
+    assert 'value="150"' in percent and 'aria-invalid="true"' in percent
+    assert re.search(r'<ul class="errors" id="percent-errors"><li>[^<]*100[^<]*</li></ul>', percent)
+    assert re.search(r'<textarea [^>]*id="body"[^>]*>\s*完成笔试 &lt;b&gt;面试&lt;/b&gt;</textarea>', response.text)
+    assert _Page(response.text).ids.count("percent") == 1
+
+
+def test_a_text_over_its_limit_is_refused_with_its_length_and_kept_never_cut(db, make, login_as):
+    """A 5,640-character paste: the field says its limit (no maxlength that cuts a paste silently),
+    the post is refused saying both lengths, and the whole text stays in the box."""
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
+    browser = login_as(head)
+    form = re.search(r'<textarea [^>]*id="body"[^>]*>', browser.get(f"/items/{item.id}").text).group(0)
+    assert "maxlength" not in form and 'data-max-chars="5000"' in form
+    pasted = "已完成" * 1880  # 5,640 characters
+    response = browser.post(f"/items/{item.id}/progress", {"body": pasted, "percent": "50", "submission_key": "k2"})
+    assert response.status_code == 422
+    assert "最多 5000 字，这段文字有 5640 字。" in response.text
+    assert pasted in response.text and "最多 5000 个字符。" in response.text  # the limit is said up front
+    assert db.session.query(ProgressUpdate).count() == 0
+
+
+def test_a_refused_action_opens_its_box_with_the_error_at_the_reason(db, make, login_as):
+    """Returning an item without a reason reopens the Return box with “give a reason” under its field."""
+    unit = make.unit()
+    item = make.item(status=Status.SUBMITTED, lead_unit=unit, with_evidence=True)
+    inspector = login_as(make.user(Role.INSPECTOR))
+    response = inspector.post(f"/items/{item.id}/actions/return_item", {"reason": "  "})
+    assert response.status_code == 422
+    box = re.search(r'<details class="action-box" open>.*?</details>', response.text, re.S).group(0)
+    assert 'action="/items/%d/actions/return_item"' % item.id in box
+    assert re.search(r'<ul class="errors" id="return_item-reason-errors"><li>[^<]+</li></ul>', box)
 
 
 def test_file_lists_escape_what_users_wrote_and_offer_withdrawal_only_to_those_who_may(db, make, login_as):
@@ -154,9 +193,26 @@ def test_file_lists_escape_what_users_wrote_and_offer_withdrawal_only_to_those_w
     assert "传错了 &lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
     assert f'action="/items/{item.id}/evidence/{current.id}/withdraw"' in page
     assert f'action="/items/{item.id}/evidence/{gone.id}/withdraw"' not in page  # already withdrawn
-    token = re.search(r'<form method="post" action="[^"]*/withdraw"[^>]*>\s*<input type="hidden" '
-                      r'name="csrf_token" value="([^"]+)"', page)
+    token = re.search(r'<form method="post" action="[^"]*/withdraw"[^>]*>\s*<input id="withdraw-%d-csrf_token" '
+                      r'name="csrf_token" type="hidden" value="([^"]+)"' % current.id, page)
     assert token and token.group(1)
 
     inspector_page = login_as(make.user(Role.INSPECTOR)).get(f"/items/{item.id}").text
     assert "/withdraw" not in inspector_page and "旧&amp;文件.pdf" in inspector_page
+
+
+def test_submitting_for_closure_shows_what_is_handed_over_and_asks_to_confirm(db, make, login_as):
+    unit = make.unit()
+    head = make.user(Role.HEAD, unit=unit)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head, progress=90)
+    make.evidence(item, uploader=head, name="验收报告.pdf")
+    make.evidence(item, uploader=head, name="现场照片.jpg")
+    db.session.add(EvidenceRequirement(item_id=item.id, title="立项批复", created_by_id=head.id))
+    db.session.commit()
+    page = login_as(head).get(f"/items/{item.id}?lang=en").text
+    box = re.search(r'action="/items/\d+/actions/submit_for_closure".*?</form>', page, re.S).group(0)
+    text = re.sub(r"<[^>]+>", " ", box)
+    assert "90%" in text and "2 files" in text and "验收报告.pdf" in text and "现场照片.jpg" in text
+    assert "0 of 1 entries have a file" in text
+    assert 'data-confirm="Submit this item for closure? Its evidence is frozen until the inspectors decide."' in box
+    assert "Confirm: Submit for closure" in box

@@ -93,3 +93,18 @@ def test_my_items_shows_lead_and_cooperating_items_of_the_unit(login_as, make, w
     page = login_as(make.user(Role.HEAD, unit=world["partner"])).get("/my")
     assert "补充紧缺学科教师" in page.text and own.title in page.text
     assert other.title not in page.text
+
+
+def test_my_items_puts_what_waits_for_the_unit_first(login_as, make, today):
+    import datetime as dt
+    import re
+    lead = make.unit("县教育局")
+    head = make.user(Role.HEAD, unit=lead)
+    make.item(lead_unit=lead, title="红灯事项", deadline=today - dt.timedelta(days=5))
+    make.item(lead_unit=lead, title="正常推进", deadline=today + dt.timedelta(days=90))
+    make.item(lead_unit=lead, title="退回重办", status=Status.RETURNED)
+    make.item(lead_unit=lead, title="待签收事项", status=Status.ASSIGNED)
+    page = login_as(head).get("/my").text
+    titles = re.findall(r'<td class="title-cell"><a href="/items/\d+">([^<]+)</a>', page)
+    assert titles == ["待签收事项", "退回重办", "红灯事项", "正常推进"]
+    assert "退回：佐证材料不足" in page

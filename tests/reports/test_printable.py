@@ -138,3 +138,12 @@ def test_the_notice_reads_in_one_language_with_its_punctuation_and_the_offices_n
     assert reminders in text and receipt in text
     assert "新源县人民政府教育督导室" in text
     assert "（with" not in text and "with 县" not in text.replace(addressee, "")
+
+
+def test_the_item_page_links_its_notice_for_inspectors_and_admins_only(login_as, make, units):
+    edu, _fin, late = units
+    for role, shown in ((Role.INSPECTOR, True), (Role.ADMIN, True), (Role.LEADER, False)):
+        page = login_as(make.user(role)).get(f"/items/{late.id}").text
+        assert (f"/reports/items/{late.id}/notice" in page) is shown, role
+    head_page = login_as(make.user(Role.HEAD, unit=edu)).get(f"/items/{late.id}").text
+    assert "/notice" not in head_page

@@ -4,6 +4,8 @@ from wtforms import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from tracker.forms import AtMost
+
 from tracker.admin.services import PASSWORD_MIN
 from tracker.items.presentation import ROLE_LABELS
 
@@ -13,8 +15,8 @@ def _int_or_none(value):
 
 
 class UnitForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40),
+    name = StringField(_l("Name"), validators=[DataRequired(), AtMost(100)])
+    code = StringField(_l("Code"), validators=[DataRequired(), AtMost(40),
                                                Regexp(r"^[a-z0-9-]+$", message=_l(
                                                    "Lower-case letters, digits and hyphens only."))])
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
@@ -23,11 +25,11 @@ class UnitForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), Regexp(
+    username = StringField(_l("Username"), validators=[DataRequired(), AtMost(64), Regexp(
         r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, hyphen and underscore only."))])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), AtMost(100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False),
-                                                 Length(max=254)])
+                                                 AtMost(254)])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
     unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[Optional()])
     language = SelectField(_l("Language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])

@@ -16,6 +16,8 @@ DOC, XLS, TXT, ZIP = "application/msword", "application/vnd.ms-excel", "text/pla
 
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", WEBP: "webp", DOCX: "docx", XLSX: "xlsx", PPTX: "pptx",
               DOC: "doc", XLS: "xls", TXT: "txt", ZIP: "zip"}
+# The file picker's `accept`: "image/*" lets a phone offer its camera; the rest by extension.
+ACCEPT = ",".join(["image/*", *("." + ext for kind, ext in EXTENSIONS.items() if not kind.startswith("image/"))])
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Text that a browser could treat as markup or a script, even in a .txt.
 MARKUP = re.compile(rb"<\s*(!doctype|html|script|svg|iframe|object|embed|body|head|meta|\?xml)", re.I)

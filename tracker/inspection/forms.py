@@ -1,27 +1,36 @@
 from tracker.i18n import lazy_gettext as _l
-from tracker.forms import PageForm
+from tracker.forms import AtMost, PageForm
 from wtforms import SelectChoice, DateField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from tracker.items.models import LIMITS
 
 
 class ExtensionRequestForm(PageForm):
+    class Meta:
+        id_prefix = "extension"
+
     new_deadline = DateField(_l("New deadline"), validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=LIMITS["reason"])])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), AtMost(LIMITS["reason"])])
     submit = SubmitField(_l("Request extension"))
 
 
 class ExtensionDecisionForm(PageForm):
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=LIMITS["reason"])])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), AtMost(LIMITS["reason"])])
 
 
 class RequirementForm(PageForm):
-    title = StringField(_l("Required evidence"), validators=[DataRequired(), Length(max=200)])
+    class Meta:
+        id_prefix = "requirement"
+
+    title = StringField(_l("Required evidence"), validators=[DataRequired(), AtMost(200)])
     submit = SubmitField(_l("Add to checklist"))
 
 
 class RecheckForm(PageForm):
+    class Meta:
+        id_prefix = "recheck"
+
     due_on = DateField(_l("Re-check on"), validators=[InputRequired()])
     submit = SubmitField(_l("Schedule re-check"))
 
@@ -31,5 +40,5 @@ class RecheckResultForm(PageForm):
                                                  SelectChoice("problem_back",
                                                               _l("The problem is back: reopen the item"))],
                          validators=[InputRequired()])
-    finding = TextAreaField(_l("What was found"), validators=[Optional(), Length(max=LIMITS["reason"])])
+    finding = TextAreaField(_l("What was found"), validators=[Optional(), AtMost(LIMITS["reason"])])
     submit = SubmitField(_l("Record re-check"))

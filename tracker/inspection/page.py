@@ -3,11 +3,10 @@ re-checks as plain rows, and the forms shown to who may use them (registered in 
 items does not import inspection)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
-from tracker.evidence.models import Evidence, EvidenceRequirement
 from tracker.extensions import db
 from tracker.inspection import forms as inspection_forms
 from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
@@ -16,21 +15,6 @@ from tracker.items import hooks
 
 def _rows(statement, item_id: int) -> list:
     return db.session.connection().execute(statement, {"item_id": item_id}).all()
-
-
-# The checklist with each entry's number of current files, in one statement.
-_REQUIREMENTS = (select(EvidenceRequirement.id, EvidenceRequirement.title, func.count(Evidence.id))
-                 .outerjoin(Evidence, and_(Evidence.requirement_id == EvidenceRequirement.id,
-                                           Evidence.item_id == EvidenceRequirement.item_id,
-                                           Evidence.withdrawn.is_(False)))
-                 .where(EvidenceRequirement.item_id == bindparam("item_id"))
-                 .group_by(EvidenceRequirement.id, EvidenceRequirement.title)
-                 .order_by(EvidenceRequirement.id))
-
-
-def requirements(item_id: int) -> list[tuple]:
-    """The item's checklist as (entry, number of current files), as inspection.requirements_status."""
-    return [(row, row[2]) for row in _rows(_REQUIREMENTS, item_id)]
 
 
 _requester, _decider = aliased(User), aliased(User)
@@ -57,22 +41,27 @@ def rechecks(item_id: int) -> list:
     return _rows(_RECHECKS, item_id)
 
 
-def page_part(item, user, csrf: str) -> dict:
-    """What the item page shows of extensions, the checklist and re-checks (forms only where shown:
-    the page writes its one CSRF token into them; the views that take the posts check it)."""
+def page_part(item, user) -> dict:
+    """What the item page shows of extensions and re-checks, with the forms of who may use them (the
+    checklist itself comes with the evidence part)."""
     extensions = extension_requests(item.id)
     # At most one request waits per item (inspection.services.request_extension).
     pending = next((r for r in extensions if r.status == ExtensionStatus.PENDING), None)
     may_request = item.can_request_extension(user)
-    shown = {"csrf": False}
+    may_recheck = item.can_recheck(user)
+    shown_rechecks = rechecks(item.id)
     return {
         "extensions": extensions,
         "pending_extension": pending,
         "may_request_extension": may_request,
-        "requirements": requirements(item.id),
-        "rechecks": rechecks(item.id),
-        "extension_form": inspection_forms.ExtensionRequestForm(meta=shown) if may_request and not pending else None,
-        "recheck_form": inspection_forms.RecheckForm(meta=shown) if item.can_recheck(user) else None,
+        "rechecks": shown_rechecks,
+        "extension_form": inspection_forms.ExtensionRequestForm.shown() if may_request and not pending else None,
+        "decide_form": inspection_forms.ExtensionDecisionForm.shown(f"decide-{pending.id}")
+        if pending and user.role.can_decide() else None,
+        "requirement_form": inspection_forms.RequirementForm.shown() if item.can_supervise(user) else None,
+        "recheck_form": inspection_forms.RecheckForm.shown() if may_recheck else None,
+        "recheck_result_forms": {r.id: inspection_forms.RecheckResultForm.shown(f"recheck-{r.id}")
+                                 for r in shown_rechecks if may_recheck and not r.outcome},
     }
 
 

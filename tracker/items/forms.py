@@ -2,12 +2,12 @@
 import secrets
 
 from tracker.i18n import lazy_gettext as _l
-from tracker.forms import PageForm
+from tracker.forms import AtMost, PageForm
 from wtforms import SelectChoice
 from sqlalchemy import select
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MultipleFileField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from tracker.auth.models import UNIT_ROLES, User
 from tracker.evaluations.models import Finding
@@ -23,15 +23,15 @@ def _int_or_none(value):
 
 class ItemForm(PageForm):
     finding_id = SelectField(_l("Finding"), coerce=int, validators=[InputRequired()])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=LIMITS["title"])])
-    measures = TextAreaField(_l("Measures"), validators=[DataRequired(), Length(max=LIMITS["measures"])])
-    target = TextAreaField(_l("Target"), validators=[DataRequired(), Length(max=LIMITS["target"])])
+    title = StringField(_l("Title"), validators=[DataRequired(), AtMost(LIMITS["title"])])
+    measures = TextAreaField(_l("Measures"), validators=[DataRequired(), AtMost(LIMITS["measures"])])
+    target = TextAreaField(_l("Target"), validators=[DataRequired(), AtMost(LIMITS["target"])])
     kind = SelectField(_l("Type"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()])
     lead_unit_id = SelectField(_l("Lead unit"), coerce=int, validators=[InputRequired()])
     cooperating_unit_ids = SelectMultipleField(_l("Cooperating units"), coerce=int)
     owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validators=[Optional()])
     responsible_leader = StringField(_l("Responsible leader"),
-                                     validators=[Length(max=LIMITS["responsible_leader"])])
+                                     validators=[AtMost(LIMITS["responsible_leader"])])
     deadline = DateField(_l("Deadline"), validators=[InputRequired()])
     confirm_past_deadline = BooleanField(_l("Yes, the deadline is in the past on purpose"))
     listed_supervision = BooleanField(_l("Listed supervision"))
@@ -58,7 +58,7 @@ class ItemForm(PageForm):
 
 
 class ProgressForm(PageForm):
-    body = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=LIMITS["body"])])
+    body = TextAreaField(_l("What was done"), validators=[DataRequired(), AtMost(LIMITS["body"])])
     percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Evidence files"))
     submission_key = HiddenField(label="")  # never shown; without a label WTForms would translate its name
@@ -70,13 +70,16 @@ class ProgressForm(PageForm):
 
 
 class ActionForm(PageForm):
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=LIMITS["reason"])])
+    reason = TextAreaField(_l("Reason"), validators=[AtMost(LIMITS["reason"])])
     result = SelectField(_l("Result"), choices=[SelectChoice(r.value, label) for r, label in RESULT_LABELS.items()],
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))
 
 
 class MilestoneForm(PageForm):
-    title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=LIMITS["milestone_title"])])
+    class Meta:
+        id_prefix = "milestone"
+
+    title = StringField(_l("Milestone"), validators=[DataRequired(), AtMost(LIMITS["milestone_title"])])
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
     submit = SubmitField(_l("Add milestone"))

@@ -14,8 +14,8 @@ from typing import Any
 # registered; the first reason given is the one the user reads.
 closure_checks: list[Callable[[Any], str | None]] = []
 
-# Template variables of the item page: f(item, user, csrf) -> dict. Each package shows its part.
-page_parts: list[Callable[[Any, Any, str], dict]] = []
+# Template variables of the item page: f(item, user) -> dict. Each package shows its part.
+page_parts: list[Callable[[Any, Any], dict]] = []
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def closure_refusal(item) -> str | None:
     return None
 
 
-def page_context(item, user, csrf: str) -> dict:
+def page_context(item, user) -> dict:
     """The item page's variables from every registered part."""
     context: dict = {}
     for part in page_parts:
-        context.update(part(item, user, csrf))
+        context.update(part(item, user))
     return context

@@ -7,12 +7,10 @@ rows of the shown columns, with links made from one `url_for` per kind of link, 
 """
 from __future__ import annotations
 
-from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.i18n import format_moment
 from tracker.items import presentation
 from tracker.items.models import Milestone, ProgressUpdate
 from tracker.journal import JournalEntry
@@ -34,15 +32,6 @@ def _rows(statement, item_id: int) -> list:
 def progress_updates(item_id: int) -> list:
     """The item's progress updates, newest first, with their author's name."""
     return _rows(_UPDATES, item_id)
-
-
-def timeline(updates: list, file_lists: dict[int | None, Markup]) -> Markup:
-    """The progress updates as the <li>s of the page's timeline, each with its files (see `file_lists`).
-    Thirty updates cost a Jinja loop more than their statement; the text and author are escaped."""
-    return Markup("".join(
-        f'\n    <li><div class="meta">{format_moment(u.created_at, "yyyy-MM-dd HH:mm")} · {escape(u.author)} · '
-        f'{u.percent}%</div>\n      <div class="pre">{escape(u.body)}</div>\n      {file_lists.get(u.id, "")}</li>\n'
-        for u in updates))
 
 
 # In the order of Item.milestones.

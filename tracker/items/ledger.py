@@ -9,7 +9,8 @@ from math import ceil
 from urllib.parse import quote_plus
 
 from flask import g, url_for
-from sqlalchemy import Index, Select, String, any_, func, literal_column, or_, select, union_all
+from sqlalchemy import (Index, Select, String, any_, case, func, literal, literal_column, or_, select,
+                        union_all)
 
 from tracker import cache
 from tracker.auth.models import User
@@ -57,7 +58,7 @@ class LedgerFilter:
     @classmethod
     def from_args(cls, args) -> LedgerFilter:
         sort = args.get("sort", DEFAULT_SORT)
-        if sort.lstrip("-") not in SORTS and sort.lstrip("-") not in ("light", "unit"):
+        if sort.lstrip("-") not in SORTS and sort.lstrip("-") not in ("light", "unit", "attention"):
             sort = DEFAULT_SORT
         status = args.get("status")
         light = args.get("light")
@@ -169,6 +170,11 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key == "light":
+        column = light_order(today)
+    elif key == "attention":  # what asks something of the unit first: to acknowledge, to redo
+        waiting = case((Item.status == Status.ASSIGNED, literal(0)), (Item.status == Status.RETURNED, literal(1)),
+                       else_=literal(2))
+        stmt = stmt.order_by(waiting.desc() if descending else waiting.asc())
         column = light_order(today)
     elif key == "unit":
         stmt = stmt.join(Unit, Unit.id == Item.lead_unit_id)

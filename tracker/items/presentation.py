@@ -1,7 +1,5 @@
 """Human labels for the domain's enums, shared by pages, forms and exports."""
-from markupsafe import Markup
-
-from tracker.i18n import lazy_gettext as _l, translations
+from tracker.i18n import lazy_gettext as _l
 
 from tracker.auth.models import Role
 from tracker.evaluations.models import Rating
@@ -129,26 +127,3 @@ def journal_rows(entries) -> list[dict]:
         rows.append({"entry": entry, "changes": changes, "action": enum_label(ACTION_LABELS, entry.action)})
     return rows
 
-
-# -- badges ------------------------------------------------------------------------------------------
-# A ledger page shows two badges a row; as Jinja macros they cost more than the row's data. There
-# are a handful of distinct badges per language, so each is built once per process and language.
-_BADGES: dict[tuple, Markup] = {}
-
-
-def status_badge(value: Status) -> Markup:
-    key = ("status", value, translations())
-    if key not in _BADGES:
-        _BADGES[key] = Markup('<span class="status status-{}">{}</span>').format(value.value, STATUS_LABELS[value])
-    return _BADGES[key]
-
-
-def light_badge(item, today) -> Markup:
-    """The traffic light of anything with an item's status, deadline and schedule columns."""
-    value = light_of(item, today)
-    key = ("light", value, translations())
-    if key not in _BADGES:
-        _BADGES[key] = (Markup('<span class="light light-none">—</span>') if value == Light.NONE else
-                        Markup('<span class="light light-{}"><span class="dot" aria-hidden="true"></span>{}</span>')
-                        .format(value.value, LIGHT_LABELS[value]))
-    return _BADGES[key]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from tracker import clock, uow
@@ -13,6 +12,7 @@ from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
+from tracker.forms import PageForm
 from tracker.items import choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
 from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
@@ -49,12 +49,13 @@ def ledger_page():
 @bp.get("/my")
 @login_required
 def my_items():
-    """A head's home: the unit's open items, reddest first, and those the user owns."""
+    """A head's home: the unit's items, what waits for the unit first (to acknowledge, returned),
+    then reddest first."""
     today = clock.today()
     flt = ledger.LedgerFilter.from_args(request.args)
-    flt.sort = request.args.get("sort") or "light"
-    if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit"):
-        flt.sort = "light"
+    flt.sort = request.args.get("sort") or "attention"
+    if flt.sort.lstrip("-") not in (*ledger.SORTS, "light", "unit", "attention"):
+        flt.sort = "attention"
     counts = ledger.status_counts(flt, current_user, today)
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows, counts=counts)
@@ -87,34 +88,34 @@ def detail(item_id: int):
     return _render_detail(item)
 
 
-# Forms built only to be shown: the page writes its one CSRF token into each of its forms (`csrf`), and
-# the views that take the posts build their own forms, which check it. A CSRF field per shown form would
-# sign the token again and load WTForms' catalogue to name the field.
-_SHOWN = {"csrf": False}
-
-
-def _render_detail(item: Item, progress_form=None, action_errors=None, status=200, milestone_form=None):
+def _render_detail(item: Item, progress_form=None, action_form=None, status=200, milestone_form=None):
+    """The item page; a form posted with errors (`progress_form`, `action_form`...) is shown as posted."""
     user = current_user._get_current_object()
     can_post = item.can_post_progress(user)
     # Forms are built only where the page shows them: each costs more than a row of the page.
     if can_post:
-        progress_form = progress_form or ProgressForm(meta=_SHOWN)
+        progress_form = progress_form or ProgressForm.shown()
         progress_form.fresh_key()
         if progress_form.percent.data is None:
             progress_form.percent.data = item.progress_percent
     if item.can_edit(user):
-        milestone_form = milestone_form or MilestoneForm(meta=_SHOWN)
-    csrf = generate_csrf()
-    parts = hooks.page_context(item, user, csrf)  # evidence files, checklist, extensions, re-checks
+        milestone_form = milestone_form or MilestoneForm.shown()
+    milestones = item_page.milestones(item.id)
+    actions = workflow.available(item, user)
+    action_forms = {t.action: ActionForm.shown(t.action) for t in actions}
+    if action_form is not None:
+        action_forms[action_form.meta.id_prefix] = action_form
+    reached = item.can_complete_milestones(user)
+    parts = hooks.page_context(item, user)  # evidence files, checklist, extensions, re-checks
     return render_template(
-        "items/detail.html", item=item, today=clock.today(), milestones=item_page.milestones(item.id),
-        timeline=item_page.timeline(item_page.progress_updates(item.id), parts["file_lists"]), **parts,
+        "items/detail.html", item=item, today=clock.today(), milestones=milestones,
+        updates=item_page.progress_updates(item.id), **parts,
         max_file_mb=current_app.config["UPLOAD_MAX_FILE_MB"],
         max_request_mb=current_app.config["UPLOAD_MAX_REQUEST_MB"],
-        actions=workflow.available(item, user), journal=item_page.journal(item.id),
-        action_errors=action_errors or {}, progress_form=progress_form, can_post=can_post,
-        milestone_form=milestone_form, csrf=csrf,
-        can_complete_milestones=item.can_complete_milestones(user)), status
+        actions=actions, action_forms=action_forms, journal=item_page.journal(item.id),
+        progress_form=progress_form, can_post=can_post, milestone_form=milestone_form,
+        reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones if reached and not m.done},
+        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -189,7 +190,7 @@ def post_progress(item_id: int):
 @login_required
 def act(item_id: int, action: str):
     item = services.item_for(current_user, item_id)
-    form = ActionForm()
+    form = ActionForm(meta={"id_prefix": action})
     if not form.validate_on_submit():
         flash_expired()
         return redirect(url_for("items.detail", item_id=item.id))
@@ -199,7 +200,11 @@ def act(item_id: int, action: str):
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
-        return _render_detail(item, action_errors={action: exc.errors}, status=422)
+        # Next to the field where the action's box shows it, else at the top of the box.
+        needs = workflow.BY_ACTION[action].needs
+        for name, message in exc.errors.items():
+            (form[name].errors if name in needs else form.form_errors).append(message)
+        return _render_detail(item, action_form=form, status=422)
     else:
         label = workflow.BY_ACTION[action].label
         flash(_("Done: %(action)s.", action=label), "success")

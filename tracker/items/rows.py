@@ -42,6 +42,7 @@ class LedgerRow(NamedTuple):
     year: int
     lead_unit: str
     owner: str | None
+    return_reason: str | None  # shown on a returned item: what the unit must do again
     cooperating_units: tuple[str, ...]
 
 
@@ -56,7 +57,8 @@ def plain_rows(ids: list[int]) -> list[LedgerRow]:
     stmt = (select(Item.id, Item.title, Item.listed_supervision, Item.kind, Item.status, Item.deadline,
                    Item.original_deadline, Item.progress_percent, Item.behind_on, Item.last_activity_on,
                    name_of(Evaluation.year, Finding.evaluation_id == Evaluation.id, Finding.id == Item.finding_id),
-                   name_of(Unit.name, Unit.id == Item.lead_unit_id), name_of(User.name, User.id == Item.owner_id))
+                   name_of(Unit.name, Unit.id == Item.lead_unit_id), name_of(User.name, User.id == Item.owner_id),
+                   Item.return_reason)
             .where(among(Item.id, ids)))
     rows = {row[0]: LedgerRow(*row, tuple(cooperating.get(row[0], ()))) for row in db.session.execute(stmt)}
     return [rows[item_id] for item_id in ids if item_id in rows]

@@ -29,6 +29,7 @@ class Transition:
     lead_unit_only: bool = False     # heads/staff must belong to the lead unit
     label: object = ""
     danger: bool = False             # destructive: the page asks for confirmation
+    summed_up: bool = False          # the page shows what is being handed over and asks to confirm
     # The operation this step belongs to ("record_recheck": a re-check found the problem back).
     # Such a step is never a bare action: not in the actions box, refused by the routes and the
     # API; only that operation takes it, having recorded what justifies it.
@@ -45,7 +46,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("acknowledge", frozenset({Status.ASSIGNED}), Status.IN_PROGRESS, LEAD_UNIT,
                lead_unit_only=True, label=_l("Acknowledge receipt")),
     Transition("submit_for_closure", frozenset({Status.IN_PROGRESS, Status.RETURNED}), Status.SUBMITTED,
-               LEAD_UNIT, lead_unit_only=True, label=_l("Submit for closure")),
+               LEAD_UNIT, lead_unit_only=True, label=_l("Submit for closure"), summed_up=True),
     Transition("resume", frozenset({Status.RETURNED}), Status.IN_PROGRESS, LEAD_UNIT,
                lead_unit_only=True, label=_l("Resume rectification")),
     Transition("return_item", frozenset({Status.SUBMITTED}), Status.RETURNED, DECIDERS,

@@ -4,7 +4,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, Form, HiddenField, SelectChoice, SelectField, SubmitField,
                      TextAreaField)
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
+
+from tracker.forms import AtMost
 
 from tracker.reports.printable import REQUIREMENT_MAX
 
@@ -12,7 +14,7 @@ from tracker.reports.printable import REQUIREMENT_MAX
 class NoticeForm(Form):
     """What the inspector writes on a supervision notice; read from the query string (it only prints)."""
 
-    requirement = TextAreaField(_l("Requirement"), validators=[Optional(), Length(max=REQUIREMENT_MAX)])
+    requirement = TextAreaField(_l("Requirement"), validators=[Optional(), AtMost(REQUIREMENT_MAX)])
     reply_by = DateField(_l("Reply by"), validators=[Optional()])
     submit = SubmitField(_l("Show the notice"))
 
