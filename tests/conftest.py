@@ -1,25 +1,17 @@
 """Fixtures: one migrated database per test run (SQLite file, or a fresh PostgreSQL schema when
 DATABASE_URL points at PostgreSQL), emptied after every test; the app; a browser-like client
-that handles CSRF tokens; factories; and the clock."""
+that handles CSRF tokens (tests/helpers.py); factories; and the clock."""
 from __future__ import annotations
 
-import datetime as dt
-import os
-import re
-import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from config import TestConfig
+from tests.helpers import ROOT, TODAY, Browser, empty_database, postgres_url
 from tracker import clock, create_app
 from tracker.extensions import db as _db
-
-ROOT = Path(__file__).resolve().parent.parent
-TODAY = dt.date(2026, 3, 16)  # a Monday; tests pin the clock here unless they move it
 
 
 def _compile_catalogues() -> None:
@@ -31,11 +23,6 @@ def _compile_catalogues() -> None:
             catalog = read_po(src)
         with po.with_suffix(".mo").open("wb") as dst:
             write_mo(dst, catalog)
-
-
-def postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith("postgresql") else None
 
 
 @pytest.fixture(scope="session")
@@ -82,13 +69,7 @@ def _fresh_state(request):
     clock.freeze(None)
     clock.set_real_source(None)
     if "app" in request.fixturenames:
-        application = request.getfixturevalue("app")
-        with application.app_context():
-            _db.session.remove()
-            with _db.engine.begin() as conn:
-                for table in reversed(_db.metadata.sorted_tables):
-                    conn.execute(table.delete())
-        shutil.rmtree(application.config["UPLOAD_DIR"], ignore_errors=True)
+        empty_database(request.getfixturevalue("app"))
 
 
 @pytest.fixture
@@ -101,54 +82,6 @@ def db(app):
 @pytest.fixture
 def today():
     return TODAY
-
-
-class Browser:
-    """A test client that signs in and sends forms with a valid CSRF token, like a browser would."""
-
-    TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-    def __init__(self, app):
-        self.client = app.test_client()
-        self._token = None
-
-    @staticmethod
-    def _isolated(call, *args, **kw):
-        """Run a request in a fresh thread: its own app context, `g` and database session,
-        as in production, not the test's own app context."""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            response = pool.submit(call, *args, **kw).result()
-        response.get_data()  # buffer a streamed body (a sent file), then release the file handle
-        response.close()
-        return response
-
-    def get(self, url, **kw):
-        return self._isolated(self.client.get, url, **kw)
-
-    def token(self) -> str:
-        if self._token is None:
-            page = self.get("/login" if not self._signed_in() else "/items")
-            self._token = self.TOKEN.search(page.text).group(1)
-        return self._token
-
-    def _signed_in(self) -> bool:
-        return self.get("/items").status_code == 200
-
-    def post(self, url, data=None, **kw):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.token())
-        return self._isolated(self.client.post, url, data=data, **kw)
-
-    def login(self, username, password="secret-pass"):
-        self._token = None
-        response = self.post("/login", {"username": username, "password": password})
-        self._token = None
-        return response
-
-    def logout(self):
-        response = self.post("/logout")
-        self._token = None
-        return response
 
 
 @pytest.fixture

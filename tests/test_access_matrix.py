@@ -18,7 +18,7 @@ import re
 import pytest
 from werkzeug.datastructures import FileStorage
 
-from tests.api.conftest import ApiClient
+from tests.helpers import ApiClient
 from tests.evidence import samples
 from tracker import clock
 from tracker.auth.models import Role
@@ -46,6 +46,8 @@ ACCESS: dict[str, dict] = {
     "static": PUBLIC, "healthz": PUBLIC,
     # sign-in, profile, tokens
     "auth.login": PUBLIC, "auth.change_password": SIGNED_IN,
+    "kept.send": rule(admin=HIDDEN, inspector=HIDDEN, leader=HIDDEN, head=HIDDEN, staff=HIDDEN),  # none kept
+    "kept.discard": SIGNED_IN,
     "auth.logout": dict.fromkeys(CALLERS, LOGIN),  # everyone ends on the sign-in page
     "notifications.profile": SIGNED_IN, "notifications.mine": SIGNED_IN,
     "tokens.index": SIGNED_IN, "tokens.revoke": rule(other=HIDDEN),
@@ -182,7 +184,7 @@ def _call(client, method: str, url: str, is_api: bool):
 @pytest.mark.parametrize("caller, person", PEOPLE, ids=[p or "anonymous" for _, p in PEOPLE])
 def test_access(app, world, login_as, caller, person):
     """One caller against every classified route (pages with a session, the API with a token)."""
-    from tests.conftest import Browser
+    from tests.helpers import Browser
     browser = login_as(world["users"][person]) if person else Browser(app)
     api = ApiClient(app, world["tokens"][person][1] if person else None)
     failures = []

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.writer import KINDS, Pacer, Target, Writer, count_rows, pick_targets
-from tests.notifications.conftest import free_port
+from tests.helpers import free_port
 from tests.processes import Process, app_environment
 from tracker.auth.models import Role
 from tracker.items.models import Item, ProgressUpdate, Status

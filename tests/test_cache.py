@@ -8,9 +8,7 @@ import redis
 from sqlalchemy import update
 
 from config import TestConfig
-from tests.conftest import Browser
-from tests.reports.test_dashboard import table, tile
-from tests.test_performance import counted
+from tests.helpers import Browser, counted, table, tile
 from tracker import create_app
 from tracker.auth.models import Role, User
 from tracker.extensions import db as _db

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from config import TestConfig
-from tests.conftest import Browser, postgres_url
+from tests.helpers import Browser, postgres_url
 from tests.locks import RowLock
 from tracker import create_app
 from tracker.auth.models import Role

@@ -33,7 +33,7 @@ def test_english_on_request_and_chinese_by_default(browser, make):
 
 
 def test_browser_language_is_honoured_and_unknown_codes_fall_back(app, db):
-    from tests.conftest import Browser
+    from tests.helpers import Browser
     english = Browser(app).get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert 'lang="en"' in english.text
     weird = Browser(app).get("/login?lang=xx-evil", headers={"Accept-Language": "de-DE, fr;q=0.5"})

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from config import TestConfig
-from tests.conftest import postgres_url
+from tests.helpers import postgres_url
 from tracker import create_app
 from tracker.extensions import db
 from tracker.items import search

@@ -5,33 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, text
 
-from tests.api.conftest import ApiClient
+from tests.helpers import ApiClient, counted, query_plan, scans_every_item
 from tracker.auth.models import Role
 from tracker.items import ledger
 from tracker.items.models import Item, ProgressUpdate, Status
-
-
-@contextmanager
-def counted(engine):
-    """Count the SQL statements sent while the block runs (from any thread)."""
-    statements: list[str] = []
-    lock = threading.Lock()
-
-    def before(conn, cursor, statement, params, context, executemany):
-        with lock:
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _grow(make, db, unit, head, rows: int) -> Item:
@@ -84,24 +64,6 @@ def test_queries_per_page_do_not_grow_with_rows(app, db, make, login_as):
 
 # -- query plans ----------------------------------------------------------------------------
 
-def _plan(db, stmt, *pg_settings: str) -> str:
-    """The database's plan for `stmt`, as one string (`pg_settings`: more SET statements)."""
-    compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
-    with db.engine.connect() as conn:
-        if db.engine.dialect.name == "sqlite":
-            return "\n".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-        conn.execute(text("SET enable_seqscan = off"))  # tiny test tables: ask whether an index *can* serve
-        for setting in pg_settings:
-            conn.execute(text(setting))
-        return "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {compiled}")))
-
-
-def _full_scan_of_items(plan: str, dialect: str) -> bool:
-    if dialect == "sqlite":
-        return re.search(r"\bSCAN (TABLE )?items\b(?! USING)", plan) is not None
-    return re.search(r"Seq Scan on items\b", plan) is not None
-
-
 LEDGER_FILTERS = {
     "unit": {"unit": "1"}, "status": {"status": "in_progress"}, "light": {"light": "red"},
     "overdue": {"overdue": "1"}, "owner": {"owner": "1"}, "evaluation": {"evaluation": "1"},
@@ -116,16 +78,16 @@ def test_each_ledger_filter_uses_an_index(db, make, today, name):
     admin = make.user(Role.ADMIN)
     flt = ledger.LedgerFilter.from_args(LEDGER_FILTERS[name])
     stmt = ledger._ordered(ledger._filtered(ledger.visible_to(admin), flt, admin, today), flt.sort, today)
-    plan = _plan(db, stmt)
-    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    plan = query_plan(db, stmt)
+    assert not scans_every_item(plan, db.engine.dialect.name), plan
 
 
 def test_a_unit_members_ledger_uses_an_index(db, make, today):
     """A head's view (lead or cooperating items of the unit) is served by indexes."""
     head = make.user(Role.HEAD)
     stmt = ledger._filtered(ledger.visible_to(head), ledger.LedgerFilter(), head, today)
-    plan = _plan(db, stmt)
-    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    plan = query_plan(db, stmt)
+    assert not scans_every_item(plan, db.engine.dialect.name), plan
 
 
 def test_a_units_ledger_reads_the_items_table_once(db, make, today):
@@ -135,8 +97,8 @@ def test_a_units_ledger_reads_the_items_table_once(db, make, today):
     admin = make.user(Role.ADMIN)
     flt = ledger.LedgerFilter.from_args({"unit": "1", "status": "in_progress"})
     stmt = ledger._filtered(ledger.visible_to(admin), flt, admin, today).with_only_columns(Item.id)
-    plan = _plan(db, stmt)
-    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    plan = query_plan(db, stmt)
+    assert not scans_every_item(plan, db.engine.dialect.name), plan
     reads = r"\b(SCAN|SEARCH) items\b" if db.engine.dialect.name == "sqlite" else r"\bon items\b"
     assert len(re.findall(reads, plan)) == 1, plan
 
@@ -148,10 +110,10 @@ def test_a_units_status_counts_read_its_led_items_from_an_index_alone(db, make, 
     flt = ledger.LedgerFilter.from_args({"unit": "1"})
     parts = ledger._count_parts(flt, admin, today)
     for part in parts:
-        plan = _plan(db, part.with_only_columns(Item.status))
-        assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+        plan = query_plan(db, part.with_only_columns(Item.status))
+        assert not scans_every_item(plan, db.engine.dialect.name), plan
     assert len(parts) == 2
-    led = _plan(db, parts[0].with_only_columns(Item.status))
+    led = query_plan(db, parts[0].with_only_columns(Item.status))
     assert ("Index Only Scan" if db.engine.dialect.name == "postgresql" else "COVERING INDEX") in led, led
 
 
@@ -161,8 +123,8 @@ def test_a_heads_reddest_first_page_sorts_ids_from_an_index(db, make, today):
     head = make.user(Role.HEAD)
     flt = ledger.LedgerFilter(sort="light")
     stmt = ledger._ordered(ledger._filtered(ledger.visible_to(head), flt, head, today), flt.sort, today)
-    plan = _plan(db, stmt.with_only_columns(Item.id))
-    assert not _full_scan_of_items(plan, db.engine.dialect.name), plan
+    plan = query_plan(db, stmt.with_only_columns(Item.id))
+    assert not scans_every_item(plan, db.engine.dialect.name), plan
     if db.engine.dialect.name == "sqlite":
         assert "COVERING INDEX ix_items_dashboard" in plan, plan
     make.item(lead_unit=head.unit)

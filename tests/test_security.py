@@ -9,7 +9,7 @@ import pytest
 from flask import abort
 
 from config import TestConfig
-from tests.conftest import Browser
+from tests.helpers import Browser
 from tracker import create_app
 from tracker.auth.models import Role
 

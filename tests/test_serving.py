@@ -12,10 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import postgres_url
 from tests.factories import PASSWORD
 from tests.locks import RowLock
-from tests.notifications.conftest import free_port
+from tests.helpers import free_port, postgres_url
 from tests.processes import Process, app_environment
 from tracker.auth.models import Role
 from tracker.items.models import Item, Status

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
-from tests.conftest import TODAY, postgres_url
+from tests.helpers import TODAY, postgres_url
 from tests.evidence import samples
 from tests.locks import RowLock
 from tracker.auth.models import Role, User
@@ -260,7 +260,7 @@ API_PATHS = {
 
 @pytest.fixture
 def api_of(desk, app):
-    from tests.api.conftest import ApiClient
+    from tests.helpers import ApiClient
 
     def client(role):
         c = ApiClient(app, desk["make"].token(desk["users"][role]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g, jsonify, request, session
+from flask import Flask, flash, g, jsonify, redirect, request, session
 from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
@@ -66,6 +66,16 @@ def create_app(config_class=None) -> Flask:
     # Flask-Login flashes its message when it sends someone to sign in: in the user's language.
     login_manager.login_message = i18n.lazy_gettext("Please sign in to see this page.")
     login_manager.localize_callback = str  # the lazy text in the request's language, flashed as text
+
+    @login_manager.unauthorized_handler
+    def _sign_in_first():
+        """A form posted after the sign-in ended keeps its text (tracker/auth/kept.py)."""
+        from flask_login import login_url
+        from tracker.auth import kept
+        if request.method == "POST":
+            return kept.refused_form(signed_out=True)
+        flash(str(login_manager.login_message), login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.full_path.rstrip("?")))
     csrf.init_app(app)
     limiter.init_app(app)
     from tracker import cache
@@ -97,6 +107,7 @@ def create_app(config_class=None) -> Flask:
 def _import_models() -> None:
     """Import every model module so the metadata (and Alembic) sees the whole schema."""
     import tracker.api.models  # noqa: F401
+    import tracker.auth.kept  # noqa: F401
     import tracker.auth.models  # noqa: F401
     import tracker.cache  # noqa: F401
     import tracker.evaluations.models  # noqa: F401
@@ -113,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.admin.routes import bp as admin_bp
     from tracker.api.pages import bp as tokens_bp
     from tracker.api.routes import bp as api_bp
+    from tracker.auth.kept import bp as kept_bp
     from tracker.auth.routes import bp as auth_bp
     from tracker.evaluations.routes import bp as evaluations_bp
     from tracker.evidence.routes import bp as evidence_bp
@@ -121,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.notifications.routes import bp as notifications_bp
     from tracker.reports.routes import bp as reports_bp
     app.register_blueprint(auth_bp)
+    app.register_blueprint(kept_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(evidence_bp)
@@ -154,6 +167,8 @@ def _register_template_helpers(app: Flask) -> None:
                                  filter_link=ledger.filter_link)
     from tracker.evidence.detect import ACCEPT
     app.jinja_env.globals["accepted_types"] = ACCEPT
+    from tracker.auth import kept
+    app.jinja_env.globals["kept_post"] = kept.shown
     app.jinja_env.filters["day"] = format_day
     # "A、B和C" / "A, B, and C": a list of names as the user's language writes one.
     app.jinja_env.filters["listing"] = lambda names: format_list(list(names), locale=get_locale())

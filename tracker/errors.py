@@ -5,6 +5,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -163,6 +164,14 @@ def register_error_pages(app) -> None:
         db.session.rollback()
         return _page(500, _("Server error"), _("Something went wrong on our side. "
                                                 "Nothing was saved; please try again."))
+
+    @app.errorhandler(CSRFError)
+    def expired_form(exc):
+        from flask_login import current_user
+        from tracker.auth import kept
+        if wants_json() or not kept.from_this_site():  # another site's post: refused, nothing kept
+            return bad_request(exc)
+        return kept.refused_form(signed_out=not current_user.is_authenticated)
 
     for lost_race in (Conflict, StaleDataError, IntegrityError):
         app.register_error_handler(lost_race, _conflict)

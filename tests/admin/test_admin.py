@@ -86,7 +86,7 @@ def test_password_reset_signs_the_user_out_everywhere(admin, db, make, login_as)
 
 
 def test_password_reset_revokes_the_users_api_tokens(admin, app, db, make):
-    from tests.api.conftest import ApiClient
+    from tests.helpers import ApiClient
     user = make.user(Role.HEAD)
     secret = make.token(user, "报表脚本")
     program = ApiClient(app, secret)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import Browser
+from tests.helpers import Browser, isolated
 from tracker.auth.models import Role, User
 
 
@@ -66,7 +66,7 @@ def test_cookie_copied_before_sign_out_no_longer_works(app, login_as, make):
     browser.logout()
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    assert Browser._isolated(thief.get, "/items").status_code == 302  # sent to the login page
+    assert isolated(thief.get, "/items").status_code == 302  # sent to the login page
 
 
 def test_other_sessions_survive_one_sign_out(login_as, make):

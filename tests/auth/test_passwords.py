@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Browser
+from tests.helpers import Browser, isolated
 from tracker import clock
 from tracker.auth.models import LoginSession, Role, User
 from tracker.extensions import limiter
@@ -51,7 +51,7 @@ def test_changing_the_password_revokes_the_api_tokens_and_says_so(app, make, log
     client = app.test_client()
 
     def me():  # in a thread of its own, like a real request
-        return Browser._isolated(client.get, "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+        return isolated(client.get, "/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert me().status_code == 200
     browser = login_as(user)
     home = browser.get(change(browser).headers["Location"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Browser
+from tests.helpers import Browser, isolated
 from tracker.auth.models import Role
 from tracker.extensions import limiter
 from tracker.journal import JournalEntry
@@ -73,13 +73,13 @@ def test_the_limit_page_speaks_the_users_language(app, db, tiny_limits):
     browser = browser_at(app, "203.0.113.77")
     for n in range(3):
         browser.login("ghost", "x")
-    english = browser._isolated(browser.client.post, "/login?lang=en", data={
+    english = isolated(browser.client.post, "/login?lang=en", data={
         "username": "ghost", "password": "x", "csrf_token": browser.token()})
     assert english.status_code == 429 and "Too many" in english.text
 
 
 def test_the_api_is_limited_per_token_with_a_json_answer(app, make, db, tiny_limits):
-    from tests.api.conftest import ApiClient
+    from tests.helpers import ApiClient
     user = make.user(Role.ADMIN)
     client = ApiClient(app, make.token(user, "t"))
     assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200] * 3

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import TODAY
+from tests.helpers import TODAY
 from tests.evidence import samples
 
 DEADLINE = (TODAY + dt.timedelta(days=40)).isoformat()

@@ -1,6 +1,7 @@
 """Inspectors' side: review queue, checklist, extensions, listed supervision, re-checks, re-rating."""
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -40,6 +41,8 @@ def test_review_queue_lists_submitted_items_oldest_first(case, make, db, today):
     assert page.index("较早申请") < page.index("较晚申请") and "整改中事项" not in page
     assert "5 天" in page
     assert case["head"].get("/review").status_code == 403
+    make.item(status=Status.SUBMITTED, lead_unit=case["lead"], submitted_at=clock.now() - D(days=1))
+    assert "<td data-label=\"Waiting\">1 day</td>" in case["inspector"].get("/review?lang=en").text  # not "1 days"
 
 
 def test_checklist_blocks_submission_until_each_entry_has_a_file(case, make, db):
@@ -250,3 +253,45 @@ def test_inspectors_are_reminded_of_a_due_recheck_once(case, make, db, today):
     messages = db.session.query(OutboxMessage).filter_by(kind="recheck").all()
     assert len(messages) == inspectors
     assert all("消除大班额" in m.body_text and m.recipient.role == Role.INSPECTOR for m in messages)
+
+
+def test_the_history_tells_each_inspection_step_in_words(case, make, db, today):
+    """The item's history named inspection steps by their keys (`request_extension`, `sha256:`,
+    `extension: pending → approved`); it reads as sentences, in both languages."""
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.evidence import services as evidence
+    from tracker.inspection import services as inspection
+    inspector = make.user(Role.INSPECTOR)
+    item = make.item(status=Status.IN_PROGRESS, lead_unit=case["lead"], deadline=today + D(days=30))
+    evidence.attach(case["head_user"], item, [FileStorage(io.BytesIO(samples.pdf()), "批复.pdf")])
+    request = inspection.request_extension(case["head_user"], item, today + D(days=60), "场地改造")
+    inspection.decide_extension(inspector, item, request.id, True, "同意")
+    inspection.set_listed_supervision(inspector, item, True)
+    inspection.add_requirement(inspector, item, "立项批复")
+    db.session.commit()  # the services flush; the caller (here the test) commits
+    english = case["admin"].get(f"/items/{item.id}?lang=en").text
+    for words in ("asked for more time", "granted more time", "changed listed supervision",
+                  "added a required-evidence entry", "SHA-256:",
+                  "Extension request: <del>waiting for a decision</del> → <ins>granted</ins>"):
+        assert words in english, words
+    chinese = case["admin"].get(f"/items/{item.id}?lang=zh_CN").text
+    for words in ("申请延期", "批准延期", "调整挂牌督办", "添加应交佐证材料条目", "延期申请: <del>待审批</del> → <ins>已批准</ins>"):
+        assert words in chinese, words
+    assert not {"request_extension", "approve_extension", "list_item", "add_requirement", "sha256"} & set(
+        re.findall(r"\b[a-z_0-9]+\b", english + chinese))
+
+
+def test_the_history_tells_a_recheck_and_its_outcome(case, make, db, today):
+    """A re-check scheduled, announced to the inspectors and recorded reads as three steps and a result."""
+    from tracker.inspection import jobs, services as inspection
+    inspector = make.user(Role.INSPECTOR)
+    item = make.item(status=Status.CLOSED, lead_unit=case["lead"])
+    recheck = inspection.schedule_recheck(inspector, item, today)
+    jobs.remind_due_rechecks(today)
+    inspection.record_recheck(inspector, item, recheck.id, False, "")
+    db.session.commit()
+    english = case["admin"].get(f"/items/{item.id}?lang=en").text
+    for words in ("scheduled a re-check", "was reminded of a re-check", "recorded a re-check",
+                  "Outcome: <del>—</del> → <ins>holds</ins>"):
+        assert words in english, words

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import postgres_url
+from tests.helpers import postgres_url
 from tests.locks import RowLock
 from tracker.auth.models import Role
 from tracker.items.models import Item, Status

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.test_performance import counted
+from tests.helpers import counted
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.evidence.models import EvidenceRequirement

@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from tests.conftest import Browser
+from tests.helpers import Browser, isolated
 from tracker.auth.models import Role
 from tracker.items.models import Item, Status
 from tracker.items.workflow import BY_ACTION, TRANSITIONS
@@ -160,7 +160,7 @@ def test_a_closed_item_is_not_reopened_as_if_a_recheck_had_found_the_problem(app
     page = login_as(actor).post(f"/items/{item.id}/actions/reopen_after_recheck", INPUTS, follow_redirects=True)
     assert "这不是单独的操作，只能通过登记复查结果完成。" in page.text
     secret = make.token(actor, "脚本")
-    answer = Browser._isolated(app.test_client().post, f"/api/v1/items/{item.id}/actions/reopen_after_recheck",
+    answer = isolated(app.test_client().post, f"/api/v1/items/{item.id}/actions/reopen_after_recheck",
                                json={"reason": "问题反弹", "version": item.version},
                                headers={"Authorization": f"Bearer {secret}"})
     assert answer.status_code in (403, 409) and "登记复查结果" in answer.get_json()["error"]["message"]

@@ -1,14 +1,14 @@
-"""Fixtures for mail: a real SMTP server (aiosmtpd) on a free port, and helpers to move the clock."""
+"""Fixtures for mail: a real SMTP server (aiosmtpd) on a free port, people to write to, a wall clock."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.helpers import free_port
 from tracker import clock
 from tracker.auth.models import Role
 
@@ -39,12 +39,6 @@ class Inbox:
 
     def keys(self) -> list[str]:
         return [m["X-Rectify-Key"] for m in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -84,11 +78,6 @@ def people(make):
         "inspector": make.user(Role.INSPECTOR, name="赵督学", language="en"),
         "leader": make.user(Role.LEADER, name="钱县长", language="en"),
     }
-
-
-def move_clock(**delta) -> None:
-    """Advance the frozen clock (minutes, days)."""
-    clock.freeze(clock.now() + dt.timedelta(**delta))
 
 
 class WallClock:

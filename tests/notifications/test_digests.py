@@ -102,3 +102,12 @@ def test_a_leaders_long_lists_name_the_worst_and_link_to_the_rest(db, make, peop
     assert "http://127.0.0.1:5000/reports/overdue" in leader_text
     assert "The 1 of 2 lead units with the lowest completion rate" in leader_text
     assert "http://127.0.0.1:5000/reports/" in leader_text
+
+
+def test_an_item_waiting_one_day_reads_one_day(db, make, people, smtp_server, today):
+    """The inspectors' review queue said "waiting 1 days"."""
+    item = make.item(status=Status.SUBMITTED, lead_unit=people["unit"], owner=people["owner"], title="昨日申请")
+    item.submitted_at = clock.now() - dt.timedelta(days=1)
+    db.session.commit()
+    send(today)
+    assert "waiting 1 day · 昨日申请" in text_of(smtp_server.to(people["inspector"].email)[0])

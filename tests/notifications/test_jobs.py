@@ -7,8 +7,7 @@ import pytest
 
 from sqlalchemy import func, select
 
-from tests.notifications.conftest import move_clock
-from tests.notifications.test_outbox import queue_for
+from tests.helpers import move_clock, queue_for
 from tracker import clock
 from tracker.extensions import db as _db
 from tracker.notifications import jobs, outbox

@@ -7,17 +7,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from tests.conftest import postgres_url
-from tests.notifications.conftest import free_port, move_clock
+from tests.helpers import free_port, move_clock, postgres_url, queue_for
 from tracker.extensions import db as _db
 from tracker.notifications import jobs, outbox
 from tracker.notifications.models import OutboxMessage, OutboxStatus
-
-
-def queue_for(users, prefix="test"):
-    for n, user in enumerate(users):
-        outbox.queue(user, "reminder", f"{prefix}:{user.id}:{n}", f"Subject {n}", f"text {n}", f"<p>html {n}</p>")
-    _db.session.commit()
 
 
 def statuses():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -34,6 +35,34 @@ def test_the_unit_reminder_record_is_for_leaders_inspectors_and_admins(login_as,
     assert page.status_code == status
     if status == 200:
         assert "大班额化解" in page.text and people["head"].name in page.text
+
+
+def test_the_reminder_record_counts_each_units_reminders_escalations_and_items(login_as, make, people, today,
+                                                                               mail_log):
+    """Its items column printed `<built-in method items of dict object at 0x…>` in both languages."""
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today - dt.timedelta(days=8))
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=3))
+    reminders.scan(today)  # the first is escalated (8 days overdue), the second reminded (due in 3 days)
+    for lang in ("en", "zh_CN"):
+        page = login_as(people["leader"]).get(f"/reminders?lang={lang}").text
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", page, re.S)
+        name = cells.index(f'<a href="/reminders/units/{people["unit"].id}">县教育局人事股</a>')
+        assert cells[name + 1:name + 4] == ["2", "1", "2"]  # reminders, of them escalations, items
+        assert "built-in method" not in page
+
+
+def test_the_unit_record_names_who_was_told_and_as_what(login_as, people, reminded):
+    """The role in brackets was bracketed twice in Chinese: 王股长 (（责任人）)."""
+    page = login_as(people["leader"]).get(f"/reminders/units/{people['unit'].id}?lang=zh_CN").text
+    assert "（" in page and "(（" not in page and "）)" not in page
+
+
+def test_one_day_is_one_day(login_as, make, people, today, mail_log):
+    """A reminder the day before the deadline said "Due in 1 days"."""
+    make.item(lead_unit=people["unit"], owner=people["owner"], deadline=today + dt.timedelta(days=1))
+    reminders.scan(today)
+    page = login_as(people["leader"]).get(f"/reminders/units/{people['unit'].id}?lang=en").text
+    assert f"Due in 1 day (deadline {(today + dt.timedelta(days=1)).isoformat()})" in page
 
 
 def test_the_item_journal_records_the_escalation(login_as, people, reminded):

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from tests.notifications.test_outbox import queue_for
+from tests.helpers import queue_for
 from tests.processes import Process, app_environment
 from tracker import clock
 from tracker.notifications import outbox

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import false, select
 
-from tests.test_performance import _full_scan_of_items, _plan, counted
+from tests.helpers import counted, query_plan, scans_every_item
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.items.models import Item, Milestone, Status
@@ -81,8 +81,8 @@ def test_the_scans_pre_selection_uses_indexes(app, db, today):
     settings = reminders._settings()
     dialect = db.engine.dialect.name
     for stmt in (reminders.candidates_query(today, settings), reminders.milestones_query(today, settings)):
-        plan = _plan(db, stmt)
-        assert not _full_scan_of_items(plan, dialect), plan
+        plan = query_plan(db, stmt)
+        assert not scans_every_item(plan, dialect), plan
         assert not _full_scan(plan, "milestones", dialect), plan
 
 

@@ -1,11 +1,11 @@
 """The dashboard: the numbers leaders read, against a known fixture; heads see their unit only."""
 import datetime as dt
-import html
 import re
 
 import pytest
 from sqlalchemy import event
 
+from tests.helpers import table, tile
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.evaluations.models import Indicator, Rating
@@ -13,18 +13,6 @@ from tracker.extensions import db as _db
 from tracker.items.models import Status
 
 D = dt.timedelta
-
-
-def table(page, table_id) -> list[list[str]]:
-    """The body rows of the table with this id, as the cells' visible text."""
-    body = re.search(rf'<table[^>]*id="{table_id}".*?<tbody>(.*?)</tbody>', page.text, re.S).group(1)
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-    return [[html.unescape(re.sub(r"<[^>]+>|\s+", " ", cell)).strip() for cell in
-             re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
-
-
-def tile(page, tile_id) -> str:
-    return re.search(rf'id="{tile_id}">([^<]*)<', page.text).group(1)
 
 
 @pytest.fixture

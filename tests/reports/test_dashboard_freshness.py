@@ -4,8 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from tests.reports.test_dashboard import table, tile
-from tests.test_performance import counted
+from tests.helpers import counted, table, tile
 from tracker import cache, clock
 from tracker.auth.models import Role
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating

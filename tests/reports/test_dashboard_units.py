@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.reports.test_dashboard import table
+from tests.helpers import table
 from tracker.auth.models import Role
 from tracker.evaluations.models import Indicator
 from tracker.items.models import Status

@@ -64,9 +64,11 @@ def test_overdue_report_longest_first_with_days_and_reminders(login_as, make, un
 
 def test_overdue_report_of_a_head_shows_the_unit_items(login_as, make, units):
     _edu, fin, _late = units
-    page = login_as(make.user(Role.HEAD, unit=fin)).get("/reports/overdue")
+    head = login_as(make.user(Role.HEAD, unit=fin))
+    page = head.get("/reports/overdue")
     assert "协同补短板乙" in page.text and "超期未改甲" not in page.text
     assert "/notice" not in page.text
+    assert "· 共 1 项</p>" in page.text and "· 1 item</p>" in head.get("/reports/overdue?lang=en").text  # not "1 items"
 
 
 def test_supervision_notice_of_a_listed_item(login_as, make, units, today):
@@ -76,7 +78,7 @@ def test_supervision_notice_of_a_listed_item(login_as, make, units, today):
                          f"&reply_by={(today + D(days=5)).isoformat()}")
     assert page.status_code == 200
     assert cell(page, "notice-days") == "9"
-    assert cell(page, "notice-reminders") == f"2 reminders, 1 escalations · last on {en_day(today - D(days=1))}"
+    assert cell(page, "notice-reminders") == f"2 reminders, 1 escalation · last on {en_day(today - D(days=1))}"
     assert cell(page, "notice-reply-by") == en_day(today + D(days=5))
     assert "&lt;script&gt;x&lt;/script&gt;本周报送" in page.text and "<script>x" not in page.text
 
@@ -118,9 +120,9 @@ def en_day(day) -> str:
 
 
 @pytest.mark.parametrize("lang, addressee, reminders, receipt", [
-    ("zh_CN", "县教育局（配合单位：县人社局和县财政局）：", "催办 2 次，升级督办 1 次",
+    ("zh_CN", "县教育局（配合单位：县人社局和县财政局）：", "催办 2 次，升级督办 1 次 ·",
      "签收人（签字）：＿＿＿＿＿＿　日期：＿＿＿＿＿＿"),
-    ("en", "县教育局 (with 县人社局 and 县财政局):", "2 reminders, 1 escalations",
+    ("en", "县教育局 (with 县人社局 and 县财政局):", "2 reminders, 1 escalation ·",
      "Received by (signature): ________  Date: ________"),
 ])
 def test_the_notice_reads_in_one_language_with_its_punctuation_and_the_offices_name(

@@ -28,7 +28,8 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "add_requirement": _l("added a required-evidence entry"),
                  "request_extension": _l("asked for more time"), "approve_extension": _l("granted more time"),
                  "refuse_extension": _l("refused more time"),
-                 "withdraw_extension": _l("settled the waiting extension request"), "list_item": _l("changed listed supervision"),
+                 "withdraw_extension": _l("settled the waiting extension request"),
+                 "list_item": _l("changed listed supervision"), "unlist_item": _l("changed listed supervision"),
                  "schedule_recheck": _l("scheduled a re-check"), "record_recheck": _l("recorded a re-check"),
                  "remind_recheck": _l("was reminded of a re-check"), "rerate": _l("re-rated an indicator"),
                  "change_password": _l("changed the password"), "create_token": _l("created an API token"),
@@ -45,7 +46,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "number": _l("Reminder number"), "recipients": _l("Sent to"),
                 "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
                 "requirement_id": _l("Checklist entry"), "extension": _l("Extension request"),
-                "requested_deadline": _l("Deadline asked for")}
+                "requested_deadline": _l("Deadline asked for"),
+                "sha256": "SHA-256", "outcome": _l("Outcome")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS
@@ -77,8 +79,9 @@ HIDDEN_FIELDS = frozenset({"start_on", "behind_on", "last_activity_on", "assigne
 # An extension request's states (the values are inspection's ExtensionStatus; items does not import it).
 EXTENSION_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("granted"),
                     "refused": _l("refused"), "withdrawn": _l("withdrawn")}
+OUTCOME_LABELS = {"holds": _l("holds"), "problem_back": _l("problem back")}  # a re-check's (inspection's)
 ENUM_FIELDS = {"status": STATUS_LABELS, "kind": KIND_LABELS, "closure_result": RESULT_LABELS,
-               "extension": EXTENSION_LABELS}
+               "extension": EXTENSION_LABELS, "outcome": OUTCOME_LABELS}
 
 
 def journal_rows(entries) -> list[dict]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy import select
@@ -140,22 +140,30 @@ def describe(reminder: Reminder) -> str:
     if reminder.kind == ReminderKind.DUE_SOON:
         if days == 0:
             return _("Due today (deadline %(date)s)", date=deadline)
-        return _("Due in %(days)d days (deadline %(date)s)", days=days, date=deadline)
+        return ngettext("Due in %(num)d day (deadline %(date)s)",
+                        "Due in %(num)d days (deadline %(date)s)", days, date=deadline)
     if reminder.kind == ReminderKind.OVERDUE:
-        return _("Overdue by %(days)d days (deadline %(date)s)", days=days, date=deadline)
+        return ngettext("Overdue by %(num)d day (deadline %(date)s)",
+                        "Overdue by %(num)d days (deadline %(date)s)", days, date=deadline)
     if reminder.kind == ReminderKind.ESCALATION:
         if reminder.item.listed_supervision:
-            return _("Escalated, under listed supervision: overdue by %(days)d days (deadline %(date)s)",
-                     days=days, date=deadline)
-        return _("Escalated: overdue by %(days)d days (deadline %(date)s)", days=days, date=deadline)
+            return ngettext("Escalated, under listed supervision: overdue by %(num)d day (deadline %(date)s)",
+                            "Escalated, under listed supervision: overdue by %(num)d days (deadline %(date)s)",
+                            days, date=deadline)
+        return ngettext("Escalated: overdue by %(num)d day (deadline %(date)s)",
+                        "Escalated: overdue by %(num)d days (deadline %(date)s)", days, date=deadline)
     if reminder.kind == ReminderKind.UNACKNOWLEDGED:
-        return _("Receipt not acknowledged %(days)d days after assignment", days=days)
+        return ngettext("Receipt not acknowledged %(num)d day after assignment",
+                        "Receipt not acknowledged %(num)d days after assignment", days)
     if reminder.kind == ReminderKind.STALE:
-        return _("No progress reported for %(days)d days", days=days)
+        return ngettext("No progress reported for %(num)d day",
+                        "No progress reported for %(num)d days", days)
     due_on = reminder.milestone.due_on.isoformat() if reminder.milestone is not None else ""
     if reminder.kind == ReminderKind.MILESTONE_DUE:
-        return _("Milestone “%(title)s” due in %(days)d days (%(date)s)", title=title, days=days, date=due_on)
-    return _("Milestone “%(title)s” overdue by %(days)d days (%(date)s)", title=title, days=days, date=due_on)
+        return ngettext("Milestone “%(title)s” due in %(num)d day (%(date)s)",
+                        "Milestone “%(title)s” due in %(num)d days (%(date)s)", days, title=title, date=due_on)
+    return ngettext("Milestone “%(title)s” overdue by %(num)d day (%(date)s)",
+                    "Milestone “%(title)s” overdue by %(num)d days (%(date)s)", days, title=title, date=due_on)
 
 
 def role_label(role: str) -> str:

@@ -1,6 +1,9 @@
 """Reading the reminder record and the outbox for the pages, and the digest opt-out."""
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -29,7 +32,18 @@ def notifications_of(user: User, page: int, per_page: int):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-def unit_summary() -> list[dict]:
+@dataclass(frozen=True)
+class UnitReminders:
+    """One row of the reminder record. (Not a dict: a template's `row.items` would read the dict's
+    `items` method, and the page printed its repr.)"""
+    unit: Unit
+    reminders: int
+    escalations: int
+    items: int
+    last: dt.date | None
+
+
+def unit_summary() -> list[UnitReminders]:
     """Per lead unit: how many reminders and escalations it received, and the last one's date."""
     escalation = case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)
     rows = db.session.execute(
@@ -37,8 +51,7 @@ def unit_summary() -> list[dict]:
                func.max(Reminder.sent_on))
         .join(Reminder, Reminder.unit_id == Unit.id).group_by(Unit.id)
         .order_by(func.sum(escalation).desc(), func.count(Reminder.id).desc(), Unit.name)).all()
-    return [{"unit": unit, "reminders": total, "escalations": int(escalated or 0), "items": items, "last": last}
-            for unit, total, escalated, items, last in rows]
+    return [UnitReminders(unit, total, int(escalated or 0), items, last) for unit, total, escalated, items, last in rows]
 
 
 def unit_record(unit: Unit, page: int, per_page: int):
