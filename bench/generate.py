@@ -484,6 +484,7 @@ def generate(app, db, clock, args) -> int:
     _analyze(engine)
     admin = db.session.get(User, gen.admin_id)
     _token, secret = create_token(admin, "bench", None)
+    db.session.commit()
     meta = {"items": args.items, "seed": args.seed, "today": today.isoformat(), "unit_id": 1, "unit_code": "edu",
             "item_id": 1, "api_token": secret, "database_url": app.config["SQLALCHEMY_DATABASE_URI"],
             "counts": {"units": len(gen.unit_ids), "users": gen.n_users, "progress": gen.n_progress,

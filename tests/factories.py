@@ -48,6 +48,13 @@ class Factory:
             self.db.session.commit()
         return self._finding
 
+    def token(self, user, name="test", expires_on=None) -> str:
+        """A personal API token of `user` (created as the token page does); returns its secret."""
+        from tracker.api import tokens
+        _token, secret = tokens.create_token(user, name, expires_on)
+        self.db.session.commit()
+        return secret
+
     def evidence(self, item, uploader=None, name="报告.pdf"):
         """An evidence row (its bytes are not stored: enough for rules that count evidence)."""
         from tracker.evidence.models import Evidence

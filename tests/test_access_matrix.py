@@ -115,6 +115,7 @@ def world(make, db, app):
     for side, unit in (("own", own),):
         item = make.item(status=Status.IN_PROGRESS, lead_unit=unit)
         evidence_services.attach(users["admin"], item, [FileStorage(io.BytesIO(samples.pdf(side)), "a.pdf")])
+        db.session.commit()
         milestone = Milestone(item_id=item.id, title="阶段", due_on=clock.today() + dt.timedelta(days=9))
         extension = ExtensionRequest(item_id=item.id, requested_by_id=users["admin"].id, reason="原因",
                                      current_deadline=item.deadline,
@@ -132,6 +133,7 @@ def world(make, db, app):
               "user_id": users["head"].id, "action": "acknowledge", "decision": "approve", "state": "on",
               "fmt": "csv", "kind": "ledger", "token": "no-such-import", "filename": "app.css"}
     secrets = {name: tokens.create_token(user, "matrix", None) for name, user in users.items()}
+    db.session.commit()
     return {"users": users, "objects": objects, "shared": shared, "tokens": secrets}
 
 

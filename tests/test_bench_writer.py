@@ -10,7 +10,6 @@ from sqlalchemy import select
 from bench.writer import KINDS, Pacer, Target, Writer, count_rows, pick_targets
 from tests.helpers import free_port
 from tests.processes import Process, app_environment
-from tracker.api import tokens
 from tracker.auth.models import Role
 from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.journal import JournalEntry
@@ -68,7 +67,7 @@ def test_the_writers_progress_transitions_and_files_land_in_the_database(app, db
     open_items = [make.item(lead_unit=units[n % 3], with_evidence=True) for n in range(6)]
     submitted = make.item(status=Status.SUBMITTED, lead_unit=units[0])
     closed = make.item(status=Status.CLOSED, lead_unit=units[1])
-    _token, secret = tokens.create_token(admin, "bench", None)
+    secret = make.token(admin, "bench")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
 
     targets = pick_targets(url)
@@ -101,7 +100,7 @@ def test_a_409_is_counted_apart_and_other_refusals_as_failures(app, db, make, se
     admin = make.user(Role.ADMIN, language="en")
     item = make.item(status=Status.SUBMITTED)
     bare = make.item()   # in progress without a file: it cannot be submitted yet
-    _token, secret = tokens.create_token(admin, "bench", None)
+    secret = make.token(admin, "bench")
 
     stale = Target(item.id, item.lead_unit_id, "in_progress")   # the writer thinks it is still in progress
     writer = Writer(server, secret, [stale])

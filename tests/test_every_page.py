@@ -247,6 +247,7 @@ def _act_once_each() -> dict:
     inspection.schedule_recheck(inspector, closed, TODAY)
     inspection_jobs.remind_due_rechecks(TODAY)
     secrets = {role: tokens.create_token(user, f"省平台对接（{role}）", None)[1] for role, user in users.items()}
+    db.session.commit()  # the services flush; the caller commits
     return {"secrets": secrets, "every": {"item_id": dict(db.session.query(Item.id, Item.title))},
             "item_id": item[POSTING].id, "escalated_item_id": item[ESCALATED].id,
             "evidence_id": _by(Evidence, original_name="教师轮岗交流实施办法.pdf").id,

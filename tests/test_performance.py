@@ -9,7 +9,6 @@ import re
 import pytest
 
 from tests.helpers import ApiClient, counted, query_plan, scans_every_item
-from tracker.api import tokens
 from tracker.auth.models import Role
 from tracker.items import ledger
 from tracker.items.models import Item, ProgressUpdate, Status
@@ -43,7 +42,7 @@ def _query_counts(app, db, make, login_as, rows: int) -> dict[str, int]:
     admin = make.user(Role.ADMIN)
     item = _grow(make, db, unit, head, rows)
     browsers = {"admin": login_as(admin), "head": login_as(head)}
-    token_client = ApiClient(app, tokens.create_token(admin, "perf", None)[1])
+    token_client = ApiClient(app, make.token(admin, "perf"))
     counts = {}
     for name, url in _pages(unit.id, item.id).items():
         client = token_client if name == "api" else browsers["head" if name == "my" else "admin"]

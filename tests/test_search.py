@@ -82,6 +82,7 @@ def test_an_edited_title_is_found_by_its_new_text_only(db, make):
               "finding_id": item.finding_id, "lead_unit_id": item.lead_unit_id, "kind": item.kind.value,
               "deadline": item.deadline, "cooperating_unit_ids": [], "owner_id": None}
     services.update_item(admin, item, values)
+    db.session.commit()
     assert _ids("补充教师", admin) == {item.id}
     assert _ids("旧标题", admin) == set() and _ids("编制", admin) == set()
 

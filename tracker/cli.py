@@ -6,7 +6,7 @@ import datetime as dt
 import click
 from sqlalchemy import inspect, select
 
-from tracker import demo
+from tracker import demo, uow
 from tracker.admin import services as admin_services
 from tracker.auth.models import Role
 from tracker.errors import Invalid
@@ -44,6 +44,7 @@ def register_cli(app) -> None:
             user = admin_services.save_user(None, None, {
                 "username": username, "name": name, "email": email, "role": role, "unit_id": unit_id,
                 "language": language, "active": True, "password": password})
+            uow.commit()
         except Invalid as exc:
             raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
         click.echo(f"Created user {user.username} ({user.role.value}).")
@@ -72,4 +73,4 @@ def _wipe() -> None:
     """Delete every row (for seed-demo --force), children first."""
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
-    db.session.commit()
+    uow.commit()

@@ -141,6 +141,14 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in str(orig or "")  # SQLite's busy timeout
 
 
+def is_unique_violation(exc: BaseException) -> bool:
+    """True when an IntegrityError is a unique index refusing a second row (someone else's first)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    return getattr(orig, "sqlite_errorname", "") in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
 def schema_state(engine: Engine) -> str:
     """"behind" when the database is reachable and its migrations are not at the code's head (or it
     has none), "current" when they are, "unreachable" when no connection can be made now."""

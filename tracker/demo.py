@@ -9,7 +9,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.auth.models import Role, User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
@@ -151,6 +151,7 @@ def seed(today: dt.date | None = None) -> None:
     db.session.commit()
     try:
         _items(today, units, users, findings)
+        uow.commit()  # the command's: the whole demo ledger, or nothing
     finally:
         clock._frozen_now = previous
 

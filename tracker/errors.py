@@ -6,7 +6,7 @@ import logging
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.extensions import db
@@ -22,12 +22,26 @@ class Refused(Exception):
         self.message = message
 
 
-class Conflict(Refused):
-    """Someone else saved the same item first (optimistic lock); `item_id` says which."""
+class Conflict(Exception):
+    """Someone else saved the same record first (a lost race): nothing of this request was saved.
 
-    def __init__(self, message: str, item_id: int):
-        super().__init__(message)
+    Raised by tracker/uow.py for a StaleDataError or a unique violation, and by a service that sees
+    an outdated version; `item_id` says which item, when it is one (its latest changes are shown)."""
+
+    def __init__(self, item_id: int | None = None, message: str | None = None):
+        super().__init__(message or "conflict")
         self.item_id = item_id
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        if self._message:
+            return self._message
+        if self.item_id is not None:
+            return _("Someone else changed this item at the same time. "
+                     "Reload the page to see their change, then try again.")
+        return _("Someone else saved a change to the same record at the same time. Nothing of yours "
+                 "was saved: reload the page to see their change, then try again.")
 
 
 class Invalid(Exception):
@@ -48,10 +62,10 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, message: str, fields: dict | None = None, code: str | None = None):
-    """The one shape of an API error: {"error": {"code", "message", "fields"}}."""
+def json_error(status: int, message: str, fields: dict | None = None, code: str | None = None, **extra):
+    """The one shape of an API error: {"error": {"code", "message", "fields"}} (a conflict adds "changes")."""
     body = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": str(message),
-                      "fields": {k: str(v) for k, v in (fields or {}).items()}}}
+                      "fields": {k: str(v) for k, v in (fields or {}).items()}, **extra}}
     return jsonify(body), status
 
 
@@ -87,14 +101,25 @@ def _database_unavailable(exc):
         "see whether your change was saved, and try again if it was not."))
 
 
-def _stale(exc):
-    """A lost optimistic-lock race on any path (someone else saved the item first): nothing is saved."""
-    from tracker.items.conflicts import stale_message
+def _conflict(exc):
+    """A lost race on any path, page or API (someone else saved first): nothing is saved; the
+    answer is 409 with the item's latest changes, the same for every write."""
+    from tracker import uow
+    from tracker.items import conflicts
     db.session.rollback()
+    if not isinstance(exc, Conflict):
+        if not uow.lost_race(exc):  # an IntegrityError that is a bug, not a race
+            log.exception("integrity error", exc_info=exc)
+            return _page(500, _("Server error"), _("Something went wrong on our side. "
+                                                    "Nothing was saved; please try again."))
+        exc = Conflict((request.view_args or {}).get("item_id"))
+    entries = conflicts.latest_entries(exc.item_id) if exc.item_id is not None else []
     if wants_json():
-        return json_error(409, stale_message(), code="version_conflict")
-    return render_template("errors/error.html", code=409, title=_("Changed by someone else"),
-                           message=stale_message()), 409
+        return json_error(409, exc.message, code="version_conflict",
+                          changes=[conflicts.entry_json(e) for e in entries])
+    from tracker.items.presentation import journal_rows
+    return render_template("errors/conflict.html", message=exc.message, item_id=exc.item_id,
+                           changes=journal_rows(entries)), 409
 
 
 def register_error_pages(app) -> None:
@@ -148,6 +173,7 @@ def register_error_pages(app) -> None:
             return bad_request(exc)
         return kept.refused_form(signed_out=not current_user.is_authenticated)
 
-    app.register_error_handler(StaleDataError, _stale)
+    for lost_race in (Conflict, StaleDataError, IntegrityError):
+        app.register_error_handler(lost_race, _conflict)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(ProgrammingError, _database_unavailable)

@@ -87,9 +87,8 @@ def test_password_reset_signs_the_user_out_everywhere(admin, db, make, login_as)
 
 def test_password_reset_revokes_the_users_api_tokens(admin, app, db, make):
     from tests.helpers import ApiClient
-    from tracker.api import tokens
     user = make.user(Role.HEAD)
-    _token, secret = tokens.create_token(user, "报表脚本", None)
+    secret = make.token(user, "报表脚本")
     program = ApiClient(app, secret)
     assert program.get("/api/v1/me").status_code == 200
     response = admin.post(f"/admin/users/{user.id}", {"username": user.username, "name": user.name,

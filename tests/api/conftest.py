@@ -4,15 +4,13 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import ApiClient
-from tracker.api import tokens
 
 
 @pytest.fixture
-def api(app, db):
+def api(app, db, make):
     """api(user) -> an ApiClient holding a fresh token of that user; api(None) sends no token."""
     def _client(user, expires_on=None):
         if user is None:
             return ApiClient(app, None)
-        _token, secret = tokens.create_token(user, "test", expires_on)
-        return ApiClient(app, secret)
+        return ApiClient(app, make.token(user, "test", expires_on))
     return _client

@@ -29,7 +29,7 @@ def world(make):
 def error_of(response) -> dict:
     assert response.is_json, response.data[:200]
     body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
+    assert set(body) == {"error"} and set(body["error"]) - {"changes"} == {"code", "message", "fields"}
     return body["error"]
 
 
@@ -129,11 +129,19 @@ def test_roles_and_states_that_may_not_post_progress(api, world, make):
     assert "签收" in error_of(refused)["message"]  # the service's own message, in the user's language
 
 
-def test_a_stale_version_is_a_409_conflict(api, world):
-    item = world["item"]
-    response = api(world["head"]).post(f"/api/v1/items/{item.id}/progress",
-                                       json={"body": "x", "percent": 5, "version": item.version + 1})
+def test_a_stale_version_is_a_409_conflict_but_progress_is_appended(api, world, db):
+    """An action taken on an outdated read is refused with the item's latest changes; a progress post
+    carrying an outdated version is still kept (posts never conflict with each other)."""
+    item, client = world["item"], api(world["head"])
+    posted = client.post(f"/api/v1/items/{item.id}/progress", json={"body": "第一次进展", "percent": 5})
+    assert posted.status_code == 201
+    stale = client.post(f"/api/v1/items/{item.id}/progress",
+                        json={"body": "第二次进展", "percent": 10, "version": item.version + 1})
+    assert stale.status_code == 201
+    response = api(world["admin"]).post(f"/api/v1/items/{item.id}/actions/cancel",
+                                        json={"reason": "重复", "version": item.version + 5})
     assert response.status_code == 409 and error_of(response)["code"] == "version_conflict"
+    assert [c["changes"]["progress_percent"] for c in error_of(response)["changes"][:2]] == [[5, 10], [0, 5]]
 
 
 def test_progress_with_files_as_multipart_and_download(api, world):
@@ -216,6 +224,7 @@ def test_revoked_expired_and_deactivated_tokens_stop_working(api, world, db):
     assert client.get("/api/v1/me").status_code == 200
     token = tokens.tokens_of(world["head"])[0]
     tokens.revoke_token(world["head"], token.id)
+    db.session.commit()
     assert client.get("/api/v1/me").status_code == 401
 
     expiring = api(world["head"], expires_on=clock.today() + dt.timedelta(days=1))

@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
-from tracker.api import tokens
 from tracker.auth.models import Role
 from tracker.items.models import Status
 
@@ -24,8 +23,7 @@ def secrets_by_role(make, db):
     for status in (Status.DRAFT, Status.ASSIGNED, Status.IN_PROGRESS, Status.SUBMITTED, Status.CLOSED):
         make.item(status=status, lead_unit=unit, owner=head, with_evidence=status == Status.SUBMITTED)
     make.item(status=Status.IN_PROGRESS)  # another unit's
-    return {role: tokens.create_token(user, "fuzz", None)[1]
-            for role, user in (("admin", make.user(Role.ADMIN)), ("head", head))}
+    return {role: make.token(user, "fuzz") for role, user in (("admin", make.user(Role.ADMIN)), ("head", head))}
 
 
 def test_the_document_is_served_and_valid_openapi(app, db):

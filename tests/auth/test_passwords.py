@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from tests.helpers import Browser, isolated
 from tracker import clock
-from tracker.api import tokens
 from tracker.auth.models import LoginSession, Role, User
 from tracker.extensions import limiter
 from tracker.auth.passwords import policy_error
@@ -48,7 +47,7 @@ def test_changing_the_password_signs_out_every_other_device(app, make, login_as,
 
 def test_changing_the_password_revokes_the_api_tokens_and_says_so(app, make, login_as, db):
     user = make.user(Role.HEAD, username="head7")
-    _token, secret = tokens.create_token(user, "报表脚本", None)
+    secret = make.token(user, "报表脚本")
     client = app.test_client()
 
     def me():  # in a thread of its own, like a real request

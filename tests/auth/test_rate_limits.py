@@ -80,12 +80,11 @@ def test_the_limit_page_speaks_the_users_language(app, db, tiny_limits):
 
 def test_the_api_is_limited_per_token_with_a_json_answer(app, make, db, tiny_limits):
     from tests.helpers import ApiClient
-    from tracker.api import tokens
     user = make.user(Role.ADMIN)
-    client = ApiClient(app, tokens.create_token(user, "t", None)[1])
+    client = ApiClient(app, make.token(user, "t"))
     assert [client.get("/api/v1/me").status_code for _ in range(3)] == [200] * 3
     limited = client.get("/api/v1/me")
     assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) > 0
-    other = ApiClient(app, tokens.create_token(user, "u", None)[1])
+    other = ApiClient(app, make.token(user, "u"))
     assert other.get("/api/v1/me").status_code == 200  # another token has its own allowance

@@ -269,6 +269,7 @@ def test_the_history_tells_each_inspection_step_in_words(case, make, db, today):
     inspection.decide_extension(inspector, item, request.id, True, "同意")
     inspection.set_listed_supervision(inspector, item, True)
     inspection.add_requirement(inspector, item, "立项批复")
+    db.session.commit()  # the services flush; the caller (here the test) commits
     english = case["admin"].get(f"/items/{item.id}?lang=en").text
     for words in ("asked for more time", "granted more time", "changed listed supervision",
                   "added a required-evidence entry", "SHA-256:",
@@ -289,6 +290,7 @@ def test_the_history_tells_a_recheck_and_its_outcome(case, make, db, today):
     recheck = inspection.schedule_recheck(inspector, item, today)
     jobs.remind_due_rechecks(today)
     inspection.record_recheck(inspector, item, recheck.id, False, "")
+    db.session.commit()
     english = case["admin"].get(f"/items/{item.id}?lang=en").text
     for words in ("scheduled a re-check", "was reminded of a re-check", "recorded a re-check",
                   "Outcome: holds"):

@@ -4,7 +4,6 @@ import itertools
 import pytest
 
 from tests.helpers import Browser, isolated
-from tracker.api import tokens
 from tracker.auth.models import Role
 from tracker.items.models import Item, Status
 from tracker.items.workflow import BY_ACTION, TRANSITIONS
@@ -160,7 +159,7 @@ def test_a_closed_item_is_not_reopened_as_if_a_recheck_had_found_the_problem(app
     actor = make.user(role)
     page = login_as(actor).post(f"/items/{item.id}/actions/reopen_after_recheck", INPUTS, follow_redirects=True)
     assert "这不是单独的操作，只能通过登记复查结果完成。" in page.text
-    _token, secret = tokens.create_token(actor, "脚本", None)
+    secret = make.token(actor, "脚本")
     answer = isolated(app.test_client().post, f"/api/v1/items/{item.id}/actions/reopen_after_recheck",
                                json={"reason": "问题反弹", "version": item.version},
                                headers={"Authorization": f"Bearer {secret}"})

@@ -33,7 +33,7 @@ def numbers(browser) -> tuple:
             table(page, "by-unit"))
 
 
-def test_a_reload_after_create_close_cancel_and_a_moved_deadline_is_right(leader, make, edu, today):
+def test_a_reload_after_create_close_cancel_and_a_moved_deadline_is_right(leader, make, db, edu, today):
     admin, inspector, head = make.user(Role.ADMIN), make.user(Role.INSPECTOR), make.user(Role.HEAD, unit=edu)
     late = make.item(lead_unit=edu, deadline=today - D(days=2))
     assert numbers(leader) == ((1, 1, 1, 0), [["县教育局", "1", "1", "0", "1", "0%"]])
@@ -42,11 +42,14 @@ def test_a_reload_after_create_close_cancel_and_a_moved_deadline_is_right(leader
     submitted = make.item(lead_unit=edu, status=Status.SUBMITTED, with_evidence=True)
     assert numbers(leader) == ((2, 2, 1, 0), [["县教育局", "2", "2", "0", "1", "0%"]])
     services.perform(inspector, submitted, "close_item", result="rectified")
+    db.session.commit()
     assert numbers(leader) == ((2, 1, 1, 1), [["县教育局", "2", "1", "1", "1", "50%"]])
     request = inspection.request_extension(head, late, today + D(days=30), "用地手续延误")
     inspection.decide_extension(inspector, late, request.id, True, "")
+    db.session.commit()
     assert numbers(leader) == ((2, 1, 0, 1), [["县教育局", "2", "1", "1", "0", "50%"]])
     services.perform(admin, late, "cancel", reason="与另一事项重复")
+    db.session.commit()
     assert numbers(leader) == ((2, 0, 0, 1), [["县教育局", "2", "0", "1", "0", "100%"]])
 
 
@@ -151,6 +154,7 @@ def test_a_rerated_indicator_shows_at_once(leader, make, db, edu):
 
     assert ratings() == ["生均公用经费", "Not yet implemented", ""]
     inspection.rerate_indicator(inspector, indicator, "fully")
+    db.session.commit()
     assert ratings() == ["生均公用经费", "Not yet implemented", "Fully implemented"]
     db.session.execute(update(Indicator).where(Indicator.id == indicator.id).values(name="教师配备"))
     db.session.commit()

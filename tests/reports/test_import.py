@@ -131,6 +131,10 @@ def test_confirmed_import_creates_findings_and_draft_items_with_journal(setup, d
     assert sorted(u.name for u in items[1].cooperating_units) == sorted(["县人社局", "县财政局"])
     entries = db.session.scalars(select(JournalEntry).where(JournalEntry.item_id == items[0].id)).all()
     assert entries[0].action == "create" and "台账.xlsx" in entries[0].note
+    # created by the form's own service: the history shows the same fields as for a typed-in item
+    from tracker.items.services import EDITABLE_FIELDS
+    assert set(entries[0].changes) == {*EDITABLE_FIELDS, "cooperating_units"}
+    assert entries[0].changes["listed_supervision"] == [None, False]
     assert admin.get(url).status_code == 404                            # the upload is gone
     assert admin.post(url + "/confirm").status_code == 404              # a second confirm adds nothing
     assert count(db, Item) == 2

@@ -6,6 +6,7 @@ from wtforms import SelectChoice
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker import uow
 from tracker.admin import services
 from tracker.admin.forms import UnitForm, UserForm
 from tracker.auth.decorators import allowed_if
@@ -43,6 +44,7 @@ def unit_form(unit_id):
         try:
             services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
                                form.active.data)
+            uow.commit()
         except Invalid as exc:
             show_errors(form, exc)
         else:
@@ -74,6 +76,7 @@ def user_form(user_id):
             "username", "name", "email", "role", "unit_id", "language", "active", "password")}
         try:
             services.save_user(current_user, user, values)
+            uow.commit()
         except Invalid as exc:
             show_errors(form, exc)
         else:

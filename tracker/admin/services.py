@@ -1,10 +1,10 @@
-"""Managing units and users: checked, validated, journaled, committed once."""
+"""Managing units and users: checked, validated, journaled and flushed; the caller commits."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker import journal
+from tracker import journal, uow
 from tracker.api import tokens
 from tracker.auth.models import UNIT_ROLES, Role, User
 from tracker.auth.passwords import PASSWORD_MIN, policy_error
@@ -50,7 +50,7 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
                                                "active": active})
     if changes:
         journal.record(actor, "create" if created else "update", unit, changes)
-    db.session.commit()
+    uow.flush()  # the same name saved by someone else a moment ago is a Conflict, not a 500
     return unit
 
 
@@ -118,5 +118,5 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
             end_all_sessions(user)
     if changes:
         journal.record(actor, "create" if created else "update", user, changes)
-    db.session.commit()
+    uow.flush()
     return user

@@ -35,7 +35,12 @@ def _ref(name: str) -> dict:
 SCHEMAS = {
     "Error": _object({"error": _object({
         "code": STRING, "message": STRING,
-        "fields": {"type": "object", "additionalProperties": STRING}})}),
+        "fields": {"type": "object", "additionalProperties": STRING},
+        # a version_conflict: the item's latest journal entries, newest first
+        "changes": {"type": "array", "items": _object({
+            "action": STRING, "at": STRING, "by": _nullable(STRING),
+            "changes": {"type": "object", "additionalProperties": {"type": "array"}}})}},
+        optional=("changes",))}),
     "UnitRef": REF,
     "UserRef": REF,
     "Unit": _object({"id": INTEGER, "name": STRING, "code": STRING, "parent_id": _nullable(INTEGER),
@@ -90,7 +95,8 @@ ITEM_ERRORS = {**COMMON_ERRORS, "404": _error("No such item, or the caller may n
 WRITE_ERRORS = {**ITEM_ERRORS,
                 "400": _error("Malformed JSON"),
                 "403": _error("The caller's role may never do this"),
-                "409": _error("Refused now (state of the item) or changed by someone else (version)"),
+                "409": _error("Refused now (code `refused`: the item's state) or changed by someone else "
+                              "(code `version_conflict`, with `changes`: the item's latest changes)"),
                 "413": _error("Body too large"),
                 "415": _error("Wrong content type"),
                 "422": _error("Invalid values; `fields` says which")}
@@ -125,7 +131,8 @@ PROGRESS_JSON = {"type": "object", "required": ["body", "percent"], "properties"
     "percent": {"type": "integer", "minimum": 0, "maximum": 100},
     "submission_key": {"type": "string", "maxLength": 64,
                        "description": "Repeat it to make a retried request harmless"},
-    "version": {"type": "integer", "description": "The item's version as read; 409 if it changed"}}}
+    "version": {"type": "integer", "description": "Accepted and ignored: progress is appended, it never "
+                                                 "conflicts with another change"}}}
 PROGRESS_FORM = {"type": "object", "required": ["body", "percent"], "properties": {
     "body": {"type": "string"}, "percent": {"type": "integer", "minimum": 0, "maximum": 100},
     "submission_key": {"type": "string", "maxLength": 64},

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.api import tokens
 from tracker.api.forms import RevokeForm, TokenForm
 from tracker.errors import Invalid, Refused
@@ -20,6 +20,7 @@ def index():
     if form.validate_on_submit():
         try:
             _token, secret = tokens.create_token(current_user, form.name.data, form.expires_on.data)
+            uow.commit()
         except Invalid as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
@@ -41,6 +42,7 @@ def revoke(token_id: int):
     token = tokens.revoke_token(current_user, token_id)
     if token is None:
         abort(404)
+    uow.commit()
     flash(_("The token “%(name)s” is revoked; programs using it can no longer sign in.", name=token.name),
           "success")
     return redirect(url_for("tokens.index"))

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.api import representations as rep
 from tracker.api.auth import Unauthenticated, address_key, authenticate, token_key
 from tracker.api.openapi import document
-from tracker.errors import Invalid, Refused, json_error
+from tracker.errors import Conflict, Invalid, Refused, json_error
 from tracker.evaluations.models import Evaluation
 from tracker.evidence import services as evidence_services
 from tracker.evidence.models import Evidence
@@ -74,9 +74,8 @@ def _invalid(exc: Invalid):
 
 @bp.errorhandler(Refused)
 def _refused(exc: Refused):
-    # An optimistic-lock conflict (someone saved the item first) carries the item's id.
-    code = "version_conflict" if getattr(exc, "item_id", None) is not None else "refused"
-    return json_error(409, exc.message, code=code)
+    """Not allowed now (the item's state); a lost race is a Conflict, answered by tracker/errors.py."""
+    return json_error(409, exc.message, code="refused")
 
 
 # -- reading requests ---------------------------------------------------------------
@@ -126,8 +125,8 @@ def _integer(value, field: str, low: int, high: int, required: bool = True) -> i
 def _check_version(item: Item, version) -> None:
     version = _integer(version, "version", 1, 2**31 - 1, required=False)
     if version is not None and version != item.version:
-        raise ApiError(409, _("Someone else changed this item since you read it. "
-                              "Read it again, then try again."), code="version_conflict")
+        raise Conflict(item.id, _("Someone else changed this item since you read it. "
+                                  "Read it again, then try again."))
 
 
 def _item(item_id: int) -> Item:
@@ -204,8 +203,10 @@ def post_progress(item_id: int):
     key = _clean_text(values.get("submission_key"), "submission_key") or uuid.uuid4().hex
     if len(key) > 64:
         raise Invalid({"submission_key": _("At most %(n)d characters.", n=64)})
-    _check_version(item, values.get("version"))
+    # Progress is appended: a version sent along is checked for form only, never for a conflict.
+    _integer(values.get("version"), "version", 1, 2**31 - 1, required=False)
     update, created = services.post_progress(user, item, body, percent, key, files)
+    uow.commit(item.id)
     return jsonify({"progress": rep.progress(update), "created": created,
                     "item": rep.item_summary(item, clock.today())}), 201 if created else 200
 
@@ -218,6 +219,7 @@ def upload_evidence(item_id: int):
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, _("Send the files as multipart/form-data in the field “files”."))
     added, duplicates = evidence_services.attach(user, item, request.files.getlist("files"))
+    uow.commit(item.id)
     return jsonify({"evidence": [rep.evidence(e) for e in added], "duplicates": duplicates}), 201
 
 
@@ -241,6 +243,7 @@ def perform_action(item_id: int, action: str):
     result = _clean_text(values.get("result"), "result")
     _check_version(item, values.get("version"))
     services.perform(user, item, action, reason=reason, result=result)
+    uow.commit(item.id)
     return jsonify(_detail(item))
 
 

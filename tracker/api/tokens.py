@@ -6,10 +6,10 @@ import hashlib
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.api.models import NAME_MAX, ApiToken
 from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
@@ -54,7 +54,7 @@ def create_token(user: User, name: str, expires_on: dt.date | None) -> tuple[Api
     db.session.flush()
     journal.record(user, "create_token", token, {"name": [None, name], "expires_at": [
         None, journal.plain(expires_at)]})
-    db.session.commit()
+    uow.flush()
     return token, secret
 
 
@@ -63,10 +63,13 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         return None
-    if token.revoked_at is None:
-        token.revoked_at = clock.now()
+    # Conditional, so that of two revocations at once (two tabs) exactly one is journaled.
+    revoked = db.session.execute(update(ApiToken).where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+                                 .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+    db.session.refresh(token)
+    if revoked.rowcount == 1:
         journal.record(user, "revoke_token", token, {"revoked": [False, True]}, note=token.name)
-        db.session.commit()
+        uow.flush()
     return token
 
 
@@ -93,5 +96,5 @@ def user_for_secret(secret: str) -> User | None:
     # Written at most once a minute per token, so that reads do not each cost a write.
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         token.last_used_at = now
-        db.session.commit()
+        uow.commit()  # at once, before the request's own unit of work: a refused request still counts
     return token.user

@@ -53,7 +53,8 @@ def _score(password: str, username: str) -> int:
 
 def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
     """Change the user's password: every session ends and every API token is revoked (a password
-    changed because it leaked leaves nothing usable behind); this browser gets a fresh session."""
+    changed because it leaked leaves nothing usable behind); this browser gets a fresh session.
+    The caller commits."""
     errors = {}
     if not user.check_password(current or ""):
         errors["current_password"] = _("This is not your current password.")
@@ -72,4 +73,4 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
     tokens.revoke_all(user, user)
     start_session(user)
     journal.record(user, "change_password", user, {"password": ["***", "***"]})
-    db.session.commit()
+    db.session.flush()

@@ -6,12 +6,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker import uow
 from tracker.auth import signin
 from tracker.auth.forms import ChangePasswordForm, LoginForm
 from tracker.auth.passwords import PASSWORD_MIN, change_own_password
 from tracker.auth.sessions import end_session, start_session
 from tracker.errors import Invalid
-from tracker.extensions import db, limiter
+from tracker.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         start_session(user)
         signin.record_success(user)
-        db.session.commit()
+        uow.commit()
         if user.must_change_password:
             return redirect(url_for("auth.change_password"))
         return redirect(_safe_next(request.args.get("next")) or url_for("items.home"))
@@ -77,6 +78,7 @@ def change_password():
         try:
             change_own_password(current_user._get_current_object(), form.current_password.data,
                                 form.new_password.data, form.confirm.data)
+            uow.commit()
         except Invalid as exc:
             for name, message in exc.errors.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
@@ -92,6 +94,6 @@ def change_password():
 @login_required
 def logout():
     end_session()
-    db.session.commit()
+    uow.commit()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))

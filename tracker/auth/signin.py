@@ -7,7 +7,7 @@ from flask import request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import User, check_password_of_nobody
 from tracker.extensions import db
 from tracker.journal import JournalEntry
@@ -31,7 +31,8 @@ def _record_attempt(action: str, username: str, user: User | None) -> None:
     db.session.add(JournalEntry(actor_id=None, object_type="users", object_id=user.id if user else 0,
                                 action=action, changes={"address": [None, get_remote_address()]},
                                 note=f"username: {username}", at=clock.now()))
-    db.session.commit()
+    # Committed here, not by the view: the request ends refused (401, 429), and the attempt must stay on record.
+    uow.commit()
 
 
 def check_credentials(username: str, password: str) -> User | None:

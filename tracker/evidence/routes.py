@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker import uow
 from tracker.errors import Invalid, Refused
 from tracker.evidence import page, services  # noqa: F401 (page: the item page's evidence part)
 from tracker.evidence.forms import AttachForm, WithdrawForm
@@ -33,6 +34,7 @@ def attach(item_id: int):
         if raw and requirement_id is None:
             raise Invalid({"requirement_id": _("Choose an entry of this item's checklist.")})
         added, duplicates = services.attach(current_user, item, request.files.getlist("files"), requirement_id)
+        uow.commit(item.id)
     except (Refused, Invalid) as exc:
         messages = [exc.message] if isinstance(exc, Refused) else list(exc.errors.values())
         for message in messages:
@@ -93,6 +95,7 @@ def withdraw(item_id: int, evidence_id: int):
         return _back(item.id)
     try:
         services.withdraw(current_user, item, evidence, form.reason.data)
+        uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:

@@ -1,5 +1,6 @@
 """Attaching and withdrawing evidence. Files are checked and written before the database rows,
-and removed again if the transaction fails: no row without its file, no new file without its row."""
+and removed again if the rows cannot be written: no row without its file. (Bytes placed by a
+request whose commit fails afterwards stay unreferenced; they are never a row without its file.)"""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evidence import detect
@@ -111,7 +112,7 @@ def sweep(now: dt.datetime | None = None) -> int:
 
 def add_rows(actor: User, item: Item, staged: list[StagedFile], update: ProgressUpdate | None = None,
              requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
-    """Place the files and add their rows and journal entries (the caller commits or calls discard).
+    """Place the files and add their rows and journal entries (the caller flushes or calls discard).
 
     Returns (new evidence and files now linked to the checklist entry, names of files the item
     already had). A file the item already has, uploaded again for a checklist entry, is linked to
@@ -176,6 +177,7 @@ def _link(actor: User, item: Item, evidence: Evidence, requirement_id: int) -> N
                    note=f"{evidence.original_name} → {requirement.title}", item_id=item.id)
 
 
+@uow.guarded
 def attach(actor: User, item: Item, files: list[FileStorage],
            requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Attach files directly to an item, optionally for one entry of its required-evidence checklist."""
@@ -193,7 +195,8 @@ def attach(actor: User, item: Item, files: list[FileStorage],
         added, duplicates = add_rows(actor, item, staged, requirement_id=requirement_id)
         if added:
             item.last_activity_on = clock.today()
-        db.session.commit()
+            uow.touch(item)  # an inspector deciding on the files as they were is told
+        uow.flush(item.id)
     except BaseException:
         db.session.rollback()
         discard(staged)
@@ -206,6 +209,7 @@ def evidence_for(item: Item, evidence_id: int) -> Evidence:
     return child_of(item, Evidence, evidence_id)
 
 
+@uow.guarded
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
     if not item.can_withdraw_evidence(actor, evidence.uploaded_by.unit_id):
@@ -221,7 +225,8 @@ def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
                                                "withdrawn_by_id": actor.id, "withdraw_reason": reason})
     journal.record(actor, "withdraw_evidence", evidence, {"withdrawn": changes["withdrawn"]},
                    note=f"{evidence.original_name}: {reason}", item_id=item.id)
-    db.session.commit()
+    uow.touch(item)  # a second withdrawal, or a decision taken on the files as they were, is told
+    uow.flush(item.id)
 
 
 def _withdraw_refusal(actor: User, item: Item) -> str:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.inspection.models import Recheck
@@ -43,6 +43,6 @@ def remind_due_rechecks(today: dt.date | None = None) -> dict[str, int]:
         if recheck.id in announced:
             journal.record(None, "remind_recheck", recheck, {"due_on": [None, recheck.due_on.isoformat()]},
                            item_id=recheck.item_id)
-    db.session.commit()
+    uow.commit()  # the job's one commit: the mails and the journal of who was told go together
     log.info("re-check reminders for %s: %s mails", today, queued)
     return {"recheck_mails": queued}

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.errors import Invalid, Refused
@@ -30,9 +30,11 @@ def _back(item: Item, anchor: str = ""):
 
 
 def _run(item: Item, call, success: str, anchor: str = ""):
-    """Call a service; flash its refusal or validation messages, or the success message."""
+    """Call a service and commit; flash its refusal or validation messages, or the success message.
+    A lost race (Conflict) goes on to the conflict page."""
     try:
         call()
+        uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
@@ -159,6 +161,7 @@ def rerate(evaluation_id: int, indicator_id: int):
     else:
         try:
             services.rerate_indicator(current_user, indicator, request.form.get("rating", ""))
+            uow.commit()
         except Invalid as exc:
             for message in exc.errors.values():
                 flash(message, "error")

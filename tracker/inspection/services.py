@@ -1,5 +1,6 @@
 """Inspection rules: extensions, the required-evidence checklist, re-checks, listed supervision,
-re-rating of indicators. Each function checks, validates, journals and commits once."""
+re-rating of indicators. Each function checks, validates, journals and flushes; the caller commits
+(tracker/uow.py). Each touches the item, so of two concurrent writes to one item the second is a Conflict."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Indicator, Rating
@@ -45,6 +46,7 @@ def pending_extension(item: Item) -> ExtensionRequest | None:
         ExtensionRequest.item_id == item.id, ExtensionRequest.status == ExtensionStatus.PENDING))
 
 
+@uow.guarded
 def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -> ExtensionRequest:
     """The lead unit asks for a later deadline; at most one request waits per item."""
     if not item.is_open:
@@ -67,10 +69,12 @@ def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -
     journal.record(actor, "request_extension", request, {"requested_deadline": [None, new_deadline.isoformat()]},
                    note=reason,
                    item_id=item.id)
-    db.session.commit()
+    uow.touch(item)
+    uow.flush(item.id)  # a second request sent at once fills the one-pending index: a Conflict
     return request
 
 
+@uow.guarded
 def decide_extension(actor: User, item: Item, request_id: int, approve: bool, comment: str) -> ExtensionRequest:
     """Approve (the deadline moves; the original stays) or refuse a waiting request."""
     _decider(actor)
@@ -87,10 +91,10 @@ def decide_extension(actor: User, item: Item, request_id: int, approve: bool, co
     if approve:
         changes.update(journal.apply_changes(item, {"deadline": request.requested_deadline}))
         refresh_schedule(item)
-        item.updated_at = clock.now()
+    uow.touch(item)
     journal.record(actor, "approve_extension" if approve else "refuse_extension", item, changes,
                    note=comment or None, item_id=item.id)
-    db.session.commit()  # a lost version race reaches the conflict page (tracker/errors.py)
+    uow.flush(item.id)
     return request
 
 
@@ -115,6 +119,7 @@ hooks.after_transition.append(_settle_pending_extension)
 
 # -- required-evidence checklist ----------------------------------------------------
 
+@uow.guarded
 def add_requirement(actor: User, item: Item, title: str) -> EvidenceRequirement:
     _decider(actor)
     if not item.is_open:
@@ -128,7 +133,8 @@ def add_requirement(actor: User, item: Item, title: str) -> EvidenceRequirement:
     db.session.add(requirement)
     db.session.flush()
     journal.record(actor, "add_requirement", requirement, {"title": [None, title]}, item_id=item.id)
-    db.session.commit()
+    uow.touch(item)
+    uow.flush(item.id)
     return requirement
 
 
@@ -159,6 +165,7 @@ hooks.closure_checks.append(_closure_refusal)
 
 # -- listed supervision (挂牌督办) ----------------------------------------------------
 
+@uow.guarded
 def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = "") -> None:
     _decider(actor)
     if not item.is_open:
@@ -166,14 +173,15 @@ def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = ""
     changes = journal.apply_changes(item, {"listed_supervision": bool(listed)})
     if not changes:
         return
-    item.updated_at = clock.now()
+    uow.touch(item)
     journal.record(actor, "list_item" if listed else "unlist_item", item, changes,
                    note=(note or "").strip()[:LIMITS["reason"]] or None, item_id=item.id)
-    db.session.commit()  # a lost version race reaches the conflict page (tracker/errors.py)
+    uow.flush(item.id)
 
 
 # -- re-checks (回头看) ---------------------------------------------------------------
 
+@uow.guarded
 def schedule_recheck(actor: User, item: Item, due_on: Any) -> Recheck:
     _decider(actor)
     if item.status != Status.CLOSED:
@@ -186,10 +194,12 @@ def schedule_recheck(actor: User, item: Item, due_on: Any) -> Recheck:
     db.session.add(recheck)
     db.session.flush()
     journal.record(actor, "schedule_recheck", recheck, {"due_on": [None, due_on.isoformat()]}, item_id=item.id)
-    db.session.commit()
+    uow.touch(item)
+    uow.flush(item.id)
     return recheck
 
 
+@uow.guarded
 def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool, finding: str) -> Recheck:
     """Record what the re-check found; a problem that is back reopens the item."""
     _decider(actor)
@@ -203,10 +213,11 @@ def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool,
     journal.record(actor, "record_recheck", recheck, {"outcome": [None, outcome.value]}, note=finding or None,
                    item_id=item.id)
     if problem_back:
-        # perform() checks the transition, journals the reopening and commits everything once.
+        # perform() checks the transition, journals the reopening and touches the item.
         item_services.perform(actor, item, "reopen_after_recheck", reason=finding, within="record_recheck")
     else:
-        db.session.commit()
+        uow.touch(item)
+        uow.flush(item.id)
     return recheck
 
 
@@ -218,6 +229,7 @@ def due_rechecks(today: dt.date) -> list[Recheck]:
 
 # -- re-rating indicators -------------------------------------------------------------
 
+@uow.guarded
 def rerate_indicator(actor: User, indicator: Indicator, rating: str) -> None:
     _decider(actor)
     try:
@@ -227,4 +239,4 @@ def rerate_indicator(actor: User, indicator: Indicator, rating: str) -> None:
     changes = journal.apply_changes(indicator, {"rating_after": value})
     if changes:
         journal.record(actor, "rerate", indicator, changes)
-    db.session.commit()
+    uow.flush()

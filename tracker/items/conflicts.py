@@ -4,40 +4,31 @@ Every service write bumps `Item.version` (SQLAlchemy's version_id_col): the UPDA
 `WHERE id = ? AND version = ?`, so of two transactions that read the same version only the first
 to commit changes the row; the other's UPDATE matches nothing (on PostgreSQL it waits for the
 first one's row lock, then finds the version moved on) and SQLAlchemy raises StaleDataError.
-`guarded` turns that into a Conflict with nothing saved. The edit form also carries the version
+tracker/uow.py turns that into a Conflict with nothing saved, which tracker/errors.py answers with 409
+and the item's latest changes. The edit form also carries the version
 it was opened with and the newest journal entry then, so the second editor is told exactly which
 fields the other person changed (old -> new) while their own typed values stay in the form.
 """
 from __future__ import annotations
 
-import functools
-
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.journal import JournalEntry
 
 
-def stale_message() -> str:
-    return _("Someone else changed this item at the same time. "
-             "Reload the page to see their change, then try again.")
+def latest_entries(item_id: int, limit: int = 5) -> list[JournalEntry]:
+    """The item's newest journal entries, newest first: what the loser of a race is shown."""
+    return db.session.scalars(
+        select(JournalEntry).where(JournalEntry.item_id == item_id)
+        .options(selectinload(JournalEntry.actor)).order_by(JournalEntry.id.desc()).limit(limit)).all()
 
 
-def guarded(service):
-    """Decorate a service `f(actor, item, ...)`: a lost race at any flush or commit is a Conflict."""
-    @functools.wraps(service)
-    def run(actor, item, *args, **kw):
-        item_id = item.id
-        try:
-            return service(actor, item, *args, **kw)
-        except StaleDataError:
-            db.session.rollback()
-            raise Conflict(stale_message(), item_id) from None
-    return run
+def entry_json(entry: JournalEntry) -> dict:
+    """A journal entry as the API shows it in a conflict: who did what, when, field by field."""
+    return {"action": entry.action, "at": entry.at.isoformat(), "by": entry.actor.name if entry.actor else None,
+            "changes": {name: list(change) for name, change in entry.changes.items()}}
 
 
 def latest_entry_id(item_id: int) -> int:

@@ -32,6 +32,7 @@ class Status(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED, Status.CANCELLED})
+PROGRESS_STATUSES = frozenset({Status.IN_PROGRESS, Status.RETURNED})  # acknowledged, not yet submitted
 
 
 class ItemKind(enum.StrEnum):
@@ -160,7 +161,7 @@ class Item(db.Model):
         return user.role.can_administer() and self.is_open
 
     def can_post_progress(self, user: User) -> bool:
-        if self.status not in (Status.IN_PROGRESS, Status.RETURNED):
+        if self.status not in PROGRESS_STATUSES:
             return False
         return self._worker_of_unit(user, lead_only=False)
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tracker import clock
+from tracker import clock, uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.errors import Conflict, Invalid, Refused
@@ -72,6 +72,7 @@ def create():
     if form.validate_on_submit():
         try:
             item = services.create_item(current_user, form.values())
+            uow.commit()
         except Invalid as exc:
             show_errors(form, exc)
         else:
@@ -134,6 +135,7 @@ def edit(item_id: int):
         try:
             version = int(form.version.data) if (form.version.data or "").isdigit() else None
             changes = services.update_item(current_user, item, form.values(), expected_version=version)
+            uow.commit(item.id)
         except Invalid as exc:
             show_errors(form, exc)
         except Conflict as exc:
@@ -168,6 +170,11 @@ def post_progress(item_id: int):
     try:
         _update, created = services.post_progress(current_user, item, form.body.data, form.percent.data,
                                                   form.submission_key.data, request.files.getlist("files"))
+        uow.commit(item.id)
+    except Conflict as exc:  # the item was submitted or closed meanwhile: the typed text stays
+        flash(exc.message, "error")
+        db.session.expire_all()
+        return _render_detail(services.item_for(current_user, item_id), progress_form=form, status=409)
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("items.detail", item_id=item.id))
@@ -189,6 +196,7 @@ def act(item_id: int, action: str):
         return redirect(url_for("items.detail", item_id=item.id))
     try:
         services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data)
+        uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
@@ -212,6 +220,7 @@ def add_milestone(item_id: int):
         return _render_detail(item, milestone_form=form, status=422)
     try:
         services.add_milestone(current_user, item, form.title.data, form.due_on.data)
+        uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")
     except Invalid as exc:
@@ -231,6 +240,7 @@ def complete_milestone(item_id: int, milestone_id: int):
     else:
         try:
             services.complete_milestone(current_user, item, milestone_id)
+            uow.commit(item.id)
         except Refused as exc:
             flash(exc.message, "error")
         else:

@@ -1,7 +1,8 @@
 """The rules for changing items: every write to an item goes through here.
 
-Each public function checks permission, validates, applies the change, writes the
-journal and commits once. On any error it raises Refused/Invalid before changing anything.
+Each public function checks permission, validates, applies the change, writes the journal and
+flushes; the caller commits (tracker/uow.py). On any error it raises Refused/Invalid before
+changing anything; a lost race is a Conflict.
 """
 from __future__ import annotations
 
@@ -11,21 +12,19 @@ from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
 from tracker.items import hooks, workflow
-from tracker.items.conflicts import guarded, stale_message
-from tracker.items.lights import refresh_schedule
-from tracker.items.models import (LIMITS, ClosureResult, Item, ItemKind, Milestone, ProgressUpdate, Status,
-                                  item_cooperating_units)
+from tracker.items.lights import behind_on, refresh_schedule
+from tracker.items.models import (LIMITS, PROGRESS_STATUSES, ClosureResult, Item, ItemKind, Milestone,
+                                  ProgressUpdate, Status, item_cooperating_units)
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -66,16 +65,8 @@ def child_of(item: Item, model, child_id: int):
     return child
 
 
-def _commit(item: Item | None = None) -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Refused(stale_message())
-
-
 def _touch(item: Item) -> None:
-    item.updated_at = clock.now()
+    uow.touch(item)
 
 
 # -- creating and editing ---------------------------------------------------------
@@ -148,8 +139,8 @@ def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str
     return clean
 
 
-def create_item(actor: User, values: dict) -> Item:
-    """Create a draft item (admin only)."""
+def create_item(actor: User, values: dict, note: str | None = None) -> Item:
+    """Create a draft item (admin only): from the form, and from each row of an imported sheet."""
     if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create items."))
     clean = _clean_item_values(actor, values, None)
@@ -165,20 +156,20 @@ def create_item(actor: User, values: dict) -> Item:
     db.session.flush()
     changes = {f: [None, journal.plain(getattr(item, f))] for f in EDITABLE_FIELDS}
     changes["cooperating_units"] = [None, [u.name for u in coops]]
-    journal.record(actor, "create", item, changes, item_id=item.id)
-    _commit()
+    journal.record(actor, "create", item, changes, note=note, item_id=item.id)
+    uow.flush()
     log.info("item %s created by %s", item.id, actor.username)
     return item
 
 
-@guarded
+@uow.guarded
 def update_item(actor: User, item: Item, values: dict, expected_version: int | None = None) -> dict:
     """Edit an open item's fields (admin only); returns the journaled diff."""
     if not item.can_edit(actor):
         raise Refused(_("Only an administrator may edit an open item."))
     if expected_version is not None and expected_version != item.version:
-        raise Conflict(_("Someone else changed this item since you opened the form. "
-                         "Reload the page to see their change, then try again."), item.id)
+        raise Conflict(item.id, _("Someone else changed this item since you opened the form. "
+                                  "Reload the page to see their change, then try again."))
     clean = _clean_item_values(actor, values, item)
     coops = clean.pop("cooperating_units")
     old_coops = [u.name for u in item.cooperating_units]
@@ -193,18 +184,19 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
     refresh_schedule(item)
     _touch(item)
     journal.record(actor, "update", item, changes, item_id=item.id)
-    _commit()
+    uow.flush(item.id)
     return changes
 
 
 # -- progress ---------------------------------------------------------------------
 
-@guarded
+@uow.guarded
 def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str,
                   files: list | None = None) -> tuple[ProgressUpdate, bool]:
     """Record a progress update with its evidence files; returns (update, created).
 
-    A repeated submission_key is not posted twice (a double-submitted form)."""
+    A repeated submission_key is not posted twice (a double-submitted form). Progress is appended:
+    it neither needs nor moves the item's version, so two people posting at once are both kept."""
     if not item.can_post_progress(actor):
         if item.status in (Status.DRAFT, Status.ASSIGNED):
             raise Refused(_("The lead unit must acknowledge receipt before progress can be posted."))
@@ -220,21 +212,39 @@ def post_progress(actor: User, item: Item, body: str, percent: Any, submission_k
     (evidence,) = hooks.progress_files
     staged = evidence.stage(files or [])
     try:
-        update = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
+        posted = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=percent,
                                 submission_key=submission_key, created_at=clock.now())
-        db.session.add(update)
-        changes = journal.apply_changes(item, {"progress_percent": percent, "last_activity_on": clock.today()})
-        refresh_schedule(item)
-        _touch(item)
+        db.session.add(posted)
+        changes = _record_progress(item, percent)
         db.session.flush()
-        journal.record(actor, "progress", update, changes, note=body[:200], item_id=item.id)
-        evidence.add_rows(actor, item, staged, update)
-        _commit()
+        journal.record(actor, "progress", posted, changes, note=body[:200], item_id=item.id)
+        evidence.add_rows(actor, item, staged, posted)
+        uow.flush(item.id)
     except BaseException:
         db.session.rollback()
         evidence.discard(staged)
         raise
-    return update, True
+    return posted, True
+
+
+def _record_progress(item: Item, percent: int) -> dict:
+    """Set the item's progress by a statement without the version: the newest post wins, nobody is
+    refused for posting at the same time. An item submitted or closed meanwhile takes no progress,
+    nor one whose schedule moved (its `behind_on` is computed here from the start and deadline read)."""
+    values = {"progress_percent": percent, "last_activity_on": clock.today(), "updated_at": clock.now(),
+              "behind_on": behind_on(item.start_on, item.deadline, percent)}
+    changes = {f: [journal.plain(getattr(item, f)), journal.plain(values[f])]
+               for f in ("progress_percent", "last_activity_on")
+               if journal.plain(getattr(item, f)) != journal.plain(values[f])}
+    done = db.session.execute(
+        update(Item).where(Item.id == item.id, Item.status.in_(PROGRESS_STATUSES), Item.deadline == item.deadline,
+                           Item.start_on.is_not_distinct_from(item.start_on))
+        .values(**values).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict(item.id)
+    for field, value in values.items():
+        set_committed_value(item, field, value)
+    return changes
 
 
 # A form brought back with the browser's Back button carries a new submission key (the page was
@@ -278,7 +288,7 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 
 # -- workflow transitions ---------------------------------------------------------
 
-@guarded
+@uow.guarded
 def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "",
             within: str = "") -> Item:
     """Take a workflow action on an item, as allowed by workflow.TRANSITIONS (`within`: the
@@ -297,7 +307,7 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
     journal.record(actor, action, item, changes, note=reason or None, item_id=item.id)
     for settle in hooks.after_transition:
         settle(actor, item, action)
-    _commit()
+    uow.flush(item.id)
     log.info("item %s: %s by %s", item.id, action, actor.username)
     return item
 
@@ -372,7 +382,7 @@ assert set(_ACTION_EFFECTS) == set(workflow.BY_ACTION), "every transition needs 
 
 # -- milestones -------------------------------------------------------------------
 
-@guarded
+@uow.guarded
 def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone:
     """Add a stage target (阶段目标) to an open item (admin only)."""
     if not item.can_edit(actor):
@@ -393,11 +403,11 @@ def add_milestone(actor: User, item: Item, title: str, due_on: Any) -> Milestone
     db.session.flush()
     journal.record(actor, "add_milestone", milestone, {"title": [None, title],
                                                        "due_on": [None, due_on.isoformat()]}, item_id=item.id)
-    _commit()
+    uow.flush(item.id)
     return milestone
 
 
-@guarded
+@uow.guarded
 def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     """Mark a milestone reached (lead unit or admin)."""
     milestone = child_of(item, Milestone, milestone_id)
@@ -412,5 +422,5 @@ def complete_milestone(actor: User, item: Item, milestone_id: int) -> Milestone:
     _touch(item)
     journal.record(actor, "complete_milestone", milestone, {"done": changes["done"]},
                    note=milestone.title, item_id=item.id)
-    _commit()
+    uow.flush(item.id)
     return milestone

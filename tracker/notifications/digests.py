@@ -16,7 +16,7 @@ from functools import cached_property
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
-from tracker import bulk, clock
+from tracker import bulk, clock, uow
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.items.lights import Light, light_of, overdue_clause
@@ -184,6 +184,8 @@ def send_digests(today: dt.date | None = None) -> dict[str, int]:
         counts["queued"] += len(outbox.queue_many([
             outbox.Mail(user, "digest", f"digest:{user.id}:{week}", *parts)
             for (user, _digest), parts in zip(full, rendered, strict=True)]))
-    db.session.commit()
+    # The job's one commit, after every batch is queued: the week's digest is queued whole or not at
+    # all, and a second run finds the dedup keys taken.
+    uow.commit()
     log.info("digest for week %s: %s queued, %s empty", week, counts["queued"], counts["empty"])
     return counts

@@ -50,7 +50,7 @@ def acquire(name: str, holder: str | None = None) -> bool:
                                      (SchedulerLease.expires_at <= now) | (SchedulerLease.holder == holder))
         .values(holder=holder, expires_at=now + ttl).execution_options(synchronize_session=False))
     if taken.rowcount == 1:
-        db.session.commit()
+        db.session.commit()  # a lease is the job's own transaction: other schedulers must see it now
         return True
     db.session.rollback()
     if db.session.get(SchedulerLease, name) is not None:

@@ -157,7 +157,7 @@ def claim(worker: str, limit: int = BATCH) -> list[int]:
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             claimed.append(message_id)
-    db.session.commit()
+    db.session.commit()  # the job's own: a claim is visible to other senders before any mail goes out
     return claimed
 
 
@@ -201,6 +201,7 @@ def _release(messages: list[OutboxMessage], worker: str) -> None:
         OutboxMessage.claimed_by == worker).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
+    # (committed at once, as a job step: another sender may take them in the same minute)
     log.info("outbox: stopping or out of time; %s claimed messages handed back unsent", len(ids))
 
 
@@ -213,7 +214,7 @@ def _mark_failed(message: OutboxMessage, error: str) -> None:
     else:
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = clock.now() + _backoff(message.attempts)
-    db.session.commit()
+    db.session.commit()  # the job's own, per message: a failure is counted even if the next one crashes
     log.warning("outbox %s not sent (attempt %s): %s", message.id, message.attempts, error)
 
 
@@ -352,6 +353,6 @@ def retry(actor: User | None, message_id: int) -> OutboxMessage | None:
         message.claimed_by = message.claimed_at = None
     journal.record(actor, "retry", message, {"status": [before[0], message.status.value],
                                              "to_address": [before[1], message.to_address]})
-    db.session.commit()
+    db.session.flush()  # the page commits
     return message
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import and_, false, func, select, union
 
-from tracker import bulk, clock, journal
+from tracker import bulk, clock, journal, uow
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
@@ -243,7 +243,7 @@ def scan(today: dt.date | None = None) -> dict[str, int]:
             log.warning("item %s: reminder %s has nobody to tell", occasion.item.id, occasion.key)
     per_person = _record(occasions, today)
     mails_queued = mails.queue_reminder_mails(per_person, today)
-    db.session.commit()
+    uow.commit()  # the job's one commit: reminders and their mails together (the outbox sends after it)
     log.info("reminder scan for %s: %s reminders, %s mails", today, len(occasions), mails_queued)
     return {"reminders": len(occasions), "mails": mails_queued}
 

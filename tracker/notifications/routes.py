@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from tracker import uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.extensions import db
@@ -45,6 +46,7 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         services.set_digest_opt_out(current_user, form.digest_opt_out.data)
+        uow.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("notifications.profile"))
     return render_template("notifications/profile.html", form=form)
@@ -85,6 +87,7 @@ def retry(message_id: int):
     message = outbox.retry(current_user, message_id)
     if message is None:
         abort(404)
+    uow.commit()
     if message.status == OutboxStatus.FAILED:
         flash(_("The message cannot be sent: %(error)s", error=message.last_error), "error")
     else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from tracker import journal
+from tracker import journal, uow
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder, ReminderKind
@@ -19,7 +19,7 @@ def set_digest_opt_out(user: User, opt_out: bool) -> dict:
     changes = journal.apply_changes(user, {"digest_opt_out": bool(opt_out)})
     if changes:
         journal.record(user, "update", user, changes)
-    db.session.commit()
+    uow.flush()
     return changes
 
 

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from tracker import clock, journal
 from tracker.auth.models import User
-from tracker.errors import Refused
+from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
 from tracker.extensions import db
-from tracker.items.lights import refresh_schedule
-from tracker.items.models import LIMITS, Item, ItemKind, Status
+from tracker.items import services as item_services
+from tracker.items.models import LIMITS, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
 from tracker.reports.sheet import INDICATOR_COLUMNS, LEDGER_COLUMNS
@@ -322,23 +322,17 @@ def confirm(actor: User, upload: Upload) -> int:
     if not result.ready:
         raise Refused(_("Nothing was imported: the sheet still has errors. Correct them and upload it again."))
     note = _("Imported from %(file)s", file=upload.filename or "xlsx")
-    try:
-        if upload.kind == "ledger":
-            _write_ledger(actor, result, note)
-        else:
-            _write_indicators(actor, result, note)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    discard(upload)
+    if upload.kind == "ledger":
+        _write_ledger(actor, result, note)
+    else:
+        _write_indicators(actor, result, note)
+    db.session.flush()  # the page commits, then discards the stored sheet
     log.info("%s imported %d %s rows from %s", actor.username, len(result.rows), upload.kind, upload.filename)
     return len(result.rows)
 
 
 def _write_ledger(actor: User, result: Preview, note: str) -> None:
     new_findings: dict[str, Finding] = {}
-    today, now = clock.today(), clock.now()
     for row in result.rows:
         v = row.values
         finding = v["finding"] or new_findings.get(v["problem"])
@@ -346,23 +340,20 @@ def _write_ledger(actor: User, result: Preview, note: str) -> None:
             finding = Finding(evaluation_id=result.evaluation.id, text=v["problem"], category="",
                               indicator_id=v["indicator"].id if v["indicator"] else None)
             db.session.add(finding)
+            db.session.flush()
             new_findings[v["problem"]] = finding
             journal.record(actor, "create", finding, {"text": [None, v["problem"][:200]]}, note=note)
-        item = Item(finding=finding, title=v["title"], measures=v["measures"], target=v["target"], kind=v["kind"],
-                    lead_unit_id=v["lead_unit"].id, owner_id=v["owner"].id if v["owner"] else None,
-                    responsible_leader=v["responsible_leader"], deadline=v["deadline"],
-                    original_deadline=v["deadline"], status=Status.DRAFT, progress_percent=0,
-                    last_activity_on=today, created_at=now, updated_at=now)
-        item.cooperating_units = v["cooperating"]
-        refresh_schedule(item)
-        db.session.add(item)
-        db.session.flush()
-        changes = {f: [None, journal.plain(getattr(item, f))] for f in
-                   ("finding_id", "title", "measures", "target", "kind", "lead_unit_id", "owner_id",
-                    "responsible_leader", "deadline")}
-        changes["cooperating_units"] = [None, [u.name for u in v["cooperating"]]]
-        journal.record(actor, "create", item, changes, note=f"{note}, {_('row %(n)d', n=row.number)}",
-                       item_id=item.id)
+        values = {"finding_id": finding.id, "title": v["title"], "measures": v["measures"], "target": v["target"],
+                  "kind": v["kind"], "lead_unit_id": v["lead_unit"].id,
+                  "owner_id": v["owner"].id if v["owner"] else None,
+                  "cooperating_unit_ids": [u.id for u in v["cooperating"]],
+                  "responsible_leader": v["responsible_leader"], "deadline": v["deadline"],
+                  "confirm_past_deadline": True}  # the preview showed the sheet's dates; confirming takes them
+        try:
+            item_services.create_item(actor, values, note=f"{note}, {_('row %(n)d', n=row.number)}")
+        except Invalid as exc:  # the preview checks what the form checks; a row that still fails stops all
+            raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number,
+                            errors="; ".join(exc.errors.values())))
 
 
 def _write_indicators(actor: User, result: Preview, note: str) -> None:
@@ -382,7 +373,7 @@ def _write_indicators(actor: User, result: Preview, note: str) -> None:
 
 
 def create_units(actor: User, names: list[str]) -> list[Unit]:
-    """Create the units a sheet names but the database does not know (admin; journaled; one commit)."""
+    """Create the units a sheet names but the database does not know (admin; journaled; the caller commits)."""
     if not actor.role.can_administer():
         raise Refused(_("Only an administrator may create units."))
     existing = set(db.session.scalars(select(Unit.name)))
@@ -401,5 +392,5 @@ def create_units(actor: User, names: list[str]) -> list[Unit]:
         db.session.add(unit)
         journal.record(actor, "create", unit, {"name": [None, name], "code": [None, unit.code]})
         created.append(unit)
-    db.session.commit()
+    db.session.flush()  # the page commits
     return created

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from tracker import cache, clock
+from tracker import cache, clock, uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.auth.sessions import SESSION_KEY
@@ -164,6 +164,7 @@ def import_create_units(token: str):
         flash(_("Tick the confirmation to create the units."), "error")
     else:
         created = importer.create_units(current_user, importer.preview(upload).unknown_units)
+        uow.commit()
         flash(_("%(n)d units created: %(names)s", n=len(created), names="、".join(u.name for u in created)),
               "success")
     return redirect(url_for("reports.import_preview", token=token))
@@ -181,6 +182,8 @@ def import_confirm(token: str):
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.import_preview", token=token))
+    uow.commit()
+    importer.discard(upload)
     if upload.kind == "ledger":
         flash(_("%(n)d items imported as drafts.", n=count), "success")
         return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
