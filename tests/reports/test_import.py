@@ -294,3 +294,25 @@ def test_the_sheet_is_parsed_once_per_upload_and_its_files_go_with_the_import(se
     assert admin.post(url + "/confirm").status_code == 302
     assert count(db, Item) == 2
     assert sorted(p.name for p in import_dir.iterdir()) == []
+
+
+def test_a_second_confirm_of_the_same_upload_imports_nothing(app, setup, db, import_dir):
+    """Two confirms of one upload at once (a double click, two tabs): the second has read the upload
+    before the first committed and removed it; the claim taken in the first's transaction stops it."""
+    from tracker.auth.models import User
+    from tracker.errors import Conflict
+    from tracker.reports import importer
+    evaluation, admin = setup
+    url, _page = preview_of(admin, upload(admin, evaluation, xlsx(MESSY[:5], merges=["B3:B4"])))
+    token = url.rstrip("/").split("/")[-1]
+    read_by_the_second = {p.name: p.read_bytes() for p in import_dir.iterdir()}
+    assert admin.post(url + "/confirm").status_code == 302  # the first confirm, committed
+    for name, content in read_by_the_second.items():       # what the second request still holds
+        (import_dir / name).write_bytes(content)
+    user = db.session.query(User).filter_by(role=Role.ADMIN).one()
+    with pytest.raises(Conflict):
+        importer.confirm(user, importer.upload_for(user, token))
+    db.session.rollback()
+    assert count(db, Item) == 2
+    again = admin.post(url + "/confirm", follow_redirects=True)  # and through the page
+    assert "This sheet was already imported a moment ago" in again.text and count(db, Item) == 2

@@ -22,7 +22,7 @@ from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from tracker import clock, journal
+from tracker import clock, journal, uow
 from tracker.auth.models import User
 from tracker.errors import Invalid, Refused
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
@@ -32,6 +32,7 @@ from tracker.items import services as item_services
 from tracker.items.models import LIMITS, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
+from tracker.reports.models import ImportClaim
 from tracker.reports.sheet import INDICATOR_COLUMNS, LEDGER_COLUMNS
 from tracker.units.models import CODE_MAX, NAME_MAX, Unit
 
@@ -322,6 +323,9 @@ def confirm(actor: User, upload: Upload) -> int:
     if not result.ready:
         raise Refused(_("Nothing was imported: the sheet still has errors. Correct them and upload it again."))
     note = _("Imported from %(file)s", file=upload.filename or "xlsx")
+    with uow.settled():  # the claim first: a second confirm of this upload stops here, a Conflict
+        db.session.add(ImportClaim(token=upload.token, user_id=actor.id, claimed_at=clock.now()))
+        db.session.flush()
     if upload.kind == "ledger":
         _write_ledger(actor, result, note)
     else:

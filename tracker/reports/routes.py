@@ -21,7 +21,7 @@ from tracker.items import ledger
 from tracker.items.lights import light_settings
 from tracker.items.services import item_for
 from tracker.paging import page_arg
-from tracker.errors import Refused
+from tracker.errors import Conflict, Refused
 from tracker.reports import dashboard, export, importer, printable, samples, views
 from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
 
@@ -179,10 +179,13 @@ def import_confirm(token: str):
         return redirect(url_for("reports.import_preview", token=token))
     try:
         count = importer.confirm(current_user, upload)
+        uow.commit()
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.import_preview", token=token))
-    uow.commit()
+    except Conflict:  # the same upload confirmed a moment ago (a double click, another tab)
+        flash(_("This sheet was already imported a moment ago; nothing was imported twice."), "info")
+        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
     importer.discard(upload)
     if upload.kind == "ledger":
         flash(_("%(n)d items imported as drafts.", n=count), "success")
