@@ -199,3 +199,21 @@ def test_a_submitted_items_evidence_is_frozen_for_the_unit_until_it_takes_the_su
     assert db.session.get(type(evidence), evidence.id).withdrawn
     actions = [e.action for e in db.session.query(JournalEntry).filter_by(item_id=item.id).order_by(JournalEntry.id)]
     assert actions[-2:] == ["withdraw_submission", "withdraw_evidence"]
+
+
+def test_closing_records_the_inspectors_acceptance_opinion(login_as, make, db):
+    lead = make.unit("县教育局")
+    item = make.item(status=Status.SUBMITTED, lead_unit=lead, with_evidence=True)
+    inspector = login_as(make.user(Role.INSPECTOR))
+    box = inspector.get(f"/items/{item.id}").text
+    assert "验收意见" in box  # the close box asks for it
+    opinion = "经现场核查，新建校舍已投入使用，大班额已消除。"
+    inspector.post(f"/items/{item.id}/actions/close_item", {"result": "rectified", "opinion": opinion})
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).acceptance_opinion == opinion
+    entry = db.session.query(JournalEntry).filter_by(item_id=item.id, action="close_item").one()
+    assert entry.note == opinion
+    page = login_as(make.user(Role.HEAD, unit=lead)).get(f"/items/{item.id}").text
+    assert opinion in page
+    report = login_as(make.user(Role.ADMIN)).get(f"/reports/units/{lead.id}").text
+    assert f"验收意见: {opinion}" in report

@@ -129,7 +129,7 @@ def item_detail(item: Item, today: dt.date, user, updates, files) -> dict:
     body = item_summary(item, today)
     body.update({
         "measures": item.measures, "target": item.target, "responsible_leader": item.responsible_leader,
-        "return_reason": item.return_reason, "closure_result": item.closure_result.value if item.closure_result else None,
+        "return_reason": item.return_reason, "acceptance_opinion": item.acceptance_opinion, "closure_result": item.closure_result.value if item.closure_result else None,
         "closed_at": _at(item.closed_at), "submitted_at": _at(item.submitted_at),
         "milestones": [milestone(m) for m in item.milestones],
         "progress": [progress(u) for u in updates],

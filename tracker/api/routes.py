@@ -241,8 +241,9 @@ def perform_action(item_id: int, action: str):
     values = _json_body(allow_empty=True)
     reason = _clean_text(values.get("reason"), "reason")
     result = _clean_text(values.get("result"), "result")
+    opinion = _clean_text(values.get("opinion"), "opinion")
     _check_version(item, values.get("version"))
-    services.perform(user, item, action, reason=reason, result=result)
+    services.perform(user, item, action, reason=reason, result=result, opinion=opinion)
     uow.commit(item.id)
     return jsonify(_detail(item))
 

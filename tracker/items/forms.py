@@ -71,6 +71,8 @@ class ProgressForm(PageForm):
 
 class ActionForm(PageForm):
     reason = TextAreaField(_l("Reason"), validators=[AtMost(LIMITS["reason"])])
+    opinion = TextAreaField(_l("Acceptance opinion"), validators=[AtMost(LIMITS["reason"])],
+                            description=_l("What the inspection found (验收意见): it is kept with the item."))
     result = SelectField(_l("Result"), choices=[SelectChoice(r.value, label) for r, label in RESULT_LABELS.items()],
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))

@@ -108,6 +108,7 @@ class Item(db.Model):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     return_reason: Mapped[str | None] = mapped_column(Text)
+    acceptance_opinion: Mapped[str | None] = mapped_column(Text)  # 验收意见, written when closing
     # Optimistic lock: bumped by every service write.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}

@@ -45,7 +45,7 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "due_on": _l("Due on"), "done": _l("Reached"),
                 "number": _l("Reminder number"), "recipients": _l("Sent to"),
                 "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
-                "requirement_id": _l("Checklist entry"), "extension": _l("Extension request"),
+                "requirement_id": _l("Checklist entry"), "acceptance_opinion": _l("Acceptance opinion"), "extension": _l("Extension request"),
                 "requested_deadline": _l("Deadline asked for"),
                 "sha256": "SHA-256", "outcome": _l("Outcome")}
 

@@ -195,7 +195,8 @@ def act(item_id: int, action: str):
         flash_expired()
         return redirect(url_for("items.detail", item_id=item.id))
     try:
-        services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data)
+        services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data,
+                         opinion=form.opinion.data)
         uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")

@@ -290,7 +290,7 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 
 @uow.guarded
 def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "",
-            within: str = "") -> Item:
+            within: str = "", opinion: str = "") -> Item:
     """Take a workflow action on an item, as allowed by workflow.TRANSITIONS (`within`: the
     operation taking a step that is not an action of its own, see Transition.part_of)."""
     transition = workflow.check(item, action, actor, within)
@@ -299,12 +299,17 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
         raise Invalid({"reason": _("Give a reason.")})
     if len(reason) > LIMITS["reason"]:
         raise Invalid({"reason": _("At most %(n)d characters.", n=LIMITS["reason"])})
+    opinion = (opinion or "").strip() if "opinion" in transition.needs else ""
+    if len(opinion) > LIMITS["reason"]:
+        raise Invalid({"opinion": _("At most %(n)d characters.", n=LIMITS["reason"])})
     values: dict[str, Any] = {"status": transition.target}
     values.update(_ACTION_EFFECTS[action](actor, item, reason, result))
+    if opinion:
+        values["acceptance_opinion"] = opinion
     changes = journal.apply_changes(item, values)
     refresh_schedule(item)
     _touch(item)
-    journal.record(actor, action, item, changes, note=reason or None, item_id=item.id)
+    journal.record(actor, action, item, changes, note=reason or opinion or None, item_id=item.id)
     for settle in hooks.after_transition:
         settle(actor, item, action)
     uow.flush(item.id)

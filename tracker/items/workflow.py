@@ -52,7 +52,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("return_item", frozenset({Status.SUBMITTED}), Status.RETURNED, DECIDERS,
                needs=("reason",), label=_l("Return"), danger=True),
     Transition("close_item", frozenset({Status.SUBMITTED}), Status.CLOSED, DECIDERS,
-               needs=("result",), label=_l("Close")),
+               needs=("result", "opinion"), label=_l("Close")),
     Transition("reopen", frozenset({Status.CLOSED}), Status.IN_PROGRESS, ADMIN,
                needs=("reason",), label=_l("Reopen"), danger=True),
     Transition("cancel", frozenset(OPEN_STATUSES), Status.CANCELLED, ADMIN,
