@@ -53,6 +53,9 @@ def create_app(config_class=None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(ROOT / "instance"))
     app.config.from_object(config_class or config_for_environment())
+    if app.config.get("CLOCK_OFFSET_SECONDS"):
+        from tracker import clock
+        clock.shift(app.config["CLOCK_OFFSET_SECONDS"])
     Path(app.instance_path).mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

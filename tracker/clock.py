@@ -15,6 +15,14 @@ from flask import current_app, has_app_context
 
 _frozen_now: dt.datetime | None = None
 _real_source: Callable[[], dt.datetime] | None = None
+# A whole process ahead of the system clock (CLOCK_OFFSET_SECONDS): lets a test start a second
+# scheduler as if minutes had passed since the first one died, without waiting for them.
+_offset = dt.timedelta(0)
+
+
+def shift(seconds: int) -> None:
+    global _offset
+    _offset = dt.timedelta(seconds=seconds)
 
 
 def tz() -> ZoneInfo:
@@ -26,14 +34,14 @@ def now() -> dt.datetime:
     """Current time, timezone-aware UTC."""
     if _frozen_now is not None:
         return _frozen_now
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc) + _offset
 
 
 def real_now() -> dt.datetime:
     """The wall clock, timezone-aware UTC, never pinned by --today (leases use it)."""
     if _real_source is not None:
         return _real_source()
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc) + _offset
 
 
 def set_real_source(source: Callable[[], dt.datetime] | None) -> None:

@@ -116,3 +116,42 @@ def test_a_scheduler_stopped_while_sending_finishes_the_message_and_hands_back_t
     assert outbox.flush() == {"sent": 5, "failed": 0}  # the next sender takes the rest at once
     assert {row.status for row in _rows(db)} == {OutboxStatus.SENT}
     assert sorted(smtp_server.keys()) == sorted(row.dedup_key for row in rows)
+
+
+def test_a_scheduler_killed_while_sending_is_replaced_and_its_mail_goes_out(app, db, make, smtp_server, real_clock):
+    """kill -9 of the scheduler holding the outbox lease and a claimed message: the next scheduler
+    (started as if 20 minutes had passed, past the lease and the claim) sends it."""
+    users = [make.user()]
+    queue_for(users)
+    arrived = threading.Event()
+    accept = smtp_server.handle_DATA
+
+    async def never(server, session, envelope):
+        """The relay takes the first scheduler's message and never answers."""
+        arrived.set()
+        await asyncio.sleep(3600)
+
+    smtp_server.handle_DATA = never
+    first = Process.flask(_environment(app, real_clock), "scheduler")
+    try:
+        assert arrived.wait(30), first.output
+        first.popen.kill()                     # SIGKILL: no clean-up, the lease and the claim stay
+        first.popen.wait(30)
+    finally:
+        first.close()
+    assert [row.status for row in _rows(db)] == [OutboxStatus.SENDING]
+    smtp_server.handle_DATA = accept
+    second = Process.flask(_environment(app, real_clock, CLOCK_OFFSET_SECONDS=20 * 60), "scheduler")
+    try:
+        second.wait_for("outbox", timeout=60)
+        deadline = threading.Event()
+        for _ in range(300):                   # until the second scheduler's start-up run is done
+            if [row.status for row in _rows(db)] == [OutboxStatus.SENT]:
+                break
+            deadline.wait(0.1)
+        second.terminate()
+        second.wait(60)
+    finally:
+        second.close()
+    assert [row.status for row in _rows(db)] == [OutboxStatus.SENT]
+    assert smtp_server.keys() == [_rows(db)[0].dedup_key]
