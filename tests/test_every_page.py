@@ -132,6 +132,11 @@ PAGES: dict[str, Page] = {
                                                             kind="file"),
     "/items/<int:item_id>/evidence/<int:evidence_id>/preview": Page(words=("%PDF", "inline"), who=ITEM,
                                                                     hidden={"other"}, kind="file"),
+    # The head's item is submitted: its evidence is frozen for the unit, readers never withdraw;
+    # they are sent back to the item with the reason.
+    "/items/<int:item_id>/evidence/<int:evidence_id>/withdraw": Page(
+        title=Say("Withdraw a file", "撤回文件"), who=ADMIN, hidden={"other"}, words=("教师轮岗交流实施办法.pdf",),
+        redirect={role: "/items/" for role in ("inspector", "leader", "head", "staff")}),
     "/evaluations/": Page(title=Say("Evaluation rounds", "评价批次"),
                           words=(("2019", SELF_EVALUATION, "新源县人民政府"),)),
     "/evaluations/<int:evaluation_id>": Page(title=SELF_EVALUATION, words=(

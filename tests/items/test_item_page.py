@@ -171,8 +171,8 @@ def test_a_refused_action_opens_its_box_with_the_error_at_the_reason(db, make, l
 
 
 def test_file_lists_escape_what_users_wrote_and_offer_withdrawal_only_to_those_who_may(db, make, login_as):
-    """A file's name and a withdrawal's reason show as typed, never as markup; the withdraw form, with its
-    CSRF token, is there for the lead unit and not for an inspector."""
+    """A file's name and a withdrawal's reason show as typed, never as markup; withdrawing, on a page of
+    its own with its CSRF token and the file named, is offered to the lead unit, not to an inspector."""
     unit = make.unit()
     head = make.user(Role.HEAD, unit=unit, name='负责人<i>')
     item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, owner=head)
@@ -187,14 +187,17 @@ def test_file_lists_escape_what_users_wrote_and_offer_withdrawal_only_to_those_w
     gone.withdrawn_at = clock.now()
     db.session.commit()
 
-    page = login_as(head).get(f"/items/{item.id}").text
+    browser = login_as(head)
+    page = browser.get(f"/items/{item.id}").text
     assert '&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.pdf' in page and "<img src=x" not in page
     assert "旧&amp;文件.pdf" in page and "负责人&lt;i&gt;" in page
     assert "传错了 &lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
-    assert f'action="/items/{item.id}/evidence/{current.id}/withdraw"' in page
-    assert f'action="/items/{item.id}/evidence/{gone.id}/withdraw"' not in page  # already withdrawn
-    token = re.search(r'<form method="post" action="[^"]*/withdraw"[^>]*>\s*<input id="withdraw-%d-csrf_token" '
-                      r'name="csrf_token" type="hidden" value="([^"]+)"' % current.id, page)
+    assert f'href="/items/{item.id}/evidence/{current.id}/withdraw"' in page
+    assert f'/items/{item.id}/evidence/{gone.id}/withdraw"' not in page  # already withdrawn
+    ask = browser.get(f"/items/{item.id}/evidence/{current.id}/withdraw").text
+    assert '&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.pdf' in ask and "<img src=x" not in ask
+    token = re.search(r'<form method="post" action="[^"]*/withdraw"[^>]*>\s*<input id="csrf_token" '
+                      r'name="csrf_token" type="hidden" value="([^"]+)"', ask)
     assert token and token.group(1)
 
     inspector_page = login_as(make.user(Role.INSPECTOR)).get(f"/items/{item.id}").text

@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from tracker.auth.models import User
-from tracker.evidence.forms import AttachForm, WithdrawForm
+from tracker.evidence.forms import AttachForm
 from tracker.evidence.models import PREVIEWABLE_TYPES, Evidence, EvidenceRequirement
 from tracker.extensions import db
 from tracker.items import hooks
@@ -99,8 +99,8 @@ def page_part(item, user) -> dict:
         attach_form.requirement_id.choices = [("", "—")] + [(str(entry.id), entry.title) for entry, _n in checklist]
     return {"files_by_update": by_update(files), "current_files": [f for f in files if not f.withdrawn],
             "requirements": checklist, "may_attach": may_attach, "attach_form": attach_form,
-            "withdraw_forms": {f.id: WithdrawForm.shown(f"withdraw-{f.id}") for f in files
-                               if not f.withdrawn and item.can_withdraw_evidence(user, f.uploader_unit_id)}}
+            "withdrawable": {f.id for f in files
+                             if not f.withdrawn and item.can_withdraw_evidence(user, f.uploader_unit_id)}}
 
 
 hooks.page_parts.append(page_part)

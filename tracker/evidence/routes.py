@@ -1,7 +1,7 @@
 """Uploading, downloading, previewing and withdrawing evidence; every route checks the item first."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,7 +10,7 @@ from tracker.errors import Invalid, Refused
 from tracker.evidence import page, services  # noqa: F401 (page: the item page's evidence part)
 from tracker.evidence.forms import AttachForm, WithdrawForm
 from tracker.evidence.storage import storage
-from tracker.feedback import flash_expired
+from tracker.feedback import flash_expired, show_errors
 from tracker.items.services import item_for
 
 bp = Blueprint("evidence", __name__)
@@ -83,24 +83,32 @@ def preview(item_id: int, evidence_id: int):
     return _send(item_id, evidence_id, inline=True)
 
 
-@bp.post("/items/<int:item_id>/evidence/<int:evidence_id>/withdraw")
+@bp.route("/items/<int:item_id>/evidence/<int:evidence_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(item_id: int, evidence_id: int):
+    """Withdrawing a file asks on a page of its own: which file, why, and that it stays on record."""
     item = item_for(current_user, item_id)
     evidence = services.evidence_for(item, evidence_id)
     form = WithdrawForm()
-    form.validate_on_submit()
-    if not form.csrf_token.data or "csrf_token" in form.errors:
-        flash_expired()
-        return _back(item.id)
-    try:
-        services.withdraw(current_user, item, evidence, form.reason.data)
-        uow.commit(item.id)
-    except Refused as exc:
-        flash(exc.message, "error")
-    except Invalid as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
-    else:
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _withdraw_page(item, evidence, form), 422
+        try:
+            services.withdraw(current_user, item, evidence, form.reason.data)
+            uow.commit(item.id)
+        except Refused as exc:
+            flash(exc.message, "error")
+            return _back(item.id)
+        except Invalid as exc:
+            show_errors(form, exc)
+            return _withdraw_page(item, evidence, form), 422
         flash(_("“%(name)s” was withdrawn. It stays on record.", name=evidence.original_name), "success")
-    return _back(item.id)
+        return _back(item.id)
+    if evidence.withdrawn or not item.can_withdraw_evidence(current_user, evidence.uploaded_by.unit_id):
+        flash(services.withdraw_refusal(current_user, item, evidence), "error")
+        return _back(item.id)
+    return _withdraw_page(item, evidence, form)
+
+
+def _withdraw_page(item, evidence, form):
+    return render_template("evidence/withdraw.html", item=item, evidence=evidence, form=form)

@@ -213,7 +213,7 @@ def evidence_for(item: Item, evidence_id: int) -> Evidence:
 def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     """Mark a wrong file withdrawn (kept, never deleted), with a reason."""
     if not item.can_withdraw_evidence(actor, evidence.uploaded_by.unit_id):
-        raise Refused(_withdraw_refusal(actor, item))
+        raise Refused(withdraw_refusal(actor, item))
     if evidence.withdrawn:
         raise Refused(_("This file is already withdrawn."))
     reason = (reason or "").strip()
@@ -229,7 +229,10 @@ def withdraw(actor: User, item: Item, evidence: Evidence, reason: str) -> None:
     uow.flush(item.id)
 
 
-def _withdraw_refusal(actor: User, item: Item) -> str:
+def withdraw_refusal(actor: User, item: Item, evidence: Evidence | None = None) -> str:
+    """Why `actor` may not withdraw a file of `item` (the page and the service say the same)."""
+    if evidence is not None and evidence.withdrawn:
+        return _("This file is already withdrawn.")
     if not item.can_view(actor):
         return _("You may not change this item's evidence.")
     if not item.is_open:
