@@ -94,7 +94,7 @@ def init_app(app: Flask, db) -> None:
 
 
 # psycopg prepares a statement after its fifth run on a connection, so that PostgreSQL plans it
-# once (the item page's main statement plans for 1.4 ms and runs in 0.13 ms) -- but it forgets
+# once (the item page's main statement costs ten times more to plan than to run) -- but it forgets
 # every prepared statement at each ROLLBACK, and a request's session ended its transaction with
 # one even when it only read. A transaction that wrote nothing is now ended with COMMIT (the same
 # for a reader); one that wrote and was not committed is still rolled back.

@@ -61,7 +61,8 @@ def filter_options(evaluation: int | None, unit: int | None, owner: int | None) 
 
 def _tags(generation: str, name: str, rows: Rows, selected: int | None) -> Markup:
     """The <option>s of a list as the `select_options` macro renders them, kept with the rows' own
-    generation and the choice: 2,000 units cost a ledger page ~5 ms to render each time."""
+    generation and the choice: rendering a province's 2,000 units on every ledger page cost more
+    than the rest of the page (bench/README.md)."""
     macro = current_app.jinja_env.get_template("_macros.html").module.select_options
     return kept(generation, EVERYONE, f"{name}-options:{selected}", lambda: Markup(macro(rows, selected)))
 

@@ -66,8 +66,8 @@ def plain_rows(ids: list[int]) -> list[LedgerRow]:
 
 def name_of(column, *conditions):
     """A value looked up by key for each of a page's rows, as a scalar subquery. A join of the
-    items with units, users, findings and evaluations cost PostgreSQL ~2 ms to plan and a hash of
-    all 2,000 units to run, for 25 rows; 25 index lookups take a fraction of that (SQLite likewise)."""
+    items with units, users, findings and evaluations costs PostgreSQL more to plan than to run
+    and hashes every unit, for 25 rows; 25 index lookups take a fraction of that (SQLite likewise)."""
     return select(column).where(*conditions).scalar_subquery()
 
 

@@ -136,8 +136,8 @@ def candidates_from_the_index(connection: Connection):
 
     The planner prices reading item_search row by row (sequentially, or by its primary key) as if
     its terms were small; each is a compressed, out-of-line tsvector of a few kilobytes, and a
-    broad search spent 0.4-0.6 s unpacking them where the index answers in 10-30 ms. Without
-    hints, sequential scans are priced out for these statements only (SET LOCAL, reset after)."""
+    broad search spent far longer unpacking them than the index takes to answer (bench/README.md).
+    Without hints, sequential scans are priced out for these statements only (SET LOCAL, reset after)."""
     if connection.dialect.name != "postgresql":
         yield connection
         return
@@ -216,8 +216,7 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS item_search_finding", "DROP TRIGGER IF EX
 # PostgreSQL lower-cases with lower(), as its ILIKE does, so candidates and re-check agree.
 # The bigrams are the 1-2 character pieces of the field and of the field without its first
 # character (abcde: ab cd e + bc de), cut by one regular expression pass each. substr(l, i, 2) for
-# every i walked the multibyte text from its start each time: 1.5 ms an item, minutes for a
-# province's ledger (migration 0011 replaces that first version).
+# every i walked the multibyte text from its start each time: minutes for a province's ledger (migration 0011 replaces that first version).
 POSTGRES_TERMS_FUNCTION = """CREATE OR REPLACE FUNCTION rectify_search_terms(title text, measures text, finding text)
        RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          SELECT coalesce(array_to_tsvector(array_agg(piece[1])), ''::tsvector)

@@ -1,7 +1,7 @@
 """A streaming writer of one-sheet xlsx files, for exports of any length.
 
-openpyxl's write-only mode builds an object per cell and serialises it element by element: about
-1 ms a ledger row, nearly two minutes for a province. An xlsx is a zip of a few XML parts; this
+openpyxl's write-only mode builds an object per cell and serialises it element by element: minutes
+for a province's ledger (bench/README.md). An xlsx is a zip of a few XML parts; this
 writes the sheet's XML as text straight into the zip, row by row, with inline strings (no shared
 string table to hold in memory). Formats used: bold header, wrapped text, ISO dates, and text
 marked as typed-in (quote prefix) so that a spreadsheet never reads it as a formula.
