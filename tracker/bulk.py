@@ -4,8 +4,8 @@ On PostgreSQL a multi-row INSERT with RETURNING (SQLAlchemy's "insertmanyvalues"
 has a placeholder per value, and psycopg re-parses each such long statement in Python (it caches
 only short ones): that was most of a large scan's time. There, the rows go as one JSON parameter,
 made a table by json_to_recordset() in a short statement. (One array per column through unnest()
-did the same, but psycopg writes array literals value by value in Python: ~0.1 s per 10,000
-rows, a tenth of the daily scan; json.dumps writes them in C.) SQLite gets plain placeholders,
+did the same, but psycopg writes array literals value by value in Python, a good part of the
+daily scan; json.dumps writes them in C.) SQLite gets plain placeholders,
 which it handles well.
 """
 from __future__ import annotations

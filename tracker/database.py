@@ -35,8 +35,8 @@ def _install_timeouts(engine: Engine, lock_ms: int, statement_ms: int) -> None:
             if dialect == "postgresql":
                 cursor.execute(f"SET lock_timeout = {int(lock_ms)}")
                 cursor.execute(f"SET statement_timeout = {int(statement_ms)}")
-                # JIT compiles a query plan that reads many rows (a broad search: ~0.2 s of a
-                # 1.5 s statement) and never pays back on the short statements of a web page.
+                # JIT compiles a query plan that reads many rows (a good part of a broad search)
+                # and never pays back on the short statements of a web page.
                 cursor.execute("SET jit = off")
             elif dialect == "sqlite" and lock_ms > 0:
                 cursor.execute(f"PRAGMA busy_timeout = {int(lock_ms)}")
