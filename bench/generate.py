@@ -439,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def generate(app, db, clock, args) -> int:
     from tracker.api.models import ApiToken  # noqa: F401  (all tables registered)
+    from tracker import cache
     from tracker.api.tokens import create_token
     from tracker.auth.models import User
     from tracker.demo import DEMO_PASSWORD
@@ -484,6 +485,10 @@ def generate(app, db, clock, args) -> int:
     _analyze(engine)
     admin = db.session.get(User, gen.admin_id)
     _token, secret = create_token(admin, "bench", None)
+    # The rows went in by raw statements the cache's listener does not read: every generation anew,
+    # so nothing kept (in a Redis, say) from before the load is served for it.
+    for generation in (cache.ITEMS, cache.SEARCH, cache.UNITS, cache.PEOPLE, cache.EVALUATIONS):
+        cache.renew(db.session, generation)
     db.session.commit()
     meta = {"items": args.items, "seed": args.seed, "today": today.isoformat(), "unit_id": 1, "unit_code": "edu",
             "item_id": 1, "api_token": secret, "database_url": app.config["SQLALCHEMY_DATABASE_URI"],
