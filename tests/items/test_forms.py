@@ -124,6 +124,19 @@ def test_stale_edit_form_is_refused(setup, db, today, make):
     assert db.session.get(Item, item.id).title == "第一人修改"
 
 
+@pytest.mark.parametrize("version", [None, "", "abc", "9" * 30])
+def test_an_edit_posted_without_a_usable_version_is_a_bad_request_never_a_500(setup, db, today, make, version):
+    item = make.item(status=Status.DRAFT, lead_unit=setup["lead"], owner=setup["owner"], title="旧标题")
+    data = form(setup, today, title="新标题", cooperating_unit_ids=[])
+    data.pop("version", None)
+    if version is not None:
+        data["version"] = version
+    response = setup["admin"].post(f"/items/{item.id}/edit", data)
+    assert response.status_code == 400 and "请求无效" in response.text
+    db.session.expire_all()
+    assert db.session.get(Item, item.id).title == "旧标题"
+
+
 @pytest.fixture
 def progress_case(make, login_as):
     lead = make.unit()

@@ -1,7 +1,7 @@
 """Pages of the ledger and of single items. Views validate, call a service, flash, redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -133,7 +133,10 @@ def edit(item_id: int):
         form.seen_entry.data = conflicts.latest_entry_id(item.id)
     if form.validate_on_submit():
         try:
-            version = int(form.version.data) if (form.version.data or "").isdigit() else None
+            raw = request.form.get("version", "")  # as posted: the form falls back to the item's own
+            if not raw.isdigit() or len(raw) > 10:
+                abort(400)  # every edit form carries the version it was read at
+            version = int(raw)
             changes = services.update_item(current_user, item, form.values(), expected_version=version)
             uow.commit(item.id)
         except Invalid as exc:
