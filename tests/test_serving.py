@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,6 +25,24 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 def gunicorn(env: dict[str, str]) -> Process:
     return Process([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env)
+
+
+@contextmanager
+def served(app, **env):
+    """gunicorn serving the test database on a free port, with these settings; stopped after."""
+    port = free_port()
+    server = gunicorn(app_environment(app, PORT=port, **env))
+    try:
+        server.wait_for("Listening at")
+        yield server, port
+    finally:
+        server.close()
+
+
+def signed_in(port: int, user) -> Visitor:
+    visitor = Visitor(port)
+    assert visitor.post("/login", "/login", {"username": user.username, "password": PASSWORD}) == 302
+    return visitor
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -67,15 +86,11 @@ def test_a_wrong_database_url_stops_gunicorn_at_once_with_a_clear_message(tmp_pa
 
 @pytest.mark.skipif(postgres_url() is None, reason="needs a row lock other connections can be seen waiting on")
 def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_flight(app, db, make):
-    port = free_port()
     item = make.item(status=Status.SUBMITTED, with_evidence=True)
     inspector = make.user(Role.INSPECTOR, language="en")
-    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=2, GUNICORN_GRACEFUL_TIMEOUT=30))
-    try:
-        server.wait_for("Listening at")
-        visitor = Visitor(port)
+    with served(app, WEB_CONCURRENCY=2, GUNICORN_GRACEFUL_TIMEOUT=30) as (server, port):
+        visitor = signed_in(port, inspector)
         assert visitor.get("/healthz")[0] == 200
-        assert visitor.post("/login", "/login", {"username": inspector.username, "password": PASSWORD}) == 302
         with ThreadPoolExecutor(1) as pool:
             with RowLock(app.config["SQLALCHEMY_DATABASE_URI"]).hold("items", item.id) as lock:
                 in_flight = pool.submit(visitor.post, f"/items/{item.id}/actions/close_item",
@@ -85,8 +100,6 @@ def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_fligh
                 server.wait_for("Handling signal: term")
             assert in_flight.result(timeout=60) == 302  # answered, not cut off
         assert server.wait(60) == 0, server.output
-    finally:
-        server.close()
     assert server.output.count("Booting worker") >= 2
     db.session.expire_all()
     assert db.session.get(Item, item.id).status == Status.CLOSED
@@ -94,33 +107,23 @@ def test_several_workers_serve_and_a_graceful_stop_finishes_the_request_in_fligh
 
 def test_rate_limits_hold_across_workers_without_a_redis(app, db, make, tmp_path):
     """Each worker used to count on its own: with 2 workers a limit of 4 let 8 guesses through."""
-    port = free_port()
     make.user(Role.HEAD, username="head-edu")
-    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=2, LOGIN_RATE_LIMIT="4 per minute",
-                                      LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
-                                      RATELIMIT_STORAGE_URI=f"sqlitefile://{tmp_path / 'limits.sqlite3'}"))
-    try:
-        server.wait_for("Listening at")
+    with served(app, WEB_CONCURRENCY=2, LOGIN_RATE_LIMIT="4 per minute", LOGIN_ADDRESS_RATE_LIMIT="1000 per minute",
+                RATELIMIT_STORAGE_URI=f"sqlitefile://{tmp_path / 'limits.sqlite3'}") as (server, port):
         answers = [Visitor(port).post("/login", "/login", {"username": "head-edu", "password": f"guess-{n}"})
                    for n in range(12)]
         server.terminate()  # a kill of the master alone would leave its workers holding the output
         server.wait(60)
-    finally:
-        server.close()
     assert server.output.count("Booting worker") >= 2
     assert answers == [401] * 4 + [429] * 8
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="needs a row lock other connections can be seen waiting on")
 def test_saves_waiting_on_a_lock_leave_the_health_check_and_reads_answering(app, db, make):
-    port = free_port()
     item = make.item(status=Status.SUBMITTED, with_evidence=True)
     inspector = make.user(Role.INSPECTOR, language="en")
-    server = gunicorn(app_environment(app, PORT=port, WEB_CONCURRENCY=1, DB_LOCK_TIMEOUT_MS=60000))
-    try:
-        server.wait_for("Listening at")
-        visitor = Visitor(port)
-        assert visitor.post("/login", "/login", {"username": inspector.username, "password": PASSWORD}) == 302
+    with served(app, WEB_CONCURRENCY=1, DB_LOCK_TIMEOUT_MS=60000) as (server, port):
+        visitor = signed_in(port, inspector)
         with ThreadPoolExecutor(2) as pool:
             with RowLock(app.config["SQLALCHEMY_DATABASE_URI"]).hold("items", item.id) as lock:
                 saves = [pool.submit(visitor.post, f"/items/{item.id}/actions/close_item", f"/items/{item.id}",
@@ -133,5 +136,3 @@ def test_saves_waiting_on_a_lock_leave_the_health_check_and_reads_answering(app,
             assert sorted(save.result(timeout=60) for save in saves)[0] == 302
         server.terminate()
         server.wait(60)
-    finally:
-        server.close()

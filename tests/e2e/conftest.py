@@ -72,3 +72,17 @@ def shots():
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     return SHOTS
+
+
+@pytest.fixture
+def edu_item_id(app, live_server) -> int:
+    """The first open item (in progress) that 县教育局 leads in the demo: head-edu's to work on."""
+    from tracker.extensions import db
+    from tracker.items.models import Item, Status
+    from tracker.units.models import Unit
+    with app.app_context():
+        unit_id = db.session.query(Unit.id).filter_by(name="县教育局").scalar()
+        item_id = (db.session.query(Item.id).filter_by(lead_unit_id=unit_id, status=Status.IN_PROGRESS)
+                   .order_by(Item.id).first()[0])
+        db.session.remove()
+    return item_id

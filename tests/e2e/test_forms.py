@@ -4,18 +4,13 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tracker.extensions import db
-from tracker.items.models import Item, ProgressUpdate, Status
-from tracker.units.models import Unit
+from tracker.items.models import ProgressUpdate
 
 TEXT = "第二批教师已到岗（后退后再次提交）"
 
 
-def test_posting_progress_again_after_back_creates_no_second_entry(app, open_as, live_server):
-    with app.app_context():
-        unit_id = db.session.query(Unit.id).filter_by(name="县教育局").scalar()
-        item_id = (db.session.query(Item.id).filter_by(lead_unit_id=unit_id, status=Status.IN_PROGRESS)
-                   .order_by(Item.id).first()[0])
-        db.session.remove()
+def test_posting_progress_again_after_back_creates_no_second_entry(app, open_as, live_server, edu_item_id):
+    item_id = edu_item_id
     page = open_as("head-edu")
     page.goto(f"{live_server}/items/{item_id}")
     page.fill("#body", TEXT)

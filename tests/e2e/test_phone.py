@@ -7,9 +7,6 @@ import base64
 
 from playwright.sync_api import expect
 
-from tracker.extensions import db
-from tracker.items.models import Item, Status
-from tracker.units.models import Unit
 
 PHONE = 375
 # A 1×1 PNG, as a photo taken with the phone would arrive (its bytes are checked to be an image).
@@ -34,13 +31,8 @@ def test_the_menu_folds_and_my_items_fill_the_first_screen(open_as, live_server,
     page.screenshot(path=str(shots / "phone-menu.png"))
 
 
-def test_an_items_actions_and_progress_form_come_before_its_history(app, open_as, live_server, shots):
-    with app.app_context():
-        unit_id = db.session.query(Unit.id).filter_by(name="县教育局").scalar()
-        item = (db.session.query(Item).filter_by(lead_unit_id=unit_id, status=Status.IN_PROGRESS)
-                .order_by(Item.id).first())
-        item_id = item.id
-        db.session.remove()
+def test_an_items_actions_and_progress_form_come_before_its_history(open_as, live_server, shots, edu_item_id):
+    item_id = edu_item_id
     page = open_as("head-edu", width=PHONE)
     page.set_viewport_size({"width": PHONE, "height": 812})
     page.goto(f"{live_server}/items/{item_id}")
@@ -72,12 +64,8 @@ def test_the_dashboard_reads_on_a_phone(open_as, live_server, shots):
     page.screenshot(path=str(shots / "phone-dashboard.png"), full_page=True)
 
 
-def test_a_long_paste_is_kept_whole_and_counted_against_the_limit(app, open_as, live_server):
-    with app.app_context():
-        unit_id = db.session.query(Unit.id).filter_by(name="县教育局").scalar()
-        item_id = (db.session.query(Item.id).filter_by(lead_unit_id=unit_id, status=Status.IN_PROGRESS)
-                   .order_by(Item.id).first()[0])
-        db.session.remove()
+def test_a_long_paste_is_kept_whole_and_counted_against_the_limit(open_as, live_server, edu_item_id):
+    item_id = edu_item_id
     page = open_as("head-edu", width=PHONE)
     page.goto(f"{live_server}/items/{item_id}")
     page.fill("#body", "已完成" * 1880)
