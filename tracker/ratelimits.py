@@ -18,6 +18,22 @@ from limits.storage import Storage
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS counters "
            "(key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at REAL NOT NULL)")
 PURGE_EVERY = 500  # increments between sweeps of expired counters
+_SETUP = threading.Lock()
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    """WAL mode and the table. Switching the journal mode takes the file for itself and does not
+    wait like a write does: workers starting together retry for a few seconds."""
+    for attempt in range(50):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 class SQLiteFileStorage(Storage):
@@ -28,6 +44,7 @@ class SQLiteFileStorage(Storage):
         self.path = urlsplit(uri).path
         self._local = threading.local()
         self._increments = 0
+        self._prepared = False  # the file's journal mode and table, once per storage
         self.now = time.time  # the limits library counts in real seconds; tests replace it
 
     @property
@@ -40,9 +57,11 @@ class SQLiteFileStorage(Storage):
         if conn is None or self._local.pid != os.getpid():
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            with _SETUP:
+                if not self._prepared:
+                    _prepare(conn)
+                    self._prepared = True
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
