@@ -31,7 +31,7 @@ from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.inspection import jobs as inspection_jobs, services as inspection
 from tracker.items import services as item_services
-from tracker.items.models import Item
+from tracker.items.models import Item, Status
 from tracker.notifications import reminders
 from tracker.units.models import Unit
 
@@ -95,7 +95,8 @@ SEES = {**dict.fromkeys(READERS, (POSTING, ESCALATED, HOME_VISITS)), "head": (PO
 OWN = (TEACHERS, "开展新入职非师范类教师岗前与在岗培训", POSTING, "组织教师普通话培训与测试")
 UNIT_ITEMS = {"head": OWN, "staff": OWN, "other": (HOME_VISITS, "建成新源县特殊教育学校")}
 NOT_SEEN = {"head": (ESCALATED, HOME_VISITS), "staff": (ESCALATED, HOME_VISITS), "other": (POSTING, TEACHERS)}
-COUNTED = {**dict.fromkeys(READERS, Say("11 items", "共 11 项")), "head": Say("4 items", "共 4 项"),
+# The draft is the coordinator's: admins and inspectors count it, the leader does not see it.
+COUNTED = {**dict.fromkeys(READERS, Say("11 items", "共 11 项")), "leader": Say("10 items", "共 10 项"), "head": Say("4 items", "共 4 项"),
            "staff": Say("4 items", "共 4 项"), "other": Say("2 items", "共 2 项")}
 LEDGER = {role: (*SEES[role], COUNTED[role]) for role in ROLES}
 # The dashboard's row per lead unit: items, open, closed, overdue, completion rate.
@@ -254,7 +255,7 @@ def _act_once_each() -> dict:
     inspection_jobs.remind_due_rechecks(TODAY)
     secrets = {role: tokens.create_token(user, f"省平台对接（{role}）", None)[1] for role, user in users.items()}
     db.session.commit()  # the services flush; the caller commits
-    return {"secrets": secrets, "every": {"item_id": dict(db.session.query(Item.id, Item.title))},
+    return {"secrets": secrets, "every": {"item_id": dict(db.session.query(Item.id, Item.title).filter(Item.status != Status.DRAFT))},
             "item_id": item[POSTING].id, "escalated_item_id": item[ESCALATED].id,
             "evidence_id": _by(Evidence, original_name="教师轮岗交流实施办法.pdf").id,
             "unit_id": _by(Unit, name=PERSONNEL).id, "edu_unit_id": _by(Unit, name=EDU).id,

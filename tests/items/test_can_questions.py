@@ -50,9 +50,12 @@ ITEM_ANSWERS = {
         (Role.STAFF, "partner"): (Y,  N,   N,   Y,     N,      N,      N,      N),
         (Role.HEAD, "other"):    (N,  N,   N,   N,     N,      N,      N,      N),
     },
-    Status.DRAFT: {  # not yet assigned: no extension to ask for
+    Status.DRAFT: {  # the coordinator's until handed out: inspectors read it, units and leaders don't see it
         (Role.ADMIN, None):      (Y,  Y,   N,   Y,     Y,      N,      Y,      N),
-        (Role.HEAD, "lead"):     (Y,  N,   N,   Y,     Y,      N,      N,      N),
+        (Role.INSPECTOR, None):  (Y,  N,   N,   N,     N,      N,      Y,      N),
+        (Role.LEADER, None):     (N,  N,   N,   N,     N,      N,      N,      N),
+        (Role.HEAD, "lead"):     (N,  N,   N,   N,     N,      N,      N,      N),
+        (Role.STAFF, "partner"): (N,  N,   N,   N,     N,      N,      N,      N),
     },
     Status.CLOSED: {
         (Role.ADMIN, None):      (Y,  N,   N,   N,     N,      N,      N,      Y),

@@ -32,15 +32,21 @@ def ledger(make, today):
 def test_numbers_by_status_light_and_unit(login_as, make, ledger):
     page = login_as(make.user(Role.LEADER)).get("/reports/?lang=en")
     assert page.status_code == 200
+    # The draft is the coordinator's: in no total, light, unit row or rate, and a leader does not see it.
     assert (tile(page, "tile-total"), tile(page, "tile-open"), tile(page, "tile-overdue"),
-            tile(page, "tile-closed")) == ("6", "4", "1", "1")
+            tile(page, "tile-closed")) == ("5", "3", "1", "1")
+    assert 'id="tile-drafts"' not in page.text
     by_status = dict(table(page, "by-status"))
-    assert by_status["In progress"] == "3" and by_status["Draft"] == "1" and by_status["Cancelled"] == "1"
-    assert dict(table(page, "by-light")) == {"Overdue": "1", "Attention": "1", "On track": "2"}
+    assert by_status["In progress"] == "3" and by_status["Draft"] == "0" and by_status["Cancelled"] == "1"
+    assert dict(table(page, "by-light")) == {"Overdue": "1", "Attention": "1", "On track": "1"}
     # Unit, items, open, closed, overdue, completion rate (closed among the items not cancelled).
     assert table(page, "by-unit") == [["县教育局", "4", "2", "1", "1", "33%"],
-                                      ["县财政局", "2", "2", "0", "0", "0%"]]
+                                      ["县财政局", "1", "1", "0", "0", "0%"]]
     assert "<svg" in page.text and "Completion rate per lead unit" in page.text
+    admin = login_as(make.user(Role.ADMIN)).get("/reports/?lang=en")
+    assert tile(admin, "tile-total") == "5" and tile(admin, "tile-drafts") == "1"
+    assert "Drafts waiting to be handed out" in admin.text
+    assert table(admin, "by-unit") == table(page, "by-unit")
 
 
 def test_unit_table_sorts_on_request(login_as, make, ledger):
@@ -93,7 +99,7 @@ def test_a_head_sees_only_the_unit(login_as, make, ledger):
     page = login_as(make.user(Role.HEAD, unit=fin)).get("/reports/?lang=en")
     assert page.status_code == 200
     assert f"Dashboard of {fin.name}" in page.text
-    assert tile(page, "tile-total") == "2"
+    assert tile(page, "tile-total") == "1"  # its draft is not there for the unit
     assert [row[0] for row in table(page, "by-unit")] == ["县财政局"]
     assert "超期未改甲" not in page.text
 

@@ -43,6 +43,11 @@ class Role(enum.StrEnum):
         """Close or return submitted items, decide extensions, re-check, issue supervision notices."""
         return self in DECIDER_ROLES
 
+    def can_see_drafts(self) -> bool:
+        """Drafts (待交办) are the coordinator's work until handed out: admins prepare them and
+        inspectors may read them; units and leaders see an item only once it is assigned."""
+        return self in DECIDER_ROLES
+
     def can_work_on_items(self) -> bool:
         """Post progress, add evidence, acknowledge and submit (on the items of one's unit)."""
         return self in WORKER_ROLES
@@ -87,6 +92,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def scope_key(self) -> str:
+        """All a user's lists and numbers depend on besides the data (part of every cache key):
+        every unit's items or one unit's, with drafts or without."""
+        unit = "all" if self.reads_everything else str(self.unit_id)
+        return f"{unit}+drafts" if self.role.can_see_drafts() else unit
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=_hash_method())

@@ -116,11 +116,16 @@ def _path(endpoint: str) -> str:
 
 
 def visible_to(user: User) -> Select:
-    """Items `user` may see: everything for readers, else the unit's lead and cooperating items."""
-    stmt = select(Item)
+    """Items `user` may see: everything for readers, else the unit's lead and cooperating items;
+    drafts only for those who may see drafts."""
+    stmt = _drafts_rule(select(Item), user)
     if not user.reads_everything:
         stmt = stmt.where(_unit_items(user.unit_id))
     return stmt
+
+
+def _drafts_rule(stmt: Select, user: User) -> Select:
+    return stmt if user.role.can_see_drafts() else stmt.where(Item.status != Status.DRAFT)
 
 
 def _unit_items(unit_id: int | None):
@@ -192,7 +197,7 @@ def status_counts(flt: LedgerFilter, user: User, today: dt.date) -> dict[Status,
     files) change none of that. Filters that depend on the day (light, overdue) are not kept."""
     if not flt.q or flt.light or flt.overdue:
         return _status_counts(flt, user, today)
-    scope = "all" if user.reads_everything else user.unit_id
+    scope = user.scope_key
     asked = sorted(flt.args(page=None, status=None, sort=None).items())
     name = f"counts:{user.id if flt.mine else ''}:{asked}"
     return cache.kept(cache.SEARCH, scope, name, lambda: _status_counts(flt, user, today))
@@ -222,7 +227,7 @@ def _count_parts(flt: LedgerFilter, user: User, today: dt.date) -> list[Select]:
     if len(units) != 1:
         return [whole]
     (unit,) = units  # the unit filter and the user's scope (if any) are this one unit
-    rest = _filtered(select(Item), replace(flt, unit=None), user, today, with_status=False, scanned=scanned)
+    rest = _filtered(_drafts_rule(select(Item), user), replace(flt, unit=None), user, today, with_status=False, scanned=scanned)
     return [rest.where(Item.lead_unit_id == unit), rest.where(_cooperates(unit), Item.lead_unit_id != unit)]
 
 

@@ -1,9 +1,9 @@
 """The traffic light (红黄绿灯) and overdue rule, computed in one place for Python and SQL.
 
-red    = open and the deadline has passed (overdue);
+red    = handed out, open and the deadline has passed (overdue);
 yellow = open and due within the warning window, or progress lagging the elapsed
          time by more than the tolerance, or no activity for STALE_DAYS;
-green  = any other open item; closed and cancelled items have no light.
+green  = any other open item; drafts (not handed out yet), closed and cancelled items have no light.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import current_app
 from tracker.i18n import lazy_gettext as _l
 from sqlalchemy import and_, case, literal, or_
 
-from tracker.items.models import OPEN_STATUSES, Item
+from tracker.items.models import LIVE_STATUSES, Item
 
 
 class Light(enum.StrEnum):
@@ -52,11 +52,11 @@ def refresh_schedule(item: Item) -> None:
 
 
 def is_overdue(item: Item, today: dt.date) -> bool:
-    return item.status in OPEN_STATUSES and item.deadline < today
+    return item.status in LIVE_STATUSES and item.deadline < today
 
 
 def light_of(item: Item, today: dt.date) -> Light:
-    if item.status not in OPEN_STATUSES:
+    if item.status not in LIVE_STATUSES:
         return Light.NONE
     if item.deadline < today:
         return Light.RED
@@ -76,12 +76,12 @@ def _yellow_clause(today: dt.date):
 
 
 def overdue_clause(today: dt.date):
-    return and_(Item.status.in_(OPEN_STATUSES), Item.deadline < today)
+    return and_(Item.status.in_(LIVE_STATUSES), Item.deadline < today)
 
 
 def light_clause(light: Light, today: dt.date):
     """SQL condition selecting the items that show `light` today (same rule as light_of)."""
-    is_open = Item.status.in_(OPEN_STATUSES)
+    is_open = Item.status.in_(LIVE_STATUSES)
     if light == Light.RED:
         return overdue_clause(today)
     if light == Light.YELLOW:

@@ -32,6 +32,8 @@ class Status(enum.StrEnum):
 
 
 OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED, Status.CANCELLED})
+# Handed out and not finished: what lights, overdue counts and reminders are about (a draft is not late).
+LIVE_STATUSES = OPEN_STATUSES - {Status.DRAFT}
 PROGRESS_STATUSES = frozenset({Status.IN_PROGRESS, Status.RETURNED})  # acknowledged, not yet submitted
 
 
@@ -145,6 +147,8 @@ class Item(db.Model):
         return {self.lead_unit_id, *(u.id for u in self.cooperating_units)}
 
     def can_view(self, user: User) -> bool:
+        if self.status == Status.DRAFT and not user.role.can_see_drafts():
+            return False
         return user.role.can_read_everything() or (user.unit_id is not None and user.unit_id in self.unit_ids())
 
     def is_lead_member(self, user: User) -> bool:
@@ -154,7 +158,7 @@ class Item(db.Model):
         """Admins, and heads and staff of the item's (lead) unit."""
         if user.role.can_administer():
             return True
-        if not user.role.can_work_on_items():
+        if not user.role.can_work_on_items() or not self.can_view(user):
             return False
         return self.is_lead_member(user) if lead_only else self.can_view(user)
 

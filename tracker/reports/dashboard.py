@@ -70,6 +70,8 @@ def tally(stmt: Select, today: dt.date) -> tuple[dict[Status, int], dict[Light, 
             select(Unit.name, groups).join(groups, groups.c.unit_id == Unit.id)):
         status = Status(status)
         statuses[status] += items
+        if status == Status.DRAFT:  # work waiting to be handed out: counted apart, judged on nothing
+            continue
         row = units.setdefault(unit_id, [name, 0, 0, 0, 0])
         row[1] += items
         row[4] += red
@@ -185,8 +187,7 @@ class Aggregates:
 
 def aggregates(user: User, today: dt.date, evaluation_id: int | None, framework_of: Row | None) -> Aggregates:
     """The user's numbers, from the cache when no item changed since."""
-    # The scope is all a user's numbers depend on besides the data: everything, or one unit.
-    scope_key = "all" if user.reads_everything else user.unit_id
+    scope_key = user.scope_key
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
@@ -271,7 +272,12 @@ class Dashboard:
 
     @property
     def total(self) -> int:
-        return sum(self.statuses.values())
+        """Items handed out: drafts are counted apart (`drafts`), in no total, light or rate."""
+        return sum(self.statuses.values()) - self.drafts
+
+    @property
+    def drafts(self) -> int:
+        return self.statuses[Status.DRAFT]
 
     @property
     def overdue(self) -> int:

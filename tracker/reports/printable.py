@@ -87,7 +87,7 @@ def unit_report(unit: Unit, today: dt.date) -> UnitReport:
     """Every item the unit leads or cooperates on, the open ones first (reddest first)."""
     coop = select(item_cooperating_units.c.item_id).where(item_cooperating_units.c.unit_id == unit.id)
     items = db.session.scalars(_loaded(select(Item).where(
-        or_(Item.lead_unit_id == unit.id, Item.id.in_(coop))).order_by(Item.deadline, Item.id))).all()
+        or_(Item.lead_unit_id == unit.id, Item.id.in_(coop)), Item.status != Status.DRAFT).order_by(Item.deadline, Item.id))).all()
     lines = _lines(list(items), today, unit)
     order = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
     lines.sort(key=lambda line: (order[line.light], not line.lead))
