@@ -145,12 +145,12 @@ def test_a_units_counts_hold_its_led_and_cooperating_items_once(make, today):
     unit = make.unit()
     make.item(status=Status.SUBMITTED, lead_unit=unit)
     make.item(status=Status.SUBMITTED, cooperating=[unit])
-    make.item(status=Status.DRAFT, lead_unit=unit, cooperating=[unit])  # listed as both: still one item
+    make.item(status=Status.ASSIGNED, lead_unit=unit, cooperating=[unit])  # listed as both: still one item
     make.item(status=Status.SUBMITTED)  # another unit's
     admin, head = make.user(Role.ADMIN), make.user(Role.HEAD, unit=unit)
     for user, args in ((admin, {"unit": str(unit.id)}), (head, {}), (head, {"unit": str(unit.id)})):
         counts = ledger.status_counts(ledger.LedgerFilter.from_args(args), user, today)
-        assert (counts[Status.SUBMITTED], counts[Status.DRAFT], sum(counts.values())) == (2, 1, 3), args
+        assert (counts[Status.SUBMITTED], counts[Status.ASSIGNED], sum(counts.values())) == (2, 1, 3), args
 
 
 def test_open_items_only_hides_closed_and_cancelled_on_every_page(admin, make, login_as):
