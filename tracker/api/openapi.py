@@ -71,7 +71,7 @@ SCHEMAS = {
 SCHEMAS["ItemDetail"] = _object({
     **ITEM_PROPERTIES,
     "measures": STRING, "target": STRING, "responsible_leader": STRING,
-    "return_reason": _nullable(STRING),
+    "return_reason": _nullable(STRING), "acceptance_opinion": _nullable(STRING),
     "closure_result": {"type": "string", "enum": [r.value for r in ClosureResult], "nullable": True},
     "closed_at": _nullable(DATETIME), "submitted_at": _nullable(DATETIME),
     "milestones": {"type": "array", "items": _ref("Milestone")},
