@@ -76,9 +76,8 @@ def dashboard_page():
     if request.if_none_match.contains(etag):
         response = current_app.response_class(status=304)
     else:
-        body = views.dashboard_body(current_user, today, _evaluation_id_arg(),
-                                    dashboard.normal_sort(request.args.get("sort")), page)
-        response = make_response(render_template("reports/dashboard.html", body=body))
+        response = make_response(render_template("reports/dashboard.html", **views.dashboard_context(
+            current_user, today, _evaluation_id_arg(), dashboard.normal_sort(request.args.get("sort")), page)))
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -1,12 +1,9 @@
-"""What pages show beside the numbers: the charts of the dashboard, in the user's language, and the
-dashboard's content."""
+"""What the dashboard shows: its numbers and the geometry of its charts, in the user's language."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import render_template
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
 from tracker.auth.models import User
@@ -17,27 +14,22 @@ from tracker.reports import charts, dashboard
 from tracker.reports.dashboard import UnitRow, Week
 
 
-def unit_chart(units: list[UnitRow], total: int) -> Markup:
+def unit_chart(units: list[UnitRow]) -> charts.BarChart:
     """Bars for `units` (the lowest completion rates when there are more than a chart can show)."""
-    bars = [charts.Bar(u.name, u.rate, _("%(n)d overdue", n=u.overdue) if u.overdue else "", u.overdue > 0)
-            for u in units]
-    desc = (_("Closed items among the items not cancelled, per lead unit, with overdue counts.")
-            if len(units) == total else
-            _("The %(n)d of %(total)d lead units with the lowest completion rate.", n=len(units), total=total))
-    return charts.bar_chart(bars, _("Completion rate per lead unit"), desc)
+    return charts.bar_chart([
+        charts.Bar(u.name, u.rate, _("%(n)d overdue", n=u.overdue) if u.overdue else "", u.overdue > 0)
+        for u in units])
 
 
-def week_chart(weeks: list[Week]) -> Markup:
-    labels = [w.start.strftime("%m-%d") for w in weeks]
-    return charts.line_chart(labels, [
+def week_chart(weeks: list[Week]) -> charts.LineChart:
+    return charts.line_chart([w.start.strftime("%m-%d") for w in weeks], [
         charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
         charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
-    ], _("Closures and newly overdue items per week"),
-        _("Weekly counts over the last 12 weeks, the current week last."))
+    ])
 
 
-def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
-    """The dashboard's content for `user`: the numbers of the evaluation (all when None), the
+def dashboard_context(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> dict:
+    """What the dashboard shows `user`: the numbers of the evaluation (all when None), the
     indicator framework and page `page` of the unit table sorted by `sort`."""
     # Rows (id, year, title), not Evaluation objects: the list and the framework need no more.
     evaluations = db.session.execute(select(Evaluation.id, Evaluation.year, Evaluation.title)
@@ -45,8 +37,7 @@ def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: 
     evaluation = next((e for e in evaluations if e.id == evaluation_id), None)
     framework_of = evaluation or (evaluations[0] if evaluations else None)
     board = dashboard.build(user, today, evaluation, framework_of, sort, page)
-    return Markup(render_template(
-        "reports/_dashboard_body.html", board=board, today=today, evaluation=evaluation,
-        evaluations=evaluations, sort=sort, unit_chart=unit_chart(board.chart_units, board.units.total),
-        week_chart=week_chart(board.weeks), item_url=link_maker("items.detail", "item_id"),
-        unit_url=link_maker("reports.unit_report", "unit_id")))
+    return dict(board=board, today=today, evaluation=evaluation, evaluations=evaluations, sort=sort,
+                unit_chart=unit_chart(board.chart_units), week_chart=week_chart(board.weeks),
+                item_url=link_maker("items.detail", "item_id"),
+                unit_url=link_maker("reports.unit_report", "unit_id"))
