@@ -246,6 +246,12 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     return Page(items=load(ids), page=flt.page, per_page=per_page, total=total)
 
 
+def matching_ids(flt: LedgerFilter, user: User, today: dt.date) -> Select:
+    """The ids of every item the filter matches for `user`, in the filter's order (exports, and
+    actions on "all matching the filter")."""
+    return _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today).with_only_columns(Item.id)
+
+
 def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0, total: int = 0) -> Select:
     """The ids of the filtered items in the filter's order (the page is its LIMIT and OFFSET, the
     first `rows` of the `total` matches)."""

@@ -39,9 +39,8 @@ BATCH = 500
 
 def ledger_statement(flt: ledger.LedgerFilter, user: User, today: dt.date):
     """The ids of the ledger page's items (same visibility, filters and order), every page at once."""
-    # Reuses the ledger's own filter and order so that the export is exactly what is on screen.
-    stmt = ledger._ordered(ledger._filtered(ledger.visible_to(user), flt, user, today), flt.sort, today)
-    return stmt.with_only_columns(Item.id)
+    # The ledger's own filter and order, so that the export is exactly what is on screen.
+    return ledger.matching_ids(flt, user, today)
 
 
 Owner = aliased(User)
