@@ -188,12 +188,3 @@ def test_progress_before_acknowledgement_is_refused(make, login_as, db):
         f"/items/{item.id}/progress", {"body": "x", "percent": "10", "submission_key": "k"}, follow_redirects=True)
     assert "签收" in response.text
     assert db.session.query(ProgressUpdate).count() == 0
-
-
-def test_model_enforces_limits_too(app, db, make):
-    from tracker.errors import Invalid
-    item = make.item()
-    with pytest.raises(Invalid):
-        item.title = "长" * 201
-    with pytest.raises(Invalid):
-        item.progress_percent = 101

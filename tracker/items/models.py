@@ -6,12 +6,11 @@ import enum
 
 from sqlalchemy import (CheckConstraint, Column, Enum, ForeignKey, Index, String, Table, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import clock
 from tracker.auth.models import User
 from tracker.columns import UTCDateTime
-from tracker.errors import Invalid
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
 from tracker.units.models import Unit
@@ -127,21 +126,6 @@ class Item(db.Model):
     progress_updates: Mapped[list[ProgressUpdate]] = relationship(
         back_populates="item", order_by="ProgressUpdate.created_at.desc()")
 
-    @validates("title", "responsible_leader", "measures", "target")
-    def _check_length(self, key, value):
-        value = (value or "").strip()
-        if key in ("title", "measures", "target") and not value:
-            raise Invalid({key: "required"})
-        if len(value) > LIMITS[key]:
-            raise Invalid({key: f"at most {LIMITS[key]} characters"})
-        return value
-
-    @validates("progress_percent")
-    def _check_percent(self, key, value):
-        if not 0 <= int(value) <= 100:
-            raise Invalid({key: "must be between 0 and 100"})
-        return int(value)
-
     # -- permission questions (one place; pages, the API and services ask these) -------------
     def unit_ids(self) -> set[int]:
         return {self.lead_unit_id, *(u.id for u in self.cooperating_units)}
@@ -240,12 +224,3 @@ class ProgressUpdate(db.Model):
 
     item: Mapped[Item] = relationship(back_populates="progress_updates")
     author: Mapped[User] = relationship()
-
-    @validates("body")
-    def _check_body(self, key, value):
-        value = (value or "").strip()
-        if not value:
-            raise Invalid({"body": "required"})
-        if len(value) > LIMITS["body"]:
-            raise Invalid({"body": f"at most {LIMITS['body']} characters"})
-        return value
