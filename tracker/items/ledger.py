@@ -38,6 +38,13 @@ def _int(value: str | None) -> int | None:
     return number if number is None or 0 < number < 2**31 else None
 
 
+def _member(enum_type, value: str | None):
+    try:
+        return enum_type(value)
+    except ValueError:
+        return None
+
+
 @dataclass
 class LedgerFilter:
     """What the user asked for; unknown or malformed values are dropped, never an error page."""
@@ -60,15 +67,13 @@ class LedgerFilter:
         sort = args.get("sort", DEFAULT_SORT)
         if sort.lstrip("-") not in SORTS and sort.lstrip("-") not in ("light", "unit", "attention"):
             sort = DEFAULT_SORT
-        status = args.get("status")
-        light = args.get("light")
         return cls(
             # NUL cannot be stored or compared by PostgreSQL: it is dropped like other malformed input.
             q=(args.get("q") or "").replace("\x00", "").strip()[:Q_MAX],
             evaluation=_int(args.get("evaluation")),
             unit=_int(args.get("unit")),
-            status=Status(status) if status in Status._value2member_map_ else None,
-            light=Light(light) if light in Light._value2member_map_ else None,
+            status=_member(Status, args.get("status")),
+            light=_member(Light, args.get("light")),
             overdue=args.get("overdue") in ("1", "true", "on"),
             open=args.get("open") in ("1", "true", "on"),
             owner=_int(args.get("owner")),
