@@ -90,6 +90,7 @@ def flush_command():
     after the message being sent."""
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: outbox.stopping.set())
     try:
+        _report("notices", jobs.notices_job() or {"notice_mails": 0})
         total = outbox.send_all()
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -10,7 +10,7 @@ from tracker import uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.extensions import db
-from tracker.notifications import jobs, mails, outbox, services
+from tracker.notifications import jobs, mails, notices, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxStatus
 from tracker.paging import page_arg
@@ -37,7 +37,8 @@ def _page() -> int:
 def mine():
     pagination = services.notifications_of(current_user, _page(), PER_PAGE)
     return render_template("notifications/mine.html", pagination=pagination, describe=mails.describe,
-                           role_label=mails.role_label)
+                           role_label=mails.role_label, notices=notices.notices_of(current_user),
+                           what=notices.what, why=notices.why)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
