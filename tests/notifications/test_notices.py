@@ -280,3 +280,23 @@ def test_without_a_mail_server_each_message_is_kept_whole_as_an_eml_file(db, peo
     assert to_head["Subject"] == "[Rectify] Handed to your unit: 校舍安全隐患整改"
     assert "Open the item" in to_head.get_body(("html",)).get_content()
     assert "校舍安全隐患整改" in to_head.get_body(("plain",)).get_content()
+
+
+def test_a_notice_switched_off_on_the_profile_is_listed_but_not_mailed(db, people, draft, smtp_server, login_as):
+    head = people["head"]
+    browser = login_as(head)
+    page = browser.get("/profile").text
+    assert "An item is handed to my unit (交办)" in page and "A milestone is missed" in page
+    form = {f"notice_{topic}": "y" for topic in notices.TOPIC_LABELS if topic != "assigned"}
+    assert browser.post("/profile", form).status_code == 302
+    assert notices.preferences(head)["assigned"] is False and notices.preferences(head)["returned"] is True
+    at(0)
+    services.perform(people["admin"], draft, "assign")
+    uow.commit()
+    window_passes()
+    assert smtp_server.to(head.email) == [] and len(smtp_server.to(people["owner"].email)) == 1
+    assert "Handed to your unit" in browser.get("/notifications").text
+    services.perform(people["admin"], draft, "cancel", reason="重复")
+    uow.commit()
+    window_passes(30)
+    assert [m["Subject"] for m in smtp_server.to(head.email)] == ["[Rectify] Item cancelled: 校舍安全隐患整改"]

@@ -44,9 +44,11 @@ def mine():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    chosen = notices.preferences(current_user)
+    form = ProfileForm(obj=current_user, data={f"notice_{topic}": on for topic, on in chosen.items()})
     if form.validate_on_submit():
         services.set_digest_opt_out(current_user, form.digest_opt_out.data)
+        notices.set_preferences(current_user, {topic: form[f"notice_{topic}"].data for topic in chosen})
         uow.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("notifications.profile"))
