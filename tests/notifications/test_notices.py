@@ -300,3 +300,19 @@ def test_a_notice_switched_off_on_the_profile_is_listed_but_not_mailed(db, peopl
     uow.commit()
     window_passes(30)
     assert [m["Subject"] for m in smtp_server.to(head.email)] == ["[Rectify] Item cancelled: 校舍安全隐患整改"]
+
+
+def test_an_admin_names_the_inspector_who_handles_a_unit_and_only_they_hear_of_its_submissions(
+        db, make, people, login_as):
+    other = make.user(Role.INSPECTOR, name="钱督学", language="en")
+    unit = people["unit"]
+    admin = login_as(people["admin"])
+    assert "Inspector in charge" in admin.get(f"/admin/units/{unit.id}").text
+    response = admin.post(f"/admin/units/{unit.id}", {"name": unit.name, "code": unit.code, "active": "y",
+                                                      "inspector_id": other.id})
+    assert response.status_code == 302
+    assert f'<option selected value="{other.id}">' in admin.get(f"/admin/units/{unit.id}").text
+    item = make.item(lead_unit=unit, owner=people["owner"], with_evidence=True)
+    services.perform(people["owner"], item, "submit_for_closure")
+    uow.commit()
+    assert told(db) == {"钱督学": "inspector"}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker import bulk, clock, journal, uow
 from tracker.auth.models import Role, User
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items import hooks
@@ -172,6 +173,33 @@ def milestones_missed(occasions: list) -> int:
     if rows:
         bulk.insert_many(Notice.__table__, rows)
     return len(rows)
+
+
+def unit_inspector_id(unit) -> int | None:
+    """The inspector who handles `unit` (None: every inspector hears of its submissions)."""
+    if unit is None:
+        return None
+    return db.session.scalar(select(UnitInspector.user_id).where(UnitInspector.unit_id == unit.id))
+
+
+def set_unit_inspector(actor: User, unit, inspector_id: int | None) -> None:
+    """Name the inspector who handles `unit` (an active inspector) or none; journaled, flushed."""
+    before = unit_inspector_id(unit)
+    if inspector_id == before:
+        return
+    if inspector_id is not None:
+        inspector = db.session.get(User, inspector_id)
+        if inspector is None or inspector.role != Role.INSPECTOR or not inspector.active:
+            raise Invalid({"inspector_id": _("Choose an active inspector.")})
+    row = db.session.get(UnitInspector, unit.id)
+    if inspector_id is None:
+        db.session.delete(row)
+    elif row is None:
+        db.session.add(UnitInspector(unit_id=unit.id, user_id=inspector_id))
+    else:
+        row.user_id = inspector_id
+    journal.record(actor, "update", unit, {"inspector_id": [before, inspector_id]})
+    uow.flush()
 
 
 # -- preferences ----------------------------------------------------------------------------
