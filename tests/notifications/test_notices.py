@@ -316,3 +316,12 @@ def test_an_admin_names_the_inspector_who_handles_a_unit_and_only_they_hear_of_i
     services.perform(people["owner"], item, "submit_for_closure")
     uow.commit()
     assert told(db) == {"钱督学": "inspector"}
+
+
+def test_a_deactivated_owner_is_not_addressed_the_head_is(db, make, people):
+    people["owner"].active = False
+    db.session.commit()
+    item = make.item(status=Status.SUBMITTED, lead_unit=people["unit"], owner=people["owner"])
+    services.perform(people["inspector"], item, "return_item", reason="补充材料")
+    uow.commit()
+    assert told(db) == {"王股长": "head"}
