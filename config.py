@@ -94,6 +94,10 @@ class Config:
     OUTBOX_TIME_BUDGET = _int("OUTBOX_TIME_BUDGET", 50)    # seconds one outbox run may send for
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
     MAIL_LOG = os.environ.get("MAIL_LOG") or str(INSTANCE_DIR / "mail.log")  # used when no MAIL_SERVER
+    # Without a MAIL_SERVER each message is also kept whole, one .eml file per message, to open.
+    MAIL_DIR = os.environ.get("MAIL_DIR") or str(INSTANCE_DIR / "mail")
+    # Event notices (交办, 退回, ...): a person's notices of this many minutes go out as one message.
+    NOTICE_WINDOW_MINUTES = _int("NOTICE_WINDOW_MINUTES", 10)
     # Ledger import (tracker/reports/): where uploads wait between preview and confirmation, and limits.
     IMPORT_DIR = os.environ.get("IMPORT_DIR") or str(INSTANCE_DIR / "imports")
     IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)

@@ -50,6 +50,7 @@ def app(database_url, tmp_path_factory):
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
         UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads"))
+        MAIL_DIR = str(tmp_path_factory.mktemp("mail"))
 
     application = create_app(Config)
     with application.app_context():

@@ -16,7 +16,7 @@ def app_environment(app, **extra) -> dict[str, str]:
     """The environment a production process would have, for the test app's database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "RECTIFY_"))}
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="test-secret",
-               UPLOAD_DIR=app.config["UPLOAD_DIR"], MAIL_LOG=app.config["MAIL_LOG"],
+               UPLOAD_DIR=app.config["UPLOAD_DIR"], MAIL_LOG=app.config["MAIL_LOG"], MAIL_DIR=app.config["MAIL_DIR"],
                PYTHONUNBUFFERED="1")
     if app.config.get("MAIL_SERVER"):
         env.update(MAIL_SERVER=app.config["MAIL_SERVER"], MAIL_PORT=str(app.config["MAIL_PORT"]))

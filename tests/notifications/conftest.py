@@ -46,6 +46,7 @@ def mail_log(app, tmp_path, monkeypatch):
     """Without a mail server, messages go to this file."""
     path = tmp_path / "mail.log"
     monkeypatch.setitem(app.config, "MAIL_LOG", str(path))
+    monkeypatch.setitem(app.config, "MAIL_DIR", str(tmp_path / "mail"))
     monkeypatch.setitem(app.config, "MAIL_SERVER", None)
     return path
 

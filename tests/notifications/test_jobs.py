@@ -44,7 +44,7 @@ def test_the_scheduler_runs_three_jobs_in_the_local_time_zone(app):
     from apscheduler.schedulers.background import BackgroundScheduler
     scheduler = jobs.build_scheduler(app, BackgroundScheduler)
     triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
-    assert set(triggers) == {"reminders", "digest", "outbox", "evidence-sweep"}
+    assert set(triggers) == {"reminders", "digest", "notices", "outbox", "evidence-sweep"}
     assert str(triggers["digest"].timezone) == "Asia/Shanghai"
     monday = dt.datetime(2026, 3, 16, 7, 0, tzinfo=triggers["digest"].timezone)
     assert triggers["digest"].get_next_fire_time(None, monday).isoformat() == "2026-03-16T08:00:00+08:00"

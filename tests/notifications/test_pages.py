@@ -10,6 +10,7 @@ from sqlalchemy import select
 from tracker.journal import JournalEntry
 from tracker.notifications import outbox, reminders
 from tracker.notifications.models import OutboxMessage, OutboxStatus
+from tracker.notifications.notices import TOPIC_LABELS
 
 
 @pytest.fixture
@@ -88,8 +89,9 @@ def test_the_admin_outbox_shows_errors_and_requeues(db, login_as, people, remind
 def test_the_profile_switches_the_digest_off_and_on(db, login_as, people):
     browser = login_as(people["owner"])
     assert browser.get("/profile").status_code == 200
-    browser.post("/profile", {"digest_opt_out": "y"})
-    browser.post("/profile", {})
+    notices_on = {f"notice_{topic}": "y" for topic in TOPIC_LABELS}   # as the page shows them, untouched
+    browser.post("/profile", {"digest_opt_out": "y", **notices_on})
+    browser.post("/profile", notices_on)
     db.session.expire_all()
     assert people["owner"].digest_opt_out is False
     changes = db.session.scalars(select(JournalEntry.changes).where(

@@ -20,6 +20,8 @@ class UnitForm(FlaskForm):
                                                Regexp(r"^[a-z0-9-]+$", message=_l(
                                                    "Lower-case letters, digits and hyphens only."))])
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
+    inspector_id = SelectField(_l("Inspector in charge (分管督学)"), coerce=_int_or_none, validators=[Optional()],
+                               description=_l("Told of the unit's submissions for closure; none: every inspector is."))
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

@@ -14,6 +14,7 @@ from tracker.auth.models import Role, User
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.feedback import show_errors
+from tracker.notifications import notices
 from tracker.units.models import Unit
 
 bp = Blueprint("admin", __name__)
@@ -38,12 +39,16 @@ def unit_form(unit_id):
     unit = db.session.get(Unit, unit_id) if unit_id else None
     if unit_id and unit is None:
         abort(404)
-    form = UnitForm(obj=unit)
+    form = UnitForm(obj=unit, data={"inspector_id": notices.unit_inspector_id(unit)})
     form.parent_id.choices = [c for c in _unit_choices() if unit is None or c.value != unit.id]
+    form.inspector_id.choices = [SelectChoice(None, "—")] + [
+        SelectChoice(u.id, u.name) for u in db.session.scalars(select(User).where(
+            User.role == Role.INSPECTOR, User.active.is_(True)).order_by(User.name))]
     if form.validate_on_submit():
         try:
-            services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
-                               form.active.data)
+            saved = services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
+                                       form.active.data)
+            notices.set_unit_inspector(current_user, saved, form.inspector_id.data)
             uow.commit()
         except Invalid as exc:
             show_errors(form, exc)

@@ -69,6 +69,7 @@ def request_extension(actor: User, item: Item, new_deadline: Any, reason: str) -
     journal.record(actor, "request_extension", request, {"requested_deadline": [None, new_deadline.isoformat()]},
                    note=reason,
                    item_id=item.id)
+    hooks.announce(actor, item, "extension_requested", detail=reason, on_date=new_deadline)
     uow.touch(item)
     uow.flush(item.id)  # a second request sent at once fills the one-pending index: a Conflict
     return request
@@ -94,6 +95,8 @@ def decide_extension(actor: User, item: Item, request_id: int, approve: bool, co
     uow.touch(item)
     journal.record(actor, "approve_extension" if approve else "refuse_extension", item, changes,
                    note=comment or None, item_id=item.id)
+    hooks.announce(actor, item, "extension_approved" if approve else "extension_refused", detail=comment or None,
+                   on_date=request.requested_deadline, requester_id=request.requested_by_id)
     uow.flush(item.id)
     return request
 
@@ -133,6 +136,8 @@ def add_requirement(actor: User, item: Item, title: str) -> EvidenceRequirement:
     db.session.add(requirement)
     db.session.flush()
     journal.record(actor, "add_requirement", requirement, {"title": [None, title]}, item_id=item.id)
+    if item.status != Status.DRAFT:
+        hooks.announce(actor, item, "requirement_added", detail=title)
     uow.touch(item)
     uow.flush(item.id)
     return requirement
@@ -174,8 +179,10 @@ def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = ""
     if not changes:
         return
     uow.touch(item)
-    journal.record(actor, "list_item" if listed else "unlist_item", item, changes,
-                   note=(note or "").strip()[:LIMITS["reason"]] or None, item_id=item.id)
+    note = (note or "").strip()[:LIMITS["reason"]] or None
+    journal.record(actor, "list_item" if listed else "unlist_item", item, changes, note=note, item_id=item.id)
+    if item.status != Status.DRAFT:
+        hooks.announce(actor, item, "listed" if listed else "unlisted", detail=note)
     uow.flush(item.id)
 
 
@@ -212,6 +219,8 @@ def record_recheck(actor: User, item: Item, recheck_id: int, problem_back: bool,
                                     "finding": finding or None})
     journal.record(actor, "record_recheck", recheck, {"outcome": [None, outcome.value]}, note=finding or None,
                    item_id=item.id)
+    # One notice for both: the re-check's outcome says the item is reopened (perform() tells no more).
+    hooks.announce(actor, item, "recheck_back" if problem_back else "recheck_holds", detail=finding or None)
     if problem_back:
         # perform() checks the transition, journals the reopening and touches the item.
         item_services.perform(actor, item, "reopen_after_recheck", reason=finding, within="record_recheck")

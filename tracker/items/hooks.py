@@ -33,6 +33,17 @@ progress_files: list[ProgressFiles] = []  # one: evidence.services
 # What else a workflow step settles: f(actor, item, action), called after the item changed state.
 after_transition: list[Callable[[Any, Any, str], None]] = []
 
+# Who must hear of an event on an item that is not a workflow step (an extension asked for or
+# decided, listed supervision, a re-check, a checklist entry): f(actor, item, event, details),
+# called by the service in the change's transaction. One: notifications.notices.
+events: list[Callable[[Any, Any, str, dict], None]] = []
+
+
+def announce(actor, item, event: str, **details) -> None:
+    """Tell the registered listeners that `event` happened to `item` (in the caller's transaction)."""
+    for listener in events:
+        listener(actor, item, event, details)
+
 
 def closure_refusal(item) -> str | None:
     """The first reason a registered check gives against submitting `item` for closure, or None."""

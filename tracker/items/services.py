@@ -184,6 +184,8 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
     refresh_schedule(item)
     _touch(item)
     journal.record(actor, "update", item, changes, item_id=item.id)
+    if "listed_supervision" in changes and item.status != Status.DRAFT:
+        hooks.announce(actor, item, "listed" if item.listed_supervision else "unlisted")
     uow.flush(item.id)
     return changes
 
@@ -312,6 +314,7 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
     journal.record(actor, action, item, changes, note=reason or opinion or None, item_id=item.id)
     for settle in hooks.after_transition:
         settle(actor, item, action)
+    hooks.announce(actor, item, action, detail=reason or None)
     uow.flush(item.id)
     log.info("item %s: %s by %s", item.id, action, actor.username)
     return item

@@ -86,10 +86,11 @@ def outbox_group():
 @outbox_group.command("flush")
 @with_appcontext
 def flush_command():
-    """Send every message that is due now, at the relay's rate (MAIL_MAX_PER_MINUTE); SIGTERM: stop
-    after the message being sent."""
+    """Gather the event notices whose window is over, then send every message that is due now, at
+    the relay's rate (MAIL_MAX_PER_MINUTE); SIGTERM: stop after the message being sent."""
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: outbox.stopping.set())
     try:
+        _report("notices", jobs.notices_job() or {"notice_mails": 0})
         total = outbox.send_all()
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -4,9 +4,20 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 
 
+from tracker.notifications.notices import TOPIC_LABELS
+
+
 class ProfileForm(FlaskForm):
     digest_opt_out = BooleanField(_l("Do not send me the weekly digest"))
     submit = SubmitField(_l("Save"))
+
+    def notice_fields(self) -> list:
+        """One checkbox per topic of event notice (notice_<topic>), in TOPIC_LABELS order."""
+        return [self[f"notice_{topic}"] for topic in TOPIC_LABELS]
+
+
+for _topic, _label in TOPIC_LABELS.items():
+    setattr(ProfileForm, f"notice_{_topic}", BooleanField(_label, default=True))
 
 
 class RetryForm(FlaskForm):

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.notifications import digests, outbox, reminders
+from tracker.notifications import digests, notices, outbox, reminders
 from tracker.notifications.models import JobRun, SchedulerLease
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,12 @@ def outbox_job() -> dict | None:
     return run_job("outbox", lambda: outbox.drain(beat=heartbeat), record_idle=False)
 
 
+def notices_job() -> dict | None:
+    """Gather each person's event notices whose window is over into one queued message (every minute,
+    before the outbox job); idle runs are not logged."""
+    return run_job("notices", notices.gather, record_idle=False)
+
+
 def evidence_sweep_job() -> dict | None:
     """Daily: delete stored bytes that failed uploads left and no evidence references."""
     from tracker.evidence.services import sweep
@@ -189,7 +195,7 @@ def _in_app(app: Flask, job: Callable) -> Callable[[], None]:
 
 
 def build_scheduler(app: Flask, scheduler_class=None):
-    """An APScheduler with its jobs, in TRACKER_TIMEZONE: every minute the outbox and the check for
+    """An APScheduler with its jobs, in TRACKER_TIMEZONE: every minute the notices' gathering, the outbox and the check for
     today's scan (run once past SCAN_HOUR), the weekly digest at its hour, the evidence sweep at night."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
@@ -203,6 +209,8 @@ def build_scheduler(app: Flask, scheduler_class=None):
                       id="reminders", name="reminders", **common)
     scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
                                                             minute=0, timezone=zone), id="digest", name="digest", **common)
+    scheduler.add_job(_in_app(app, notices_job), IntervalTrigger(minutes=1, timezone=zone), id="notices",
+                      name="notices", **common)
     scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", name="outbox", **common)
     scheduler.add_job(_in_app(app, evidence_sweep_job), CronTrigger(hour=3, minute=30, timezone=zone),
                       id="evidence-sweep", name="evidence-sweep", **common)
@@ -220,4 +228,5 @@ def catch_up() -> None:
         hour=cfg["DIGEST_HOUR"], minute=0, second=0, microsecond=0)
     if local >= slot and slot.isocalendar()[:2] == local.isocalendar()[:2]:
         digest_job(slot.date())
+    notices_job()
     outbox_job()

@@ -148,3 +148,69 @@ class JobRun(db.Model):
     ok: Mapped[bool] = mapped_column(default=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     day: Mapped[dt.date | None] = mapped_column(default=None)   # the day a daily scan completed for
+
+
+class NoticeKind(enum.StrEnum):
+    """What happened to an item that someone must hear of (event notices, not deadline reminders)."""
+    ASSIGNED = "assigned"                        # 交办
+    RETURNED = "returned"                        # 退回
+    SUBMITTED = "submitted"                      # 申请销号
+    EXTENSION_REQUESTED = "extension_requested"  # 延期申请
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REFUSED = "extension_refused"
+    LISTED = "listed"                            # 挂牌督办 set
+    UNLISTED = "unlisted"                        # 挂牌督办 lifted
+    RECHECK_HOLDS = "recheck_holds"              # 回头看: the rectification holds
+    RECHECK_BACK = "recheck_back"                # 回头看: the problem is back, the item reopened
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+    REQUIREMENT_ADDED = "requirement_added"      # a new required-evidence entry
+    MILESTONE_MISSED = "milestone_missed"
+
+
+class Notice(db.Model):
+    """One person told of one event on an item: shown on their notifications page at once, and
+    gathered with the other notices of their window into one message (`gathered_at`, `outbox_message`)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_user_created", "user_id", "created_at"),
+        Index("ix_notices_pending", "gathered_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    role: Mapped[str] = mapped_column(String(20))       # why this person: owner, head, cooperating, ...
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detail: Mapped[str | None] = mapped_column(Text)    # the reason, comment, finding or entry
+    on_date: Mapped[dt.date | None]                      # the deadline asked for, the milestone's date
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    gathered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    item: Mapped[Item] = relationship()
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
+
+
+class NoticePreference(db.Model):
+    """A person's choice for one topic of notice on one channel; no row means on."""
+
+    __tablename__ = "notice_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(30), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True, default="email", server_default="email")
+    enabled: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class UnitInspector(db.Model):
+    """The inspector who handles a unit (分管督学): told of its submissions instead of every inspector."""
+
+    __tablename__ = "unit_inspectors"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

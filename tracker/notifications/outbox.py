@@ -24,6 +24,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
@@ -219,10 +220,13 @@ def _mark_failed(message: OutboxMessage, error: str) -> None:
 
 
 class _LogTransport:
-    """No MAIL_SERVER: append each message to a log file (the single-machine default)."""
+    """No MAIL_SERVER: append each message's text to a log file (the single-machine default), and
+    keep it whole (HTML and text) as one .eml file in MAIL_DIR, named by its outbox row, to open."""
 
     def __enter__(self):
         self.file = open(current_app.config["MAIL_LOG"], "a", encoding="utf-8")
+        self.folder = Path(current_app.config["MAIL_DIR"])
+        self.folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def send(self, mail: EmailMessage) -> None:
@@ -230,6 +234,11 @@ class _LogTransport:
         text = mail.get_body(("plain",)).get_content()
         self.file.write(f"{'=' * 72}\n{headers}\n{text}\n")
         self.file.flush()
+        # outbox-<id>: a message sent again after a crash overwrites its own file.
+        name = mail["Message-ID"].strip("<>").partition("@")[0].partition(".")[0]
+        staged = self.folder / f".{name}.eml.tmp"
+        staged.write_bytes(mail.as_bytes())
+        os.replace(staged, self.folder / f"{name}.eml")
 
     def __exit__(self, *exc):
         self.file.close()

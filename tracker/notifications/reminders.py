@@ -29,7 +29,7 @@ from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
 from tracker.journal import JournalEntry
-from tracker.notifications import mails
+from tracker.notifications import mails, notices
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 from tracker.units.models import Unit
 
@@ -242,6 +242,8 @@ def scan(today: dt.date | None = None) -> dict[str, int]:
         if not occasion.recipients:
             log.warning("item %s: reminder %s has nobody to tell", occasion.item.id, occasion.key)
     per_person = _record(occasions, today)
+    notices.milestones_missed([o for o in occasions  # a milestone's first overdue slot: it is missed
+                               if o.kind == ReminderKind.MILESTONE_OVERDUE and o.key.endswith(":0")])
     mails_queued = mails.queue_reminder_mails(per_person, today)
     uow.commit()  # the job's one commit: reminders and their mails together (the outbox sends after it)
     log.info("reminder scan for %s: %s reminders, %s mails", today, len(occasions), mails_queued)

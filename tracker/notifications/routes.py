@@ -10,7 +10,7 @@ from tracker import uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.extensions import db
-from tracker.notifications import jobs, mails, outbox, services
+from tracker.notifications import jobs, mails, notices, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxStatus
 from tracker.paging import page_arg
@@ -37,15 +37,18 @@ def _page() -> int:
 def mine():
     pagination = services.notifications_of(current_user, _page(), PER_PAGE)
     return render_template("notifications/mine.html", pagination=pagination, describe=mails.describe,
-                           role_label=mails.role_label)
+                           role_label=mails.role_label, notices=notices.notices_of(current_user),
+                           what=notices.what, why=notices.why)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    chosen = notices.preferences(current_user)
+    form = ProfileForm(obj=current_user, data={f"notice_{topic}": on for topic, on in chosen.items()})
     if form.validate_on_submit():
         services.set_digest_opt_out(current_user, form.digest_opt_out.data)
+        notices.set_preferences(current_user, {topic: form[f"notice_{topic}"].data for topic in chosen})
         uow.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("notifications.profile"))
