@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tracker.i18n import lazy_gettext as _l
 from tracker.items.lights import Light, light_settings
 from tracker.items.models import LIVE_STATUSES
+from tracker.items.presentation import PART_STATUS_LABELS
 from tracker.parts.models import OPEN_PART_STATUSES, PartStatus
 
-STATUS_LABELS = {PartStatus.PENDING: _l("Waiting for acknowledgement"), PartStatus.IN_PROGRESS: _l("Under way"),
-                 PartStatus.DONE: _l("Reported done"), PartStatus.RETURNED: _l("Returned for more"),
-                 PartStatus.CANCELLED: _l("Cancelled")}
+# The journal's labels (items.presentation) are the page's.
+STATUS_LABELS = {status: PART_STATUS_LABELS[status.value] for status in PartStatus}
 
 
 def light_of(status: PartStatus, deadline: dt.date, item_status, today: dt.date) -> Light:
