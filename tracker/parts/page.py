@@ -55,13 +55,18 @@ def _forms(part: Part, item, user: User) -> dict:
 
 
 def part_rows(item, user: User) -> list[PartRow]:
-    """The item's parts the page lists (cancelled ones last), with their progress and files."""
+    """The item's parts the page lists (cancelled ones last), with their progress and files; an item
+    without cooperating units costs no statement (its parts, if any, are all cancelled)."""
+    if not item.cooperating_units:  # no statement for the many items without cooperating units
+        return []
     today = clock.today()
     rows = [PartRow(p, presentation.light_of(p.status, p.deadline, item.status, today),
                     str(presentation.STATUS_LABELS[p.status]), forms=_forms(p, item, user))
             for p in parts_of(item.id)]
     rows.sort(key=lambda r: r.part.status == PartStatus.CANCELLED)
     by_id = {r.part.id: r for r in rows}
+    if not rows:
+        return rows
     connection = db.session.connection()
     for update in connection.execute(_UPDATES, {"item_id": item.id}):
         by_id[update.part_id].updates.append(update)

@@ -16,6 +16,7 @@ from flask import abort
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from tracker import clock, journal, uow
 from tracker.auth.models import User
@@ -50,8 +51,9 @@ def on_part(service):
 # -- reading ------------------------------------------------------------------------------
 
 def parts_of(item_id: int) -> list[Part]:
-    """The item's parts (cancelled ones included), by unit name."""
-    return db.session.scalars(select(Part).join(Unit, Unit.id == Part.unit_id)
+    """The item's parts (cancelled ones included), by unit name, with their units (one statement)."""
+    return db.session.scalars(select(Part).join(Part.unit).options(contains_eager(Part.unit),
+                                                                    joinedload(Part.overridden_by))
                               .where(Part.item_id == item_id).order_by(Unit.name)).all()
 
 
