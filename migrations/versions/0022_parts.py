@@ -1,4 +1,5 @@
-"""parts and part_updates: each cooperating unit's part of an item (会签); evidence.part_id. Open,
+"""parts and part_updates: each cooperating unit's part of an item (会签); evidence.part_id and
+reminders.part_id. Open,
 handed-out items get a part per cooperating unit: under way when the unit has posted progress on the
 item, else waiting for acknowledgement
 
@@ -75,6 +76,10 @@ def upgrade():
         batch_op.add_column(sa.Column('part_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_evidence_part_id'), ['part_id'])
         batch_op.create_foreign_key(batch_op.f('fk_evidence_part_id_parts'), 'parts', ['part_id'], ['id'])
+    with op.batch_alter_table('reminders') as batch_op:
+        batch_op.add_column(sa.Column('part_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_reminders_part_id_parts'), 'parts', ['part_id'], ['id'],
+                                    ondelete='CASCADE')
     _parts_for_open_items()
 
 
@@ -100,6 +105,9 @@ def _parts_for_open_items():
 
 
 def downgrade():
+    with op.batch_alter_table('reminders') as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_reminders_part_id_parts'), type_='foreignkey')
+        batch_op.drop_column('part_id')
     with op.batch_alter_table('evidence') as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_evidence_part_id_parts'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_evidence_part_id'))
