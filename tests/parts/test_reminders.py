@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import TODAY
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db as _db
@@ -35,7 +36,7 @@ def _part(item, unit, admin, deadline, made_on=None):
         clock.freeze(made_on)
     part = services.add_part(admin, item, unit, deadline=deadline)
     _db.session.commit()
-    clock.freeze(None)
+    clock.freeze(TODAY)
     return part
 
 
@@ -113,3 +114,23 @@ def test_the_reminder_record_of_the_cooperating_unit_lists_its_part_reminders(db
     assert "Part of 县财政局: Receipt not acknowledged 4 days after assignment" in page.text
     page = login_as(people["finance"]).get("/notifications")
     assert "Part of 县财政局" in page.text
+
+
+def test_a_parts_lateness_counts_for_the_cooperating_unit_on_the_dashboard(db, setting, today, login_as, make):
+    """县财政局 leads nothing: it has a row of its own, with its open and overdue parts."""
+    from tests.helpers import table
+    from tracker.parts.services import counts_by_unit
+    item, finance, people = setting
+    housing = make.unit("县住建局")
+    item.cooperating_units = [finance, housing]
+    db.session.commit()
+    _part(item, finance, people["admin"], today - dt.timedelta(days=2))
+    _part(item, housing, people["admin"], today + dt.timedelta(days=20))
+    assert counts_by_unit(today)[finance.id] == {"parts": 1, "open": 1, "overdue": 1, "unacknowledged": 1}
+    assert counts_by_unit(today, unit_ids=[housing.id]) == {
+        housing.id: {"parts": 1, "open": 1, "overdue": 0, "unacknowledged": 1}}
+    page = login_as(make.user(Role.LEADER, language="en")).get("/reports/")
+    rows = {row[0]: row for row in table(page, "by-unit")}
+    assert rows["县财政局"] == ["县财政局", "0", "0", "0", "0", "—", "1", "1"]
+    assert rows["县住建局"][-2:] == ["1", "0"]
+    assert rows["县教育局"][1:5] == ["1", "1", "0", "0"]

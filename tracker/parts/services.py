@@ -327,10 +327,11 @@ hooks.closure_checks.append(_closure_refusal)
 
 # -- numbers ---------------------------------------------------------------------------------
 
-def counts_by_unit(today: dt.date, unit_ids=None) -> dict[int, dict[str, int]]:
+def counts_by_unit(today: dt.date, unit_ids=None, items=None) -> dict[int, dict[str, int]]:
     """Per cooperating unit, its parts of live (handed-out, not finished) items: `parts` (not
     cancelled), `open`, `overdue` (open past the part's deadline) and `unacknowledged`, in one
-    grouped statement. A unit is judged on what it was asked to do, as lead or cooperating unit."""
+    grouped statement. A unit is judged on what it was asked to do, as lead or cooperating unit.
+    `items`: a statement selecting the items to count (a reader's scope), else every item."""
     overdue = func.sum(_case(Part.status.in_(OPEN_PART_STATUSES) & (Part.deadline < today)))
     statement = (select(Part.unit_id, func.count(), func.sum(_case(Part.status.in_(OPEN_PART_STATUSES))), overdue,
                         func.sum(_case(Part.status == PartStatus.PENDING)))
@@ -339,6 +340,8 @@ def counts_by_unit(today: dt.date, unit_ids=None) -> dict[int, dict[str, int]]:
                  .group_by(Part.unit_id))
     if unit_ids is not None:
         statement = statement.where(Part.unit_id.in_(list(unit_ids)))
+    if items is not None:
+        statement = statement.where(Part.item_id.in_(items.with_only_columns(Item.id).scalar_subquery()))
     return {unit_id: {"parts": total, "open": int(open_ or 0), "overdue": int(late or 0),
                       "unacknowledged": int(pending or 0)}
             for unit_id, total, open_, late, pending in db.session.execute(statement)}
