@@ -81,6 +81,7 @@ ACCESS: dict[str, dict] = {
     "api.list_evaluations": SIGNED_IN, "api.get_item": ITEM, "api.download_evidence": ITEM,
     "api.post_progress": UNIT_WRITERS, "api.upload_evidence": UNIT_WRITERS,
     "api.perform_action": UNIT_WRITERS,  # with action=acknowledge: admin and the lead unit
+    "api.part_step": UNIT_WRITERS,       # with step=acknowledge: the part's unit (the lead unit: refused, 409)
 }
 
 
