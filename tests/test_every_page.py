@@ -183,7 +183,8 @@ PAGES: dict[str, Page] = {
     "/admin/users/<int:user_id>": Page(title="head-edu-personnel", who=ADMIN, words=(
         "县教育局人事股负责人", "head-edu-personnel@rectify.example")),
     "/admin/outbox": Page(title=Say("Outbox", "发件箱"), who=ADMIN, queries=("?status=failed", "?page=2"), words=(
-        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：5 项整改事项需要处理")),
+        # 县教育局负责人 hears of its items and, escalated, of its cooperating units' late parts.
+        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：10 项整改事项需要处理")),
     "/notifications": Page(title=Say("My notifications", "我的通知"), also={
         "admin": (ESCALATED, HOME_VISITS), "head": (TEACHERS,), "other": (HOME_VISITS,)}),
     "/profile": Page(title=Say("Profile", "个人设置"), also={
