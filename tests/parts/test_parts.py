@@ -133,6 +133,9 @@ def test_a_unit_head_guessing_another_units_part_gets_404(handed_out, make, db):
     # A part id under another item the head can see.
     other = make.item(status=Status.IN_PROGRESS, cooperating=[crew.units[1]])
     assert finance_head.post(f"/items/{other.id}/parts/{parts['县财政局'].id}/steps/acknowledge").status_code == 404
+    # The page lists the head's own part only.
+    page = finance_head.get(f"/items/{crew.item.id}")
+    assert [row[0] for row in table(page, "parts-table")] == ["县财政局"]
     # A unit with no part in the item at all.
     stranger = crew.login(make.user("head"))
     assert _step(stranger, parts["县财政局"], "acknowledge").status_code == 404

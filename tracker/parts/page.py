@@ -55,14 +55,16 @@ def _forms(part: Part, item, user: User) -> dict:
 
 
 def part_rows(item, user: User) -> list[PartRow]:
-    """The item's parts the page lists (cancelled ones last), with their progress and files; an item
+    """The item's parts `user` may see (all for the lead unit and readers, its own for a cooperating
+    unit; cancelled ones last), with their progress and files; an item
     without cooperating units costs no statement (its parts, if any, are all cancelled)."""
     if not item.cooperating_units:  # no statement for the many items without cooperating units
         return []
     today = clock.today()
+    every = parts_of(item.id)
     rows = [PartRow(p, presentation.light_of(p.status, p.deadline, item.status, today),
                     str(presentation.STATUS_LABELS[p.status]), forms=_forms(p, item, user))
-            for p in parts_of(item.id)]
+            for p in every if p.can_view(user, item)]  # a cooperating unit sees its own part
     rows.sort(key=lambda r: r.part.status == PartStatus.CANCELLED)
     by_id = {r.part.id: r for r in rows}
     if not rows:
@@ -80,7 +82,7 @@ def part_rows(item, user: User) -> list[PartRow]:
 def page_part(item, user) -> dict:
     """The parts table, the hand-out lines of the assign box, and what the submit box says of parts."""
     rows = part_rows(item, user)
-    waiting = [r.part for r in rows if r.part.is_open]
+    waiting = [r.part for r in rows if r.part.is_open]  # the submit box: the lead unit sees every part
     may_assign = "assign" in {t.action for t in workflow.available(item, user)} if user.role.can_administer() else False
     return {
         "part_rows": rows,
