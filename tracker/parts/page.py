@@ -71,7 +71,8 @@ def part_rows(item, user: User) -> list[PartRow]:
         return rows
     connection = db.session.connection()
     for update in connection.execute(_UPDATES, {"item_id": item.id}):
-        by_id[update.part_id].updates.append(update)
+        if update.part_id in by_id:  # not another cooperating unit's
+            by_id[update.part_id].updates.append(update)
     download = link_maker("evidence.download", "evidence_id", item_id=item.id)
     for f in connection.execute(_FILES, {"item_id": item.id}):
         if f.part_id in by_id:
