@@ -57,6 +57,8 @@ ACCESS: dict[str, dict] = {
     "items.detail": ITEM, "items.post_progress": ITEM, "items.act": ITEM, "items.add_milestone": ITEM,
     "items.complete_milestone": ITEM,
     "evidence.attach": ITEM, "evidence.download": ITEM, "evidence.preview": ITEM, "evidence.withdraw": ITEM,
+    # a cooperating unit's part (the services refuse who may not take the step: a redirect, OK here)
+    "parts.step": ITEM, "parts.progress": ITEM, "parts.edit": ITEM,
     "evaluations.index": SIGNED_IN, "evaluations.detail": SIGNED_IN,
     # administration
     "admin.units": ADMIN_ONLY, "admin.unit_form": ADMIN_ONLY, "admin.users": ADMIN_ONLY,
@@ -79,6 +81,7 @@ ACCESS: dict[str, dict] = {
     "api.list_evaluations": SIGNED_IN, "api.get_item": ITEM, "api.download_evidence": ITEM,
     "api.post_progress": UNIT_WRITERS, "api.upload_evidence": UNIT_WRITERS,
     "api.perform_action": UNIT_WRITERS,  # with action=acknowledge: admin and the lead unit
+    "api.part_step": UNIT_WRITERS,       # with step=acknowledge: the part's unit (the lead unit: refused, 409)
 }
 
 
@@ -102,8 +105,9 @@ def world(make, db, app):
     from tracker.inspection.models import ExtensionRequest, Recheck
     from tracker.items.models import Milestone, Status
     from tracker.notifications.models import OutboxMessage
+    from tracker.parts.models import Part
 
-    own, foreign = make.unit(), make.unit()
+    own, foreign, partner = make.unit(), make.unit(), make.unit()
     users = {"admin": make.user(Role.ADMIN), "inspector": make.user(Role.INSPECTOR),
              "leader": make.user(Role.LEADER), "head": make.user(Role.HEAD, unit=own),
              "staff": make.user(Role.STAFF, unit=own), "other-head": make.user(Role.HEAD, unit=foreign),
@@ -113,7 +117,7 @@ def world(make, db, app):
     db.session.add(indicator)
     objects = {}
     for side, unit in (("own", own),):
-        item = make.item(status=Status.IN_PROGRESS, lead_unit=unit)
+        item = make.item(status=Status.IN_PROGRESS, lead_unit=unit, cooperating=[partner])
         evidence_services.attach(users["admin"], item, [FileStorage(io.BytesIO(samples.pdf(side)), "a.pdf")])
         db.session.commit()
         milestone = Milestone(item_id=item.id, title="阶段", due_on=clock.today() + dt.timedelta(days=9))
@@ -121,17 +125,21 @@ def world(make, db, app):
                                      current_deadline=item.deadline,
                                      requested_deadline=item.deadline + dt.timedelta(days=30))
         recheck = Recheck(item_id=item.id, due_on=clock.today(), scheduled_by_id=users["admin"].id)
-        db.session.add_all([milestone, extension, recheck])
+        part = Part(item_id=item.id, unit_id=partner.id, request="配合", deadline=item.deadline,
+                    last_activity_on=clock.today())
+        db.session.add_all([milestone, extension, recheck, part])
         db.session.commit()
         objects[side] = {"item_id": item.id, "evidence_id": item_evidence_id(db, item), "milestone_id": milestone.id,
-                         "request_id": extension.id, "recheck_id": recheck.id, "unit_id": unit.id}
+                         "request_id": extension.id, "recheck_id": recheck.id, "unit_id": unit.id,
+                         "part_id": part.id}
     message = OutboxMessage(dedup_key="matrix", kind="reminder", to_address="a@example.org", subject="s",
                             body_text="t", body_html="h")
     db.session.add(message)
     db.session.commit()
     shared = {"message_id": message.id, "evaluation_id": finding.evaluation_id, "indicator_id": indicator.id,
               "user_id": users["head"].id, "action": "acknowledge", "decision": "approve", "state": "on",
-              "fmt": "csv", "kind": "ledger", "token": "no-such-import", "filename": "app.css"}
+              "fmt": "csv", "kind": "ledger", "token": "no-such-import", "filename": "app.css",
+              "step": "acknowledge"}
     secrets = {name: tokens.create_token(user, "matrix", None) for name, user in users.items()}
     db.session.commit()
     return {"users": users, "objects": objects, "shared": shared, "tokens": secrets}

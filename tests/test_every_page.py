@@ -125,7 +125,10 @@ PAGES: dict[str, Page] = {
     "/items/<int:item_id>": Page(
         title=POSTING, who=ITEM, hidden={"other"}, every="item_id",
         words=(PERSONNEL, "县人社局", "县教育局人事股负责人", "教师轮岗交流实施办法.pdf", "交流教师名单.pdf", "100%",
-               "实施办法已印发，首批52名教师完成交流。", Say("Submitted for closure", "已申请销号"))),
+               "实施办法已印发，首批52名教师完成交流。", Say("Submitted for closure", "已申请销号"),
+               # 县人社局's part of the item, reported done before the lead unit submitted
+               Say("Cooperating units’ parts", "配合单位任务"), "人社局已完成交流教师岗位调整备案。",
+               Say("Reported done", "已反馈"))),
     "/items/<int:item_id>/edit": Page(title=Say("Edit item 5", "编辑整改事项 5"), words=(POSTING, PERSONNEL),
                                       who=ADMIN),
     "/items/new": Page(title=Say("New item", "新增整改事项"), words=(PERSONNEL, "县教育局人事股负责人"), who=ADMIN),
@@ -146,9 +149,10 @@ PAGES: dict[str, Page] = {
         ("5", POSTING), PERSONNEL, "实施办法已印发，首批52名教师完成交流。", "消除高中56人以上大班额",
         "教学楼竣工验收推迟，需顺延至秋季学期开学前。", "组织教师普通话培训与测试")),
     # The reminder record: reminders, escalations and items per lead unit (the items column printed
-    # `<built-in method items of dict object …>` until the rows stopped being dicts).
+    # `<built-in method items of dict object …>` until the rows stopped being dicts), and per
+    # cooperating unit for its parts (县委组织部's part of an overdue item escalated).
     "/reminders": Page(title=Say("Reminder record", "催办记录"), who=READERS, words=(
-        (EDU, "5", "1", "3"), (DISABLED, "2", "0", "1"), (PERSONNEL, "1", "0", "1"))),
+        (EDU, "5", "1", "3"), (DISABLED, "3", "0", "2"), (PERSONNEL, "1", "0", "1"), ("县委组织部", "3", "1", "2"))),
     "/reminders/units/<int:unit_id>": Page(
         title=Say("Reminder record of 县教育局", "县教育局的催办记录"), who=READERS, ids={"unit_id": "edu_unit_id"},
         words=(ESCALATED, "建成新源县特殊教育学校", "县教育局负责人", "整改办 王主任", Say("Reminder no. 2", "第2次催办"),
@@ -179,7 +183,8 @@ PAGES: dict[str, Page] = {
     "/admin/users/<int:user_id>": Page(title="head-edu-personnel", who=ADMIN, words=(
         "县教育局人事股负责人", "head-edu-personnel@rectify.example")),
     "/admin/outbox": Page(title=Say("Outbox", "发件箱"), who=ADMIN, queries=("?status=failed", "?page=2"), words=(
-        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：5 项整改事项需要处理")),
+        # 县教育局负责人 hears of its items and, escalated, of its cooperating units' late parts.
+        "县教育局负责人 <head-edu@rectify.example>", "【整改通】升级督办：10 项整改事项需要处理")),
     "/notifications": Page(title=Say("My notifications", "我的通知"), also={
         "admin": (ESCALATED, HOME_VISITS), "head": (TEACHERS,), "other": (HOME_VISITS,)}),
     "/profile": Page(title=Say("Profile", "个人设置"), also={

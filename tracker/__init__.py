@@ -119,6 +119,7 @@ def _import_models() -> None:
     import tracker.items.models  # noqa: F401
     import tracker.journal  # noqa: F401
     import tracker.notifications.models  # noqa: F401
+    import tracker.parts.models  # noqa: F401
     import tracker.reports.models  # noqa: F401
     import tracker.units.models  # noqa: F401
 
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.inspection.routes import bp as inspection_bp
     from tracker.items.routes import bp as items_bp
     from tracker.notifications.routes import bp as notifications_bp
+    from tracker.parts.routes import bp as parts_bp
     from tracker.reports.routes import bp as reports_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(kept_bp)
@@ -145,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(tokens_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(parts_bp)
     app.register_blueprint(reports_bp)
 
 

@@ -49,6 +49,8 @@ WATCHED = {
     "units": {ITEMS: None, UNITS: {"name", "active"}},
     "evaluations": {ITEMS: None, EVALUATIONS: {"title", "year"}},
     "users": {PEOPLE: {"name", "role", "unit_id", "active"}},
+    # A cooperating unit's part counts on the dashboard (its progress posts change none of these).
+    "parts": {ITEMS: {"status", "deadline", "unit_id", "item_id"}},
 }
 EVERYONE = "everyone"  # the scope of what every user sees alike (the filter lists)
 DOWN_PAUSE = 30        # seconds a store that failed is left alone before it is asked again

@@ -17,6 +17,7 @@ from tracker.inspection import services as inspection_services
 from tracker.items import services
 from tracker.items.models import ItemKind
 from tracker.notifications.models import Notice
+from tracker.parts import services as part_services
 from tracker.units.models import Unit
 
 DEMO_PASSWORD = "rectify-demo"
@@ -221,6 +222,19 @@ def _items(today, units, users, findings) -> None:
 
     head = lambda code: users[f"head-{code}"]  # noqa: E731
 
+    def part(item, code, offset, *steps):
+        """The cooperating unit `code` works on its part of `item` from day `offset`: "ack", a
+        progress text, or ("done", statement)."""
+        unit_part = next(p for p in part_services.parts_of(item.id) if p.unit.code == code)
+        for n, step in enumerate(steps):
+            at(offset + n)
+            if step == "ack":
+                part_services.acknowledge(head(code), unit_part)
+            elif isinstance(step, tuple):
+                part_services.report_done(head(code), unit_part, step[1])
+            else:
+                part_services.post_update(head(code), unit_part, step)
+
     item = make("principal", "推行书记校长交叉任职，落实党组织领导下的校长负责制",
                 "推行书记校长交叉任职；涉及学校发展的重大问题在支委会集中讨论形成决议后交校委会组织实施；"
                 "制定学校党组织会议和校长办公会议议事规则。",
@@ -255,6 +269,7 @@ def _items(today, units, users, findings) -> None:
                 "年度轮岗交流教师比例不低于符合条件教师的10%。", ItemKind.DEADLINE, "edu-personnel", ["hrss"], 20)
     run(item, [(-58, admin, "assign"), (-57, head("edu-personnel"), "acknowledge"),
                (-20, head("edu-personnel"), ("progress", "实施办法已印发，首批52名教师完成交流。", 100))])
+    part(item, "hrss", -50, "ack", "已将交流教师纳入岗位设置管理。", ("done", "人社局已完成交流教师岗位调整备案。"))
     at(-19)
     _attach(head("edu-personnel"), item, ("教师轮岗交流实施办法.pdf", _pdf("教师轮岗交流实施办法")),
             ("交流教师名单.pdf", _pdf("首批交流教师名单")))
@@ -266,6 +281,9 @@ def _items(today, units, users, findings) -> None:
                 ["ndrc", "finance", "housing", "land", "disabled"], 200, listed=True)
     run(item, [(-58, admin, "assign"), (-54, head("edu"), "acknowledge"),
                (-30, head("edu"), ("progress", "项目已由发改委批复立项，用地已选址。", 20))])
+    part(item, "ndrc", -52, "ack", ("done", "项目已批复立项（新发改社会〔2026〕12号）。"))
+    part(item, "finance", -50, "ack", "项目建设资金已列入年度预算，首期资金待拨付。")
+    part(item, "land", -45, "ack")
     at(-29)
     _attach(head("edu"), item, ("特殊教育学校项目立项批复.pdf", _pdf("特殊教育学校项目立项批复")),
             ("选址现场.png", _png(2)))
@@ -309,6 +327,8 @@ def _items(today, units, users, findings) -> None:
                 "布局规划经县政府批准实施。", ItemKind.LONG_TERM, "edu", ["land", "housing"], 90)
     run(item, [(-58, admin, "assign"), (-55, head("edu"), "acknowledge"),
                (-20, head("edu"), ("progress", "规划初稿完成。", 80))])
+    part(item, "land", -40, "ack", ("done", "布局规划已纳入国土空间规划。"))
+    part(item, "housing", -40, "ack", ("done", "已提出新建校舍选址意见。"))
     at(-19)
     _attach(head("edu"), item, ("学校布局专项规划（初稿）.pdf", _pdf("学校布局专项规划初稿")))
     run(item, [(-15, head("edu"), "submit_for_closure"),

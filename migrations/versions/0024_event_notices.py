@@ -13,7 +13,7 @@ import tracker.columns
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

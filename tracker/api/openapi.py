@@ -68,6 +68,14 @@ SCHEMAS = {
                          "uploaded_at": DATETIME, "withdrawn": BOOLEAN, "withdraw_reason": _nullable(STRING),
                          "download_url": STRING}),
 }
+SCHEMAS["Part"] = _object({
+    "id": INTEGER, "unit": _ref("UnitRef"), "request": STRING, "deadline": DATE,
+    "status": {"type": "string", "enum": ["pending", "in_progress", "done", "returned", "cancelled"]},
+    "light": {"type": "string", "enum": [light.value for light in Light]},
+    "last_activity_on": DATE, "acknowledged_at": _nullable(DATETIME), "done_at": _nullable(DATETIME),
+    "statement": _nullable(STRING), "return_reason": _nullable(STRING), "override_reason": _nullable(STRING),
+    "version": INTEGER,
+    "actions": {"type": "array", "items": {"type": "string", "enum": ["acknowledge", "progress", "done", "return"]}}})
 SCHEMAS["ItemDetail"] = _object({
     **ITEM_PROPERTIES,
     "measures": STRING, "target": STRING, "responsible_leader": STRING,
@@ -78,7 +86,8 @@ SCHEMAS["ItemDetail"] = _object({
     "progress": {"type": "array", "items": _ref("Progress")},
     "evidence": {"type": "array", "items": _ref("Evidence")},
     "actions": {"type": "array", "items": _object({"action": STRING, "needs": {"type": "array", "items": STRING}})},
-    "can_post_progress": BOOLEAN})
+    "can_post_progress": BOOLEAN,
+    "parts": {"type": "array", "items": _ref("Part")}})
 
 
 def _error(description: str) -> dict:
@@ -138,7 +147,11 @@ PROGRESS_FORM = {"type": "object", "required": ["body", "percent"], "properties"
     "submission_key": {"type": "string", "maxLength": 64},
     "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}
 ACTION_JSON = {"type": "object", "properties": {
-    "reason": {"type": "string", "maxLength": 2000},
+    "reason": {"type": "string", "maxLength": 2000,
+               "description": "Also the reason to submit for closure while parts are not done (lead head)"},
+    "parts": {"type": "object", "description": "assign: each cooperating unit's line, by unit id",
+              "additionalProperties": {"type": "object", "properties": {
+                  "request": {"type": "string", "maxLength": 5000}, "deadline": DATE}}},
     "result": {"type": "string", "enum": [r.value for r in ClosureResult]},
     "version": {"type": "integer"}}}
 
@@ -197,6 +210,18 @@ def document() -> dict:
                                          "schema": {"type": "string", "enum": [t.action for t in TRANSITIONS]}}],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": ACTION_JSON}}},
                 "responses": {"200": _json(_ref("ItemDetail"), "Done; the item as it is now"), **WRITE_ERRORS}}},
+            "/api/v1/items/{item_id}/parts/{part_id}/{step}": {"post": {
+                "operationId": "partStep", "summary": "A step on a cooperating unit's part",
+                "parameters": [ITEM_ID, {**ITEM_ID, "name": "part_id"},
+                               {"name": "step", "in": "path", "required": True,
+                                "schema": {"type": "string", "enum": ["acknowledge", "progress", "done", "return"]}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "text": {"type": "string", "maxLength": 5000,
+                                 "description": "progress: what was done; done: the statement; return: the reason"},
+                        "version": {"type": "integer", "description": "The part's version as read"}}}}}},
+                "responses": {"200": _json(_object({"part": _ref("Part")}), "Done; the part as it is now"),
+                              **WRITE_ERRORS, "404": _error("No such item or part, or the caller may not see it")}}},
             "/api/v1/units": {"get": {"operationId": "listUnits", "summary": "All units", "responses": {
                 "200": _json(_object({"units": {"type": "array", "items": _ref("Unit")}})), **COMMON_ERRORS}}},
             "/api/v1/evaluations": {"get": {"operationId": "listEvaluations", "summary": "Evaluation rounds",

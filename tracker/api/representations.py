@@ -16,6 +16,8 @@ from tracker.items import workflow
 from tracker.items.lights import is_overdue, light_of
 from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
 from tracker.items.rows import among, name_of
+from tracker.parts.models import Part
+from tracker.parts.presentation import light_of as part_light
 from tracker.units.models import Unit
 
 
@@ -124,8 +126,20 @@ def evidence(row: Evidence) -> dict:
             "download_url": url_for("api.download_evidence", item_id=row.item_id, evidence_id=row.id)}
 
 
-def item_detail(item: Item, today: dt.date, user, updates, files) -> dict:
-    """An item with everything its page shows except the journal."""
+def part(row: Part, item: Item, user, today: dt.date) -> dict:
+    """A cooperating unit's part, with the steps the caller may take on it now."""
+    steps = [step for step, allowed in (("acknowledge", row.can_acknowledge), ("progress", row.can_post_progress),
+                                        ("done", row.can_report_done), ("return", row.can_return))
+             if allowed(user, item)]
+    return {"id": row.id, "unit": unit_ref(row.unit), "request": row.request, "deadline": _day(row.deadline),
+            "status": row.status.value, "light": part_light(row.status, row.deadline, item.status, today).value,
+            "last_activity_on": _day(row.last_activity_on), "acknowledged_at": _at(row.acknowledged_at),
+            "done_at": _at(row.done_at), "statement": row.statement, "return_reason": row.return_reason,
+            "override_reason": row.override_reason, "version": row.version, "actions": steps}
+
+
+def item_detail(item: Item, today: dt.date, user, updates, files, parts=()) -> dict:
+    """An item with everything its page shows except the journal (`parts`: its cooperating units')."""
     body = item_summary(item, today)
     body.update({
         "measures": item.measures, "target": item.target, "responsible_leader": item.responsible_leader,
@@ -136,5 +150,6 @@ def item_detail(item: Item, today: dt.date, user, updates, files) -> dict:
         "evidence": [evidence(f) for f in files],
         "actions": [{"action": t.action, "needs": list(t.needs)} for t in workflow.available(item, user)],
         "can_post_progress": item.can_post_progress(user),
+        "parts": [part(p, item, user, today) for p in parts if p.can_view(user, item)],
     })
     return body

@@ -25,6 +25,7 @@ from tracker.evidence.routes import send_evidence
 from tracker.extensions import csrf, db, limiter
 from tracker.items import ledger, services, workflow
 from tracker.items.models import Item, ProgressUpdate
+from tracker.parts import services as part_services
 from tracker.units.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -174,7 +175,7 @@ def _detail(item: Item) -> dict:
     files = db.session.scalars(select(Evidence).where(Evidence.item_id == item.id)
                                .options(selectinload(Evidence.uploaded_by))
                                .order_by(Evidence.uploaded_at, Evidence.id)).all()
-    return rep.item_detail(item, clock.today(), authenticate(), updates, files)
+    return rep.item_detail(item, clock.today(), authenticate(), updates, files, part_services.parts_of(item.id))
 
 
 def _may_write(allowed: bool) -> None:
@@ -243,9 +244,52 @@ def perform_action(item_id: int, action: str):
     result = _clean_text(values.get("result"), "result")
     opinion = _clean_text(values.get("opinion"), "opinion")
     _check_version(item, values.get("version"))
-    services.perform(user, item, action, reason=reason, result=result, opinion=opinion)
+    services.perform(user, item, action, reason=reason, result=result, opinion=opinion,
+                     inputs=_part_lines(values.get("parts")))
     uow.commit(item.id)
     return jsonify(_detail(item))
+
+
+def _part_lines(parts) -> dict:
+    """The hand-out's lines per cooperating unit, `{"<unit id>": {"request", "deadline"}}`, as the
+    hand-out form's fields (`part_request_<id>`, `part_deadline_<id>`)."""
+    if parts is None:
+        return {}
+    if not isinstance(parts, dict) or not all(isinstance(line, dict) for line in parts.values()):
+        raise Invalid({"parts": _("Give each unit's line as {\"request\": …, \"deadline\": …}.")})
+    inputs = {}
+    for unit_id, line in parts.items():
+        inputs[f"part_request_{unit_id}"] = _clean_text(line.get("request"), "parts")
+        inputs[f"part_deadline_{unit_id}"] = _clean_text(line.get("deadline"), "parts")
+    return inputs
+
+
+PART_STEPS = ("acknowledge", "progress", "done", "return")
+
+
+@bp.post("/items/<int:item_id>/parts/<int:part_id>/<step>")
+def part_step(item_id: int, part_id: int, step: str):
+    """A step on a cooperating unit's part: 签收, progress, 反馈 (done, `text`: the statement) or 退回
+    (return, `text`: the reason); `version` as read makes a stale answer a version_conflict."""
+    user = authenticate()
+    item = _item(item_id)
+    if step not in PART_STEPS:
+        raise ApiError(404, _("Unknown action."))
+    part = part_services.part_for(user, item, part_id)
+    _may_write(user.role.can_work_on_items())
+    values = _json_body(allow_empty=True)
+    text = _clean_text(values.get("text"), "text")
+    version = _integer(values.get("version"), "version", 1, 2**31 - 1, required=False)
+    if step == "acknowledge":
+        part_services.acknowledge(user, part, version)
+    elif step == "progress":
+        part_services.post_update(user, part, text)
+    elif step == "done":
+        part_services.report_done(user, part, text, version)
+    else:
+        part_services.return_part(user, part, text, version)
+    uow.commit(item.id)
+    return jsonify({"part": rep.part(part, item, user, clock.today())})
 
 
 @bp.get("/units")

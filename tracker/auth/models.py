@@ -48,6 +48,11 @@ class Role(enum.StrEnum):
         inspectors may read them; units and leaders see an item only once it is assigned."""
         return self in DECIDER_ROLES
 
+    def can_answer_for_unit(self) -> bool:
+        """A unit's head (and admins) answer for its work: return a cooperating unit's part, submit
+        an item whose parts are not all done (with a reason)."""
+        return self in (Role.ADMIN, Role.HEAD)
+
     def can_work_on_items(self) -> bool:
         """Post progress, add evidence, acknowledge and submit (on the items of one's unit)."""
         return self in WORKER_ROLES

@@ -32,6 +32,8 @@ class Evidence(db.Model):
     progress_update_id: Mapped[int | None] = mapped_column(ForeignKey("progress_updates.id"), index=True)
     # The checklist entry (EvidenceRequirement) this file satisfies, if any.
     requirement_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_requirements.id"), index=True)
+    # The cooperating unit's part (tracker.parts) this file was posted for, if any.
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"), index=True)
     # Where the bytes live in the storage (content-addressed: derived from the hash).
     storage_key: Mapped[str] = mapped_column(String(200))
     original_name: Mapped[str] = mapped_column(String(255))

@@ -111,20 +111,20 @@ def sweep(now: dt.datetime | None = None) -> int:
 
 
 def add_rows(actor: User, item: Item, staged: list[StagedFile], update: ProgressUpdate | None = None,
-             requirement_id: int | None = None) -> tuple[list[Evidence], list[str]]:
+             requirement_id: int | None = None, part_id: int | None = None) -> tuple[list[Evidence], list[str]]:
     """Place the files and add their rows and journal entries (the caller flushes or calls discard).
 
     Returns (new evidence and files now linked to the checklist entry, names of files the item
     already had). A file the item already has, uploaded again for a checklist entry, is linked to
     that entry (the same bytes satisfy it, wherever they were first attached); a withdrawn file
-    uploaded again is attached anew."""
+    uploaded again is attached anew. `part_id`: the cooperating unit's part the files are posted for."""
     rows = {row.sha256: row for row in db.session.scalars(select(Evidence).where(Evidence.item_id == item.id))}
     added, duplicates = [], []
     store = storage()
     for file in staged:
         if file.sha256 in rows and rows[file.sha256].withdrawn:
             file.temp.unlink(missing_ok=True)  # its bytes are stored: the file is attached again
-            added.append(_attach_again(actor, item, rows[file.sha256], file.name, update, requirement_id))
+            added.append(_attach_again(actor, item, rows[file.sha256], file.name, update, requirement_id, part_id))
             continue
         if file.sha256 in rows:
             file.temp.unlink(missing_ok=True)
@@ -147,7 +147,8 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
                                       "please try again later.")})
         evidence = Evidence(item=item, progress_update=update, storage_key=file.key, original_name=file.name,
                             size=file.size, content_type=file.content_type, sha256=file.sha256,
-                            uploaded_by_id=actor.id, uploaded_at=clock.now(), requirement_id=requirement_id)
+                            uploaded_by_id=actor.id, uploaded_at=clock.now(), requirement_id=requirement_id,
+                            part_id=part_id)
         db.session.add(evidence)
         rows[file.sha256] = evidence
         db.session.flush()
@@ -159,11 +160,11 @@ def add_rows(actor: User, item: Item, staged: list[StagedFile], update: Progress
 
 
 def _attach_again(actor: User, item: Item, evidence: Evidence, name: str, update: ProgressUpdate | None,
-                  requirement_id: int | None) -> Evidence:
+                  requirement_id: int | None, part_id: int | None = None) -> Evidence:
     """A withdrawn file uploaded again: the same row (one per file and item) is current again."""
     values = {"withdrawn": False, "withdrawn_at": None, "withdrawn_by_id": None, "withdraw_reason": None,
               "original_name": name, "uploaded_by_id": actor.id, "uploaded_at": clock.now(),
-              "progress_update": update, "requirement_id": requirement_id}
+              "progress_update": update, "requirement_id": requirement_id, "part_id": part_id}
     changes = journal.apply_changes(evidence, values)
     journal.record(actor, "attach_evidence", evidence, {"file": [None, name], "withdrawn": changes.get("withdrawn")},
                    item_id=item.id)

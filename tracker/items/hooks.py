@@ -45,6 +45,23 @@ def announce(actor, item, event: str, **details) -> None:
         listener(actor, item, event, details)
 
 
+@dataclass(frozen=True)
+class TransitionStep:
+    """A package's share of a workflow step, given what the form or API call sent besides the
+    action's own fields (`inputs`: the hand-out form's lines per cooperating unit, the reason of a
+    submission overriding open parts). `check(actor, item, action, inputs)` runs before the item
+    changes (it raises Refused/Invalid, or prepares what the step's own checks then see);
+    `settle(actor, item, action, inputs)` after it changed state."""
+    check: Callable
+    settle: Callable
+
+
+transition_steps: list[TransitionStep] = []  # one: parts.services
+
+# An open item's cooperating units changed: f(actor, item, added_units, removed_units), after the change.
+cooperating_units_changed: list[Callable[[Any, Any, list, list], None]] = []
+
+
 def closure_refusal(item) -> str | None:
     """The first reason a registered check gives against submitting `item` for closure, or None."""
     for check in closure_checks:

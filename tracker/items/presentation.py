@@ -34,7 +34,12 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "remind_recheck": _l("was reminded of a re-check"), "rerate": _l("re-rated an indicator"),
                  "change_password": _l("changed the password"), "create_token": _l("created an API token"),
                  "revoke_token": _l("revoked an API token"), "sign_in_failed": _l("failed to sign in"),
-                 "sign_in_throttled": _l("was refused sign-in (too many attempts)")}
+                 "sign_in_throttled": _l("was refused sign-in (too many attempts)"),
+                 "add_part": _l("gave a cooperating unit its part"), "reopen_part": _l("opened a part again"),
+                 "acknowledge_part": _l("acknowledged a part"), "part_progress": _l("posted progress on a part"),
+                 "report_part_done": _l("reported a part done"), "return_part": _l("returned a part"),
+                 "edit_part": _l("changed a part"), "cancel_part": _l("cancelled a part"),
+                 "override_part": _l("submitted without a part done")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -47,7 +52,10 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
                 "requirement_id": _l("Checklist entry"), "acceptance_opinion": _l("Acceptance opinion"), "extension": _l("Extension request"),
                 "requested_deadline": _l("Deadline asked for"),
-                "sha256": "SHA-256", "outcome": _l("Outcome")}
+                "sha256": "SHA-256", "outcome": _l("Outcome"),
+                "unit": _l("Unit"), "part_status": _l("Part status"), "part_deadline": _l("Part deadline"),
+                "part_request": _l("Asked to do"), "statement": _l("Statement"),
+                "override_reason": _l("Reason to submit without it")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS
@@ -80,8 +88,11 @@ HIDDEN_FIELDS = frozenset({"start_on", "behind_on", "last_activity_on", "assigne
 EXTENSION_LABELS = {"pending": _l("waiting for a decision"), "approved": _l("granted"),
                     "refused": _l("refused"), "withdrawn": _l("withdrawn")}
 OUTCOME_LABELS = {"holds": _l("holds"), "problem_back": _l("problem back")}  # a re-check's (inspection's)
+# A cooperating unit's part's states (the values are parts' PartStatus; items does not import it).
+PART_STATUS_LABELS = {"pending": _l("Waiting for acknowledgement"), "in_progress": _l("Under way"),
+                      "done": _l("Reported done"), "returned": _l("Returned for more"), "cancelled": _l("Cancelled")}
 ENUM_FIELDS = {"status": STATUS_LABELS, "kind": KIND_LABELS, "closure_result": RESULT_LABELS,
-               "extension": EXTENSION_LABELS, "outcome": OUTCOME_LABELS}
+               "extension": EXTENSION_LABELS, "outcome": OUTCOME_LABELS, "part_status": PART_STATUS_LABELS}
 
 
 def journal_rows(entries) -> list[dict]:

@@ -199,7 +199,7 @@ def act(item_id: int, action: str):
         return redirect(url_for("items.detail", item_id=item.id))
     try:
         services.perform(current_user, item, action, reason=form.reason.data, result=form.result.data,
-                         opinion=form.opinion.data)
+                         opinion=form.opinion.data, inputs=request.form.to_dict())
         uow.commit(item.id)
     except Refused as exc:
         flash(exc.message, "error")

@@ -174,7 +174,8 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
     coops = clean.pop("cooperating_units")
     old_coops = [u.name for u in item.cooperating_units]
     changes = journal.apply_changes(item, clean)
-    if [u.id for u in sorted(item.cooperating_units, key=lambda u: u.id)] != [u.id for u in coops]:
+    before = list(item.cooperating_units)
+    if [u.id for u in sorted(before, key=lambda u: u.id)] != [u.id for u in coops]:
         item.cooperating_units = coops
         changes["cooperating_units"] = [sorted(old_coops), sorted(u.name for u in coops)]
     if "deadline" in changes and item.status == Status.DRAFT:
@@ -184,6 +185,11 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
     refresh_schedule(item)
     _touch(item)
     journal.record(actor, "update", item, changes, item_id=item.id)
+    if "cooperating_units" in changes:
+        added = [u for u in coops if u not in before]
+        removed = [u for u in before if u not in coops]
+        for settle in hooks.cooperating_units_changed:
+            settle(actor, item, added, removed)
     if "listed_supervision" in changes and item.status != Status.DRAFT:
         hooks.announce(actor, item, "listed" if item.listed_supervision else "unlisted")
     uow.flush(item.id)
@@ -292,9 +298,10 @@ def _clean_progress(body: str, percent: Any, submission_key: str) -> tuple[str, 
 
 @uow.guarded
 def perform(actor: User, item: Item, action: str, reason: str = "", result: str = "",
-            within: str = "", opinion: str = "") -> Item:
+            within: str = "", opinion: str = "", inputs: dict | None = None) -> Item:
     """Take a workflow action on an item, as allowed by workflow.TRANSITIONS (`within`: the
-    operation taking a step that is not an action of its own, see Transition.part_of)."""
+    operation taking a step that is not an action of its own, see Transition.part_of; `inputs`:
+    what else the form sent, for the packages' hooks.transition_steps)."""
     transition = workflow.check(item, action, actor, within)
     reason = (reason or "").strip()
     if "reason" in transition.needs and not reason:
@@ -304,6 +311,9 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
     opinion = (opinion or "").strip() if "opinion" in transition.needs else ""
     if len(opinion) > LIMITS["reason"]:
         raise Invalid({"opinion": _("At most %(n)d characters.", n=LIMITS["reason"])})
+    inputs = {**(inputs or {}), "reason": reason}
+    for step in hooks.transition_steps:
+        step.check(actor, item, action, inputs)
     values: dict[str, Any] = {"status": transition.target}
     values.update(_ACTION_EFFECTS[action](actor, item, reason, result))
     if opinion:
@@ -314,6 +324,8 @@ def perform(actor: User, item: Item, action: str, reason: str = "", result: str 
     journal.record(actor, action, item, changes, note=reason or opinion or None, item_id=item.id)
     for settle in hooks.after_transition:
         settle(actor, item, action)
+    for step in hooks.transition_steps:
+        step.settle(actor, item, action, inputs)
     hooks.announce(actor, item, action, detail=reason or None)
     uow.flush(item.id)
     log.info("item %s: %s by %s", item.id, action, actor.username)

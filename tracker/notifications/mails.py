@@ -74,9 +74,10 @@ class _Phrases:
         return self._links[item_id]
 
     def describe(self, reminder) -> str:
-        milestone = reminder.milestone
+        milestone, part = reminder.milestone, getattr(reminder, "part", None)
         key = (reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
-               milestone.title if milestone is not None else None, milestone.due_on if milestone is not None else None)
+               milestone.title if milestone is not None else None, milestone.due_on if milestone is not None else None,
+               (part.deadline, part.unit.name) if part is not None else None)
         if key not in self._texts:
             self._texts[key] = describe(reminder)
         return self._texts[key]
@@ -133,9 +134,16 @@ def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict
 
 
 def describe(reminder: Reminder) -> str:
-    """What the reminder is about, in the current language."""
+    """What the reminder is about, in the current language (a part's names the cooperating unit)."""
+    part = getattr(reminder, "part", None)
+    if part is not None:
+        return _("Part of %(unit)s: %(text)s", unit=part.unit.name,
+                 text=_describe(reminder, part.deadline.isoformat()))
+    return _describe(reminder, reminder.item.deadline.isoformat())
+
+
+def _describe(reminder: Reminder, deadline: str) -> str:
     days = reminder.days
-    deadline = reminder.item.deadline.isoformat()
     title = reminder.milestone.title if reminder.milestone is not None else ""
     if reminder.kind == ReminderKind.DUE_SOON:
         if days == 0:
@@ -171,6 +179,8 @@ def role_label(role: str) -> str:
         return _("as the responsible person")
     if role == "head":
         return _("as head of the lead unit")
+    if role == "part_head":
+        return _("as head of a cooperating unit")
     if role == "coordinator":
         return _("as coordinator")
     return role

@@ -19,6 +19,7 @@ from tracker.auth.models import User
 from tracker.columns import UTCDateTime
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone
+from tracker.parts.models import Part
 from tracker.units.models import Unit
 
 
@@ -87,7 +88,10 @@ class Reminder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
-    # The lead unit when the reminder was sent (the per-unit record must not move with the item).
+    # A cooperating unit's part (tracker.parts) the reminder is about; its unit is then `unit_id`.
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"))
+    # The lead unit when the reminder was sent (the per-unit record must not move with the item), or
+    # the cooperating unit whose part it is about.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind, "reminder_kind"))
     occasion: Mapped[str] = mapped_column(String(100))
@@ -98,6 +102,7 @@ class Reminder(db.Model):
 
     item: Mapped[Item] = relationship()
     milestone: Mapped[Milestone | None] = relationship()
+    part: Mapped[Part | None] = relationship()
     unit: Mapped[Unit] = relationship()
     notifications: Mapped[list[Notification]] = relationship(back_populates="reminder",
                                                              order_by="Notification.id")

@@ -20,9 +20,10 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import and_, false, func, select, union
+from sqlalchemy import and_, false, func, or_, select, union
 
 from tracker import bulk, clock, journal, uow
 from tracker.auth.models import Role
@@ -31,6 +32,7 @@ from tracker.items.models import Item, Milestone, Status
 from tracker.journal import JournalEntry
 from tracker.notifications import mails, notices
 from tracker.notifications.models import Notification, Reminder, ReminderKind
+from tracker.parts.models import OPEN_PART_STATUSES, Part, PartStatus
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Occasion:
     key: str
     days: int
     milestone: object = None
+    part: object = None             # a cooperating unit's part: `item` then carries its deadline and unit
     escalate: bool = False
     number: int = 0
     id: int | None = None
@@ -117,6 +120,49 @@ def occasions_for(item, milestones, today: dt.date, s: dict) -> list[Occasion]:
             kind = ReminderKind.MILESTONE_DUE if slot == "due" else ReminderKind.MILESTONE_OVERDUE
             found.append(Occasion(item, kind, key, days, milestone=milestone))
     return found
+
+
+def part_occasions(row, today: dt.date, s: dict) -> list[Occasion]:
+    """Every reminder slot a cooperating unit's open part is in today: due soon, overdue (escalated
+    like an item's) and not acknowledged, keyed `part<id>:` so that they fill slots of their own."""
+    item = SimpleNamespace(id=row.item_id, title=row.title, deadline=row.deadline, listed_supervision=row.listed_supervision,
+                           owner_id=None, lead_unit_id=row.unit_id, item_lead_unit_id=row.lead_unit_id,
+                           unit_name=row.unit_name)
+    part = SimpleNamespace(id=row.part_id, deadline=row.deadline, unit=SimpleNamespace(name=row.unit_name))
+    prefix = f"part{row.part_id}:"
+    found: list[Occasion] = []
+    hit = _date_occasions(row.deadline, today, s, prefix)
+    if hit:
+        slot, key, days = hit
+        if slot == "due":
+            found.append(Occasion(item, ReminderKind.DUE_SOON, key, days, part=part))
+        else:
+            escalate = row.listed_supervision or days >= s["escalate"]
+            kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
+            found.append(Occasion(item, kind, key, days, part=part, escalate=escalate))
+    if row.status == PartStatus.PENDING:
+        created_on = clock.local_date(row.created_at)
+        late = (today - created_on).days - s["ack"]
+        if late >= 0:
+            found.append(Occasion(item, ReminderKind.UNACKNOWLEDGED,
+                                  f"{prefix}unack:{created_on.isoformat()}:{late // s['every']}", late + s["ack"],
+                                  part=part, escalate=late >= s["escalate"]))
+    return found
+
+
+def part_candidates_query(today: dt.date, s: dict):
+    """Open parts of reminded items that may be in a slot today (index on status, deadline), as plain
+    rows; a part the lead unit's head submitted without waits no more."""
+    horizon = today + dt.timedelta(days=s["horizon"])
+    unacknowledged = and_(Part.status == PartStatus.PENDING,
+                          Part.created_at < _local_midnight(today - dt.timedelta(days=s["ack"] - 1)))
+    return (select(Part.id.label("part_id"), Part.deadline, Part.status, Part.created_at, Part.unit_id,
+                   Unit.name.label("unit_name"), Item.id.label("item_id"), Item.title, Item.listed_supervision,
+                   Item.lead_unit_id)
+            .join(Item, Item.id == Part.item_id).join(Unit, Unit.id == Part.unit_id)
+            .where(Part.status.in_(OPEN_PART_STATUSES), Part.override_reason.is_(None),
+                   Item.status.in_(REMINDED_STATUSES), or_(Part.deadline <= horizon, unacknowledged))
+            .order_by(Item.id, Part.id))
 
 
 # -- what can be in a slot today ------------------------------------------------------------
@@ -193,6 +239,7 @@ def _new_occasions(today: dt.date, s: dict) -> list[Occasion]:
     """Today's unfilled occasions, numbered per item, in item order."""
     items, milestones = _candidates(today, s)
     found = [o for item in items for o in occasions_for(item, milestones.get(item.id, []), today, s)]
+    found += [o for row in db.session.execute(part_candidates_query(today, s)) for o in part_occasions(row, today, s)]
     filled = _filled([(o.item.id, o.key) for o in found])
     new = [o for o in found if (o.item.id, o.key) not in filled]
     counts = _counts(sorted({o.item.id for o in new}))
@@ -217,6 +264,18 @@ class _People:
     def recipients(self, occasion: Occasion) -> dict[object, str]:
         item = occasion.item
         found: dict[object, str] = {}
+        if occasion.part is not None:
+            # The cooperating unit's head answers for its part; an escalation also reaches the lead
+            # unit's head and the coordinators, and names the unit.
+            for head in self.heads.get(item.lead_unit_id, []):
+                found[head] = "part_head"
+            if occasion.escalate or not found:
+                for head in self.heads.get(item.item_lead_unit_id, []):
+                    found.setdefault(head, "head")
+            if occasion.escalate:
+                for coordinator in self.coordinators:
+                    found.setdefault(coordinator, "coordinator")
+            return found
         owner = self.by_id.get(item.owner_id)  # None when unset or no longer active
         if owner is not None:
             found[owner] = "owner"
@@ -258,7 +317,7 @@ def _record(occasions: list[Occasion], today: dt.date) -> dict[object, list[mail
     now = clock.now()
     ids = {(item_id, key): reminder_id for reminder_id, item_id, key in bulk.insert_many(
         Reminder.__table__, [{"item_id": o.item.id, "milestone_id": o.milestone.id if o.milestone is not None else None,
-                              "unit_id": o.item.lead_unit_id, "kind": o.kind, "occasion": o.key, "number": o.number,
+                              "part_id": o.part.id if o.part is not None else None, "unit_id": o.item.lead_unit_id, "kind": o.kind, "occasion": o.key, "number": o.number,
                               "days": o.days, "sent_on": today, "created_at": now} for o in occasions],
         Reminder.id, Reminder.item_id, Reminder.occasion)}
     for occasion in occasions:

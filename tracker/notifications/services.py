@@ -11,6 +11,7 @@ from tracker import journal, uow
 from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder, ReminderKind
+from tracker.parts.models import Part
 from tracker.units.models import Unit
 
 
@@ -28,6 +29,7 @@ def notifications_of(user: User, page: int, per_page: int):
     query = (select(Notification).where(Notification.user_id == user.id)
              .order_by(Notification.created_at.desc(), Notification.id.desc())
              .options(selectinload(Notification.reminder).selectinload(Reminder.item),
+                      selectinload(Notification.reminder).selectinload(Reminder.part).selectinload(Part.unit),
                       selectinload(Notification.outbox_message)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
@@ -59,6 +61,7 @@ def unit_record(unit: Unit, page: int, per_page: int):
     query = (select(Reminder).where(Reminder.unit_id == unit.id)
              .order_by(Reminder.sent_on.desc(), Reminder.id.desc())
              .options(selectinload(Reminder.item), selectinload(Reminder.milestone),
+                      selectinload(Reminder.part).selectinload(Part.unit),
                       selectinload(Reminder.notifications).selectinload(Notification.user)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 

@@ -18,7 +18,7 @@ from tracker.items.models import Item, Status
 from tracker.units.models import Unit
 
 WEEKS = 12
-UNIT_SORTS = ("name", "total", "closed", "open", "overdue", "rate")
+UNIT_SORTS = ("name", "total", "closed", "open", "overdue", "rate", "parts", "parts_overdue")
 UNITS_PER_PAGE = 50
 CHART_UNITS = 15  # bars a reader can take in; the table has every unit
 LINKED_ITEMS = 5  # items listed per indicator; the ledger has the rest
@@ -40,6 +40,8 @@ class UnitRow(NamedTuple):
     closed: int
     cancelled: int
     overdue: int
+    parts: int = 0            # open parts of live items, as a cooperating unit (tracker.parts)
+    parts_overdue: int = 0    # of those, past the part's deadline
 
     @property
     def open(self) -> int:
@@ -84,6 +86,23 @@ def tally(stmt: Select, today: dt.date) -> tuple[dict[Status, int], dict[Light, 
             lights[Light.YELLOW] += yellow
             lights[Light.GREEN] += items - red - yellow
     return statuses, lights, [UnitRow(unit_id, *row) for unit_id, row in units.items()]
+
+
+def with_parts(tallied: tuple, stmt: Select, today: dt.date) -> tuple:
+    """The tally with each unit's open and overdue parts as a cooperating unit; a unit that only
+    cooperates gets a row of its own (it is judged on what it was asked to do)."""
+    from tracker.parts.services import counts_by_unit
+    statuses, lights, units = tallied
+    counts = counts_by_unit(today, items=stmt)
+    if not counts:
+        return tallied
+    rows = {row.unit_id: row for row in units}
+    missing = set(counts) - set(rows)
+    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(missing))).all()) if missing else {}
+    for unit_id, count in counts.items():
+        row = rows.get(unit_id) or UnitRow(unit_id, names[unit_id], 0, 0, 0, 0)
+        rows[unit_id] = row._replace(parts=count["open"], parts_overdue=count["overdue"])
+    return statuses, lights, list(rows.values())
 
 
 @dataclass
@@ -191,7 +210,7 @@ def aggregates(user: User, today: dt.date, evaluation_id: int | None, framework_
 
     def compute() -> Aggregates:
         stmt = scope(user, evaluation_id)
-        statuses, lights, units = tally(stmt, today)
+        statuses, lights, units = with_parts(tally(stmt, today), stmt, today)
         return Aggregates(statuses, lights, units, weekly(stmt, today), lowest_completion(units),
                           framework(framework_of, stmt) if framework_of else None)
     name = f"dashboard:{today}:{light_settings()}:{evaluation_id}:{framework_of.id if framework_of else None}"
@@ -258,7 +277,8 @@ def unit_table(ordered: list[UnitRow], sort: str, page: int, evaluation_id: int 
 
 def lowest_completion(units: list[UnitRow], limit: int = CHART_UNITS) -> list[UnitRow]:
     """The units furthest behind (lowest rate, then most overdue): the ones a chart should show."""
-    return sorted(units, key=lambda r: (r.rate, -r.overdue, r.name))[:limit]
+    # A unit that only cooperates has no items to complete: its parts are in the table, not the chart.
+    return sorted((r for r in units if r.total), key=lambda r: (r.rate, -r.overdue, r.name))[:limit]
 
 
 @dataclass
