@@ -74,7 +74,8 @@ def test_the_life_of_a_part_acknowledged_worked_on_reported_returned_and_reporte
     assert file.original_name == "立项批复.pdf" and file.item_id == crew.item.id
 
     sibling = crew.login(crew.heads[1]).get(f"/items/{crew.item.id}")  # another cooperating unit
-    assert sibling.status_code == 200 and "项目已批复立项" not in sibling.text
+    assert [row[0] for row in table(sibling, "parts-table")] == ["县财政局"]
+    assert f'id="part-{part.id}-details"' not in sibling.text
 
     lead = crew.login(crew.lead_head)
     page = lead.get(f"/items/{crew.item.id}")
