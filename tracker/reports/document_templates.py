@@ -182,7 +182,7 @@ def progress_report() -> Document:
     _p(document, "（草稿，截至{{ as_of }}）", "文号")
     _p(document, "{{ evaluation.issuing_body }}：", "主送")
     _p(document, "根据{{ evaluation.title }}反馈的问题，我们共梳理问题{{ counts.problems }}个，制定整改事项"
-                 "{{ counts.items }}项。截至{{ as_of }}，已销号{{ counts.closed }}项（其中已整改{{ counts.rectified }}"
+                 "{{ counts.total }}项。截至{{ as_of }}，已销号{{ counts.closed }}项（其中已整改{{ counts.rectified }}"
                  "项、持续整改{{ counts.ongoing }}项），正在整改{{ counts.open }}项，其中逾期{{ counts.overdue }}项"
                  "{% if counts.cancelled %}，另撤销{{ counts.cancelled }}项{% endif %}。现将整改情况报告如下。")
     _p(document, "一、整改工作总体情况", "一级标题")
@@ -190,7 +190,7 @@ def progress_report() -> Document:
     _p(document, "二、问题整改情况", "一级标题")
     _p(document, "{%p for problem in problems %}")
     _p(document, "（{{ problem.number }}）{{ problem.text }}", "二级标题")
-    _p(document, "{%p for item in problem.items %}")
+    _p(document, "{%p for item in problem.entries %}")
     _p(document, "{{ item.number }}. {{ item.title }}（牵头单位：{{ item.lead_unit }}{% if item.cooperating_units %}"
                  "；配合单位：{{ item.cooperating_units }}{% endif %}；整改时限：{{ item.deadline }}；"
                  "状态：{{ item.status }}）")

@@ -52,6 +52,6 @@ class IssueNoticeForm(FlaskForm):
 class CircularForm(Form):
     """The period of a circular (通报); read from the query string."""
 
-    start = DateField(_l("From"), validators=[InputRequired()])
-    end = DateField(_l("To"), validators=[InputRequired()])
+    start = DateField(_l("First day"), validators=[InputRequired()])
+    end = DateField(_l("Last day"), validators=[InputRequired()])
     submit = SubmitField(_l("Download the circular (.docx)"))

@@ -25,16 +25,21 @@ SERIES = "supervision_notice"
 TEMPLATE = "supervision_notice.docx"
 
 
-def next_number(series: str, year: int) -> int:
-    """The next number of `series` in `year`, taken by one atomic upsert: on PostgreSQL a second
-    transaction waits on the counter's row until the first commits, on SQLite writers take turns."""
+def number_statement(dialect: str, series: str, year: int):
+    """The upsert that takes the next number of `series` in `year` and returns it: on PostgreSQL a
+    second transaction waits on the counter's row until the first commits, on SQLite writers take
+    turns, so two papers issued at once never share a number."""
     table = DocumentNumber.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (insert(table).values(series=series, year=year, last_number=1)
-                 .on_conflict_do_update(index_elements=[table.c.series, table.c.year],
-                                        set_={"last_number": table.c.last_number + 1})
-                 .returning(table.c.last_number))
-    return db.session.execute(statement).scalar_one()
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (insert(table).values(series=series, year=year, last_number=1)
+            .on_conflict_do_update(index_elements=[table.c.series, table.c.year],
+                                   set_={"last_number": table.c.last_number + 1})
+            .returning(table.c.last_number))
+
+
+def next_number(series: str, year: int) -> int:
+    """The next number of `series` in `year`, in the session's transaction."""
+    return db.session.execute(number_statement(db.session.get_bind().dialect.name, series, year)).scalar_one()
 
 
 def issue(actor: User, item: Item, requirement: str, reply_by: dt.date, today: dt.date) -> SupervisionNotice:

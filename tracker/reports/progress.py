@@ -57,7 +57,7 @@ def context(evaluation: Evaluation, today: dt.date, office: str | None) -> dict:
     closed = [i for i in counted if i.status == Status.CLOSED]
     open_items = [i for i in counted if i.status != Status.CLOSED]
     counts = {
-        "problems": len({i.finding_id for i in counted}), "items": len(counted), "closed": len(closed),
+        "problems": len({i.finding_id for i in counted}), "total": len(counted), "closed": len(closed),
         "rectified": sum(1 for i in closed if i.closure_result == ClosureResult.RECTIFIED),
         "ongoing": sum(1 for i in closed if i.closure_result == ClosureResult.ONGOING),
         "open": len(open_items), "overdue": sum(1 for i in open_items if i.deadline < today),
@@ -70,14 +70,14 @@ def context(evaluation: Evaluation, today: dt.date, office: str | None) -> dict:
     for item in counted:
         if not problems or problems[-1]["finding_id"] != item.finding_id:
             problems.append({"finding_id": item.finding_id, "number": chinese_number(len(problems) + 1),
-                             "text": item.finding.text, "items": []})
+                             "text": item.finding.text, "entries": []})
         latest = progress.get(item.id)
         progress_text = f"完成{item.progress_percent}%"
         if latest:
             progress_text += f"。{documents.chinese_date(clock.local_date(latest[1]))}报送：{latest[0]}"
         files = evidence.get(item.id, [])
-        problems[-1]["items"].append({
-            "number": len(problems[-1]["items"]) + 1, "title": item.title, "lead_unit": item.lead_unit.name,
+        problems[-1]["entries"].append({
+            "number": len(problems[-1]["entries"]) + 1, "title": item.title, "lead_unit": item.lead_unit.name,
             "cooperating_units": "、".join(u.name for u in item.cooperating_units),
             "deadline": documents.chinese_date(item.deadline), "status": status_labels[item.status],
             "measures": documents.lines(item.measures), "progress": documents.lines(progress_text),
