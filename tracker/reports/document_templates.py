@@ -125,6 +125,15 @@ def _p(document, text: str = "", style: str | None = None):
     return document.add_paragraph(text, style=style)
 
 
+def _column_widths(table, widths_mm: list[float]) -> None:
+    """Fixed column widths (the grid, which LibreOffice and WPS read, and every cell, which Word reads)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths_mm):
+        column.width = Mm(width)
+        for cell in column.cells:
+            cell.width = Mm(width)
+
+
 def _table(document, header: list[str], row: list[str], widths_mm: list[float]):
     """A bordered table: a header row and one template row (its first cell opens the `{%tr for %}`)."""
     table = document.add_table(rows=0, cols=len(header))
@@ -137,6 +146,7 @@ def _table(document, header: list[str], row: list[str], widths_mm: list[float]):
             cell.width = Mm(width)
             cell.paragraphs[0].style = document.styles["表格文字"]
             cell.paragraphs[0].text = text
+    _column_widths(table, widths_mm)
     for cell in table.rows[0].cells:
         for run in cell.paragraphs[0].runs:
             _fonts(run, HEADING_FONT, 12)
@@ -146,7 +156,7 @@ def _table(document, header: list[str], row: list[str], widths_mm: list[float]):
 
 def supervision_notice() -> Document:
     document = new_document()
-    _p(document, "{{ office }}", "公文标题")
+    _p(document, "{{ office }}", "公文标题").paragraph_format.space_after = Pt(0)
     _p(document, "督 办 单", "公文标题")
     _p(document, "{{ number }}", "文号")
     _p(document, "{{ addressee }}：", "主送")
@@ -168,10 +178,9 @@ def supervision_notice() -> Document:
             paragraph.style = document.styles["表格文字"]
             run = paragraph.add_run(text)
             _fonts(run, font, 12)
-    _p(document)
-    _p(document, "{{ office }}（盖章）", "落款")
+    _column_widths(table, [32, 124])
+    _p(document, "{{ office }}（盖章）", "落款").paragraph_format.space_before = Pt(14)
     _p(document, "{{ issued_on }}", "落款")
-    _p(document)
     _p(document, "签收人（签字）：＿＿＿＿＿＿　　签收日期：＿＿＿＿＿＿", "主送")
     return document
 

@@ -31,7 +31,7 @@ from tracker.reports import xlsx
 from tracker.reports.xlsx import DECLARATION, EPOCH, MAIN, RELS, ROOT_RELS, WORKBOOK_RELS, CONTENT_TYPES
 
 FIRST_DATA_ROW = 5                      # title, 填报 line, two header rows
-LINE_POINTS = 14.5                      # one line of 10 pt text, with its leading
+LINE_POINTS = 16.5                      # one line of 10 pt text with a CJK font's leading (LibreOffice, WPS)
 PADDING = 2                             # characters of air in a column
 
 # Indexes into cellXfs of STYLES.
