@@ -70,6 +70,8 @@ ACCESS: dict[str, dict] = {
     # reports
     "reports.dashboard_page": SIGNED_IN, "reports.overdue_report": SIGNED_IN,
     "reports.export_ledger": SIGNED_IN, "reports.unit_report": rule(other=HIDDEN), "reports.notice": ITEM_DECIDERS,
+    "reports.issue_notice": ITEM_DECIDERS, "reports.notice_document": ITEM, "reports.progress_report": READERS,
+    "reports.circular_document": READERS, "reports.papers_page": READERS,
     "reports.import_page": ADMIN_ONLY, "reports.import_sample": ADMIN_ONLY,
     "reports.import_preview": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_create_units": {**ADMIN_ONLY, "admin": REACHED},
@@ -102,6 +104,7 @@ def world(make, db, app):
     from tracker.inspection.models import ExtensionRequest, Recheck
     from tracker.items.models import Milestone, Status
     from tracker.notifications.models import OutboxMessage
+    from tracker.reports.models import SupervisionNotice
 
     own, foreign = make.unit(), make.unit()
     users = {"admin": make.user(Role.ADMIN), "inspector": make.user(Role.INSPECTOR),
@@ -121,9 +124,11 @@ def world(make, db, app):
                                      current_deadline=item.deadline,
                                      requested_deadline=item.deadline + dt.timedelta(days=30))
         recheck = Recheck(item_id=item.id, due_on=clock.today(), scheduled_by_id=users["admin"].id)
-        db.session.add_all([milestone, extension, recheck])
+        notice = SupervisionNotice(item_id=item.id, year=2026, number=1, issued_on=clock.today(),
+                                   issued_by_id=users["admin"].id, requirement="要求", reply_by=clock.today())
+        db.session.add_all([milestone, extension, recheck, notice])
         db.session.commit()
-        objects[side] = {"item_id": item.id, "evidence_id": item_evidence_id(db, item), "milestone_id": milestone.id,
+        objects[side] = {"notice_id": notice.id, "item_id": item.id, "evidence_id": item_evidence_id(db, item), "milestone_id": milestone.id,
                          "request_id": extension.id, "recheck_id": recheck.id, "unit_id": unit.id}
     message = OutboxMessage(dedup_key="matrix", kind="reminder", to_address="a@example.org", subject="s",
                             body_text="t", body_html="h")

@@ -34,7 +34,8 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "remind_recheck": _l("was reminded of a re-check"), "rerate": _l("re-rated an indicator"),
                  "change_password": _l("changed the password"), "create_token": _l("created an API token"),
                  "revoke_token": _l("revoked an API token"), "sign_in_failed": _l("failed to sign in"),
-                 "sign_in_throttled": _l("was refused sign-in (too many attempts)")}
+                 "sign_in_throttled": _l("was refused sign-in (too many attempts)"),
+                 "issue_notice": _l("issued a supervision notice")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -47,7 +48,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
                 "requirement_id": _l("Checklist entry"), "acceptance_opinion": _l("Acceptance opinion"), "extension": _l("Extension request"),
                 "requested_deadline": _l("Deadline asked for"),
-                "sha256": "SHA-256", "outcome": _l("Outcome")}
+                "sha256": "SHA-256", "outcome": _l("Outcome"),
+                "notice_number": _l("Notice number"), "reply_by": _l("Reply by")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS

@@ -55,7 +55,7 @@ def issue(actor: User, item: Item, requirement: str, reply_by: dt.date, today: d
                                requirement=requirement.strip()[:printable.REQUIREMENT_MAX], reply_by=reply_by)
     db.session.add(notice)
     db.session.flush()
-    journal.record(actor, "issue_notice", notice, {"number": [None, notice.reference],
+    journal.record(actor, "issue_notice", notice, {"notice_number": [None, notice.reference],
                                                    "reply_by": [None, reply_by.isoformat()]}, item_id=item.id)
     return notice
 
