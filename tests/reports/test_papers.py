@@ -227,3 +227,14 @@ def test_text_that_looks_like_markup_is_written_as_text(login_as, make, county, 
     notice = db.session.scalar(select(SupervisionNotice))
     text = text_of(admin.get(f"/reports/notices/{notice.id}.docx"))
     assert "整改措施 | 第一步 <b>&</b>\n第二步 {{ x }}" in text
+
+
+def test_the_default_templates_can_be_written_out_to_adapt(app, tmp_path):
+    """`flask documents templates DIR` gives an office the templates to edit; they match the shipped ones."""
+    from tracker.reports.documents import DEFAULT_DIR
+    result = app.test_cli_runner().invoke(args=["documents", "templates", str(tmp_path / "own")])
+    assert result.exit_code == 0, result.output
+    for name in ("supervision_notice.docx", "progress_report.docx", "circular.docx"):
+        fresh = "\n".join(p.text for p in Document(str(tmp_path / "own" / name)).paragraphs)
+        shipped = "\n".join(p.text for p in Document(str(DEFAULT_DIR / name)).paragraphs)
+        assert fresh == shipped and "{{ office }}" in fresh, name

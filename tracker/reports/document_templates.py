@@ -15,6 +15,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import click
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
@@ -277,3 +278,16 @@ def write_defaults(directory: Path) -> list[Path]:
         _declare_fallbacks(path)
         written.append(path)
     return written
+
+
+@click.group("documents")
+def documents_cli() -> None:
+    """The Word templates of the papers (督办单, 整改情况报告, 通报)."""
+
+
+@documents_cli.command("templates")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def templates_command(directory: Path) -> None:
+    """Write fresh copies of the default templates into DIRECTORY, to adapt (DOCUMENT_TEMPLATE_DIR)."""
+    for path in write_defaults(directory):
+        click.echo(str(path))
