@@ -46,6 +46,7 @@ test: install
 	@sh .ci/browser-deps
 	$(BIN)/python -m pytest
 	@echo "Screenshots of the key pages: $(CURDIR)/test-artifacts/screenshots"
+	@echo "The ledger and the Word papers, with their PDFs: $(CURDIR)/test-artifacts/papers"
 
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".venv .git instance" \

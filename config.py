@@ -70,6 +70,10 @@ class Config:
     CLOCK_OFFSET_SECONDS = _int("CLOCK_OFFSET_SECONDS", 0)
     # The issuing office named on the papers (督办单), e.g. "新源县人民政府教育督导室".
     OFFICE_NAME = os.environ.get("OFFICE_NAME") or None
+    # A folder of the office's own Word templates (supervision_notice.docx, progress_report.docx,
+    # circular.docx); a name missing there falls back to templates/documents/.
+    DOCUMENT_TEMPLATE_DIR = os.environ.get("DOCUMENT_TEMPLATE_DIR") or None
+    NOTICE_REPLY_DAYS = _int("NOTICE_REPLY_DAYS", 7)   # default reply deadline of a 督办单
 
     # Traffic light: days before the deadline that turn an item yellow, how far
     # (in percentage points) progress may lag the elapsed time, and after how

@@ -72,6 +72,8 @@ ACCESS: dict[str, dict] = {
     # reports
     "reports.dashboard_page": SIGNED_IN, "reports.overdue_report": SIGNED_IN,
     "reports.export_ledger": SIGNED_IN, "reports.unit_report": rule(other=HIDDEN), "reports.notice": ITEM_DECIDERS,
+    "reports.issue_notice": ITEM_DECIDERS, "reports.notice_document": ITEM, "reports.progress_report": READERS,
+    "reports.circular_document": READERS, "reports.papers_page": READERS,
     "reports.import_page": ADMIN_ONLY, "reports.import_sample": ADMIN_ONLY,
     "reports.import_preview": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_create_units": {**ADMIN_ONLY, "admin": REACHED},
@@ -106,6 +108,7 @@ def world(make, db, app):
     from tracker.items.models import Milestone, Status
     from tracker.notifications.models import OutboxMessage
     from tracker.parts.models import Part
+    from tracker.reports.models import SupervisionNotice
 
     own, foreign, partner = make.unit(), make.unit(), make.unit()
     users = {"admin": make.user(Role.ADMIN), "inspector": make.user(Role.INSPECTOR),
@@ -127,11 +130,13 @@ def world(make, db, app):
         recheck = Recheck(item_id=item.id, due_on=clock.today(), scheduled_by_id=users["admin"].id)
         part = Part(item_id=item.id, unit_id=partner.id, request="配合", deadline=item.deadline,
                     last_activity_on=clock.today())
-        db.session.add_all([milestone, extension, recheck, part])
+        notice = SupervisionNotice(item_id=item.id, year=2026, number=1, issued_on=clock.today(),
+                                   issued_by_id=users["admin"].id, requirement="要求", reply_by=clock.today())
+        db.session.add_all([milestone, extension, recheck, part, notice])
         db.session.commit()
         objects[side] = {"item_id": item.id, "evidence_id": item_evidence_id(db, item), "milestone_id": milestone.id,
                          "request_id": extension.id, "recheck_id": recheck.id, "unit_id": unit.id,
-                         "part_id": part.id}
+                         "part_id": part.id, "notice_id": notice.id}
     message = OutboxMessage(dedup_key="matrix", kind="reminder", to_address="a@example.org", subject="s",
                             body_text="t", body_html="h")
     db.session.add(message)

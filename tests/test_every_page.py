@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import text
 from babel.messages.pofile import read_po
+from docx import Document
 from openpyxl import load_workbook
 
 from tests.helpers import ROOT, TODAY, ApiClient, Browser, empty_database
@@ -33,6 +34,7 @@ from tracker.inspection import jobs as inspection_jobs, services as inspection
 from tracker.items import services as item_services
 from tracker.items.models import Item, Status
 from tracker.notifications import reminders
+from tracker.reports import notices
 from tracker.units.models import Unit
 
 ROLES = ("admin", "inspector", "leader", "head", "staff", "other")
@@ -81,7 +83,7 @@ class Page:
     ids: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     each: dict = field(default_factory=dict)
-    kind: str = "html"  # html, json, sheet (csv or xlsx) or file (words are looked for in headers and bytes)
+    kind: str = "html"  # html, json, sheet (csv or xlsx), docx or file (words are looked for in headers and bytes)
     redirect: dict = field(default_factory=dict)  # role -> where the page sends that role
     every: str = ""  # a URL value: the page is also read for every such object (no words checked)
     queries: tuple = ()  # more query strings everyone in `who` reads the page with (no words checked)
@@ -166,6 +168,15 @@ PAGES: dict[str, Page] = {
     "/reports/items/<int:item_id>/notice": Page(
         title=Say("Supervision notice", "督办单"), who=DECIDERS, ids={"item_id": "escalated_item_id"},
         words=(ESCALATED, EDU, "县委组织部", "分管副县长 赵刚", Say("Mar 23, 2026", "2026-03-23"))),
+    "/reports/papers": Page(title=Say("Papers", "公文材料"), who=READERS, words=(SELF_EVALUATION,)),
+    "/reports/notices/<int:notice_id>.docx": Page(
+        kind="docx", who=READERS, hidden={"head", "staff", "other"}, ids={"notice_id": "notice_id"},
+        words=("督 办 单", "〔2026〕第1号", ESCALATED, EDU)),
+    "/reports/evaluations/<int:evaluation_id>/report.docx": Page(
+        kind="docx", who=READERS, ids={"evaluation_id": "evaluation_id"},
+        words=(f"关于{SELF_EVALUATION}反馈问题整改情况的报告", "二、问题整改情况", ESCALATED)),
+    "/reports/circular.docx": Page(kind="docx", who=READERS, redirect=dict.fromkeys(READERS, "/reports/papers"),
+                                   queries=("?start=2026-02-01&end=2026-03-16",)),
     "/reports/ledger.<any(xlsx, csv):fmt>": Page(also=SEES, never=NOT_SEEN, each={"fmt": ("csv", "xlsx")},
                                                  kind="sheet"),
     "/reports/import": Page(title=Say("Import a sheet", "导入表格"), words=(SELF_EVALUATION,), who=ADMIN),
@@ -259,13 +270,14 @@ def _act_once_each() -> dict:
     inspection.schedule_recheck(inspector, closed, TODAY)
     inspection_jobs.remind_due_rechecks(TODAY)
     secrets = {role: tokens.create_token(user, f"省平台对接（{role}）", None)[1] for role, user in users.items()}
+    notice = notices.issue(inspector, item[ESCALATED], "请于一周内报送整改进展。", TODAY + dt.timedelta(days=7), TODAY)
     db.session.commit()  # the services flush; the caller commits
     return {"secrets": secrets, "every": {"item_id": dict(db.session.query(Item.id, Item.title).filter(Item.status != Status.DRAFT))},
             "item_id": item[POSTING].id, "escalated_item_id": item[ESCALATED].id,
             "evidence_id": _by(Evidence, original_name="教师轮岗交流实施办法.pdf").id,
             "unit_id": _by(Unit, name=PERSONNEL).id, "edu_unit_id": _by(Unit, name=EDU).id,
             "user_id": head.id, "evaluation_id": _by(Evaluation, title=SELF_EVALUATION).id,
-            "filename": "app.css"}
+            "filename": "app.css", "notice_id": notice.id}
 
 
 def _restart_ids() -> None:
@@ -410,6 +422,10 @@ def _read(response, kind: str) -> tuple[list[str], str]:
     if kind == "sheet" and response.mimetype == "text/csv":
         rows = csv.reader(io.StringIO(response.data.decode("utf-8-sig")))
         return [cell for row in rows for cell in row if cell.strip()], ""
+    if kind == "docx":
+        document = Document(io.BytesIO(response.data))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return [p.text for p in document.paragraphs if p.text.strip()] + [c for c in cells if c.strip()], ""
     if kind == "sheet":
         book = load_workbook(io.BytesIO(response.data), read_only=True)
         return [str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)

@@ -21,6 +21,8 @@ def _schema_ready() -> bool:
 def register_cli(app) -> None:
     from tracker.notifications.commands import register_commands
     register_commands(app)
+    from tracker.reports.document_templates import documents_cli
+    app.cli.add_command(documents_cli)
 
     @app.cli.command("create-user")
     @click.option("--username", prompt=True)

@@ -8,19 +8,22 @@ from openpyxl import load_workbook
 
 from tracker.auth.models import Role
 from tracker.items.models import Status
+from tracker.reports.ledger_book import FIRST_DATA_ROW
 from tracker.reports.sheet import LEDGER_COLUMNS
 
 D = dt.timedelta
 HEADERS = [c.zh for c in LEDGER_COLUMNS]
+BOOK_HEADERS = [HEADERS[0], "事项编号", *HEADERS[1:]]
 
 
 def read_xlsx(response):
+    """The sheet and its item rows (below the title, the 填报 line and the two header rows)."""
     assert response.status_code == 200, response.text
     assert response.mimetype.endswith("spreadsheetml.sheet")
     workbook = load_workbook(io.BytesIO(response.data))
     sheet = workbook.worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    return sheet, rows
+    return sheet, rows[FIRST_DATA_ROW - 1:]
 
 
 def read_csv(response):
@@ -30,7 +33,13 @@ def read_csv(response):
 
 
 def col(name):
+    """Index of a column of the CSV (the ledger's columns)."""
     return HEADERS.index(name)
+
+
+def xcol(name):
+    """Index of a column of the 台账 (the ledger's columns with 事项编号 after 序号)."""
+    return BOOK_HEADERS.index(name)
 
 
 @pytest.fixture
@@ -46,24 +55,24 @@ def test_xlsx_has_the_ledger_columns_dates_as_dates_and_frozen_header(admin, mak
     make.item(title="特殊教育学校", lead_unit=fin, deadline=today + D(days=60), status=Status.CLOSED)
 
     sheet, rows = read_xlsx(admin.get("/reports/ledger.xlsx?sort=deadline"))
-    assert rows[0] == HEADERS
-    assert sheet.freeze_panes == "C2"
-    assert len(rows) == 3
-    first = rows[1]
-    assert first[col("序号")] == 1
-    assert first[col("存在问题")] == "教师结构性短缺依然存在"
-    assert first[col("整改事项")] == "补充音体美教师"
-    assert first[col("牵头单位")] == "县教育局" and first[col("配合单位")] == "县财政局"
-    assert first[col("责任人")] == "张三"
-    assert first[col("整改时限")] == dt.datetime.combine(today - D(days=5), dt.time())
-    assert first[col("整改类型")] == "限期整改"
-    assert first[col("完成情况/状态")] == "整改中"
-    assert first[col("红黄绿灯")] == "已逾期" and first[col("逾期天数")] == 5
-    assert first[col("进展情况")].startswith("40%")
-    closed = rows[2]
-    assert closed[col("完成情况/状态")] == "已销号"
-    assert closed[col("销号时间")] == dt.datetime.combine(today, dt.time())
-    assert closed[col("红黄绿灯")] is None
+    assert sheet.freeze_panes == f"A{FIRST_DATA_ROW}"
+    assert len(rows) == 2
+    first = rows[0]
+    assert first[xcol("序号")] == 1
+    assert first[xcol("存在问题")] == "教师结构性短缺依然存在"
+    assert first[xcol("整改事项")] == "补充音体美教师"
+    assert first[xcol("牵头单位")] == "县教育局" and first[xcol("配合单位")] == "县财政局"
+    assert first[xcol("责任人")] == "张三"
+    assert first[xcol("整改时限")] == dt.datetime.combine(today - D(days=5), dt.time())
+    assert sheet.cell(row=FIRST_DATA_ROW, column=xcol("整改时限") + 1).number_format == "yyyy-mm-dd"
+    assert first[xcol("整改类型")] == "限期整改"
+    assert first[xcol("完成情况/状态")] == "整改中"
+    assert first[xcol("红黄绿灯")] == "已逾期" and first[xcol("逾期天数")] == 5
+    assert first[xcol("进展情况")].startswith("40%")
+    closed = rows[1]
+    assert closed[xcol("完成情况/状态")] == "已销号"
+    assert closed[xcol("销号时间")] == dt.datetime.combine(today, dt.time())
+    assert closed[xcol("红黄绿灯")] is None
 
 
 def test_export_follows_the_screen_filter_across_all_pages(admin, make, app):
@@ -72,8 +81,8 @@ def test_export_follows_the_screen_filter_across_all_pages(admin, make, app):
         make.item(lead_unit=unit, title=f"事项{n:02d}")
     make.item(title="其他单位的事项")
     _sheet, rows = read_xlsx(admin.get(f"/reports/ledger.xlsx?unit={unit.id}&sort=title&page=2"))
-    assert len(rows) == 1 + app.config["ITEMS_PER_PAGE"] + 5
-    assert [r[col("整改事项")] for r in rows[1:4]] == ["事项00", "事项01", "事项02"]
+    assert len(rows) == app.config["ITEMS_PER_PAGE"] + 5
+    assert [r[xcol("整改事项")] for r in rows[:3]] == ["事项00", "事项01", "事项02"]
 
 
 def test_a_head_exports_only_what_the_head_may_see(login_as, make):
@@ -82,7 +91,7 @@ def test_a_head_exports_only_what_the_head_may_see(login_as, make):
     make.item(lead_unit=other, title="别的单位事项")
     head = login_as(make.user(Role.HEAD, unit=mine))
     _sheet, rows = read_xlsx(head.get(f"/reports/ledger.xlsx?unit={other.id}"))
-    assert len(rows) == 1
+    assert rows == []
     lines = read_csv(head.get("/reports/ledger.csv"))
     assert [line[col("整改事项")] for line in lines[1:]] == ["本单位事项"]
 
@@ -91,7 +100,7 @@ def test_a_head_exports_only_what_the_head_may_see(login_as, make):
 def test_formulas_in_user_text_are_neutralised(admin, make, text):
     make.item(title=text)
     sheet, rows = read_xlsx(admin.get("/reports/ledger.xlsx"))
-    cell = sheet.cell(row=2, column=col("整改事项") + 1)
+    cell = sheet.cell(row=FIRST_DATA_ROW, column=xcol("整改事项") + 1)
     assert cell.data_type == "s" and cell.value == text  # text, never a formula
     lines = read_csv(admin.get("/reports/ledger.csv"))
     assert lines[1][col("整改事项")] == "'" + text
@@ -109,8 +118,10 @@ def test_csv_is_utf8_with_bom_and_iso_dates(admin, make, today):
 
 def test_english_users_get_english_headers(admin, make):
     make.item()
-    _sheet, rows = read_xlsx(admin.get("/reports/ledger.xlsx?lang=en"))
-    assert rows[0][:4] == ["No.", "Source", "Problem", "Item"]
+    sheet, _rows = read_xlsx(admin.get("/reports/ledger.xlsx?lang=en"))
+    assert [sheet.cell(row=3, column=n).value for n in range(1, 6)] == ["No.", "Item No.", "Source", "Problem", "Item"]
+    assert sheet.cell(row=3, column=xcol("责任领导") + 1).value == "Responsibilities"
+    assert sheet["A1"].value == "2019年度自评 rectification ledger"
 
 
 def test_export_needs_sign_in(browser):
@@ -125,7 +136,9 @@ def test_every_item_is_exported_once_in_order_across_batches(admin, make, monkey
     for n in range(8):
         make.item(lead_unit=unit, title=f"事项{n}", cooperating=[make.unit()] if n % 3 == 0 else ())
     _sheet, rows = read_xlsx(admin.get("/reports/ledger.xlsx?sort=title"))
-    assert len(rows) == 1 + 8
-    assert [r[col("序号")] for r in rows[1:]] == list(range(1, 9))
-    assert [r[col("整改事项")] for r in rows[1:]] == [f"事项{n}" for n in range(8)]
-    assert [bool(r[col("配合单位")]) for r in rows[1:]] == [n % 3 == 0 for n in range(8)]
+    assert len(rows) == 8
+    assert [r[xcol("事项编号")] for r in rows] == sorted(r[xcol("事项编号")] for r in rows)
+    assert [r[xcol("整改事项")] for r in rows] == [f"事项{n}" for n in range(8)]
+    assert [bool(r[xcol("配合单位")]) for r in rows] == [n % 3 == 0 for n in range(8)]
+    lines = read_csv(admin.get("/reports/ledger.csv?sort=title"))
+    assert [line[col("序号")] for line in lines[1:]] == [str(n) for n in range(1, 9)]

@@ -39,7 +39,8 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "acknowledge_part": _l("acknowledged a part"), "part_progress": _l("posted progress on a part"),
                  "report_part_done": _l("reported a part done"), "return_part": _l("returned a part"),
                  "edit_part": _l("changed a part"), "cancel_part": _l("cancelled a part"),
-                 "override_part": _l("submitted without a part done")}
+                 "override_part": _l("submitted without a part done"),
+                 "issue_notice": _l("issued a supervision notice")}
 FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _l("Measures"),
                 "target": _l("Target"), "kind": _l("Type"), "lead_unit_id": _l("Lead unit"),
                 "owner_id": _l("Owner"), "responsible_leader": _l("Responsible leader"),
@@ -55,7 +56,8 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "sha256": "SHA-256", "outcome": _l("Outcome"),
                 "unit": _l("Unit"), "part_status": _l("Part status"), "part_deadline": _l("Part deadline"),
                 "part_request": _l("Asked to do"), "statement": _l("Statement"),
-                "override_reason": _l("Reason to submit without it")}
+                "override_reason": _l("Reason to submit without it"),
+                "notice_number": _l("Notice number"), "reply_by": _l("Reply by")}
 
 status = STATUS_LABELS
 kind = KIND_LABELS

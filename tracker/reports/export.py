@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import aliased
@@ -28,7 +28,7 @@ from tracker.extensions import db
 from tracker.items import ledger, presentation
 from tracker.items.lights import Light, light_of
 from tracker.items.models import Item, ProgressUpdate, item_cooperating_units
-from tracker.reports import xlsx
+from tracker.reports import ledger_book, xlsx
 from tracker.reports.sheet import LEDGER_COLUMNS, Column, is_dangerous, neutralised
 from tracker.units.models import Unit
 
@@ -37,16 +37,16 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-def ledger_statement(flt: ledger.LedgerFilter, user: User, today: dt.date):
+def ledger_statement(flt: ledger.LedgerFilter, user: User, today: dt.date, *columns):
     """The ids of the ledger page's items (same visibility, filters and order), every page at once."""
     # The ledger's own filter and order, so that the export is exactly what is on screen.
-    return ledger.matching_ids(flt, user, today)
+    return ledger.matching_ids(flt, user, today).add_columns(*columns)
 
 
 Owner = aliased(User)
 # What a row shows, as plain columns: ORM objects cost more than writing the row.
 ROW_COLUMNS = (
-    Item.id, Item.title, Item.target, Item.measures, Item.responsible_leader, Item.kind, Item.status,
+    Item.id, Item.finding_id, Item.title, Item.target, Item.measures, Item.responsible_leader, Item.kind, Item.status,
     Item.deadline, Item.original_deadline, Item.behind_on, Item.last_activity_on, Item.progress_percent,
     Item.listed_supervision, Item.return_reason, Item.cancel_reason, Item.closed_at,
     Unit.name.label("lead_unit"), Owner.name.label("owner"), Finding.text.label("problem"),
@@ -123,6 +123,51 @@ def ledger_rows(flt: ledger.LedgerFilter, user: User, today: dt.date) -> Iterato
                        evidence.get(item_id, []))
 
 
+def ledger_groups(flt: ledger.LedgerFilter, user: User, today: dt.date, seen: set[str]) -> Iterator[list[dict]]:
+    """The ledger's rows grouped by problem, as a printed 台账 shows them: problems in the order their
+    first item has on screen, each problem's items in screen order. The titles of the evaluations
+    met are added to `seen` (the sheet's title names them)."""
+    # Only (id, finding) pairs are held for the whole ledger (a few MB at province scale); the rows
+    # themselves are read a batch at a time.
+    by_finding: dict[int, list[int]] = {}
+    for item_id, finding_id in db.session.execute(ledger_statement(flt, user, today, Item.finding_id)
+                                                  .execution_options(yield_per=BATCH)):
+        by_finding.setdefault(finding_id, []).append(item_id)
+    labels = _labels()
+    pending: list[int] = []
+    for ids in by_finding.values():
+        pending.extend(ids)
+        if len(pending) >= BATCH:
+            yield from _grouped_rows(pending, today, labels, seen)
+            pending = []
+    if pending:
+        yield from _grouped_rows(pending, today, labels, seen)
+
+
+def _grouped_rows(batch: list[int], today: dt.date, labels: dict, seen: set[str]) -> Iterator[list[dict]]:
+    items, cooperating = _item_rows(batch), _cooperating_units(batch)
+    progress, evidence = _latest_progress(batch), _evidence_names(batch)
+    group: list[dict] = []
+    finding = None
+    for item_id in batch:
+        item = items[item_id]
+        seen.add(item.evaluation)
+        if group and item.finding_id != finding:
+            yield group
+            group = []
+        finding = item.finding_id
+        row = _row(0, item, today, labels, cooperating.get(item_id, []), progress.get(item_id),
+                   evidence.get(item_id, []))
+        group.append(dict(row, item_no=item_number(item)))
+    if group:
+        yield group
+
+
+def item_number(item: Row) -> int:
+    """The item's number in the ledger (its number in Rectify, shown on its page as 事项 N)."""
+    return item.id
+
+
 def _labels() -> dict:
     """Kind, status and light labels translated once per export, not once per row."""
     return {name: {key: str(label) for key, label in table.items()} for name, table in (
@@ -197,3 +242,69 @@ def _csv_value(value) -> str:
     if isinstance(value, str):
         return neutralised(value)
     return str(value)
+
+
+# -- the 台账 as printed (ledger_book.py) -------------------------------------------------------
+
+ITEM_NUMBER = Column("item_no", "事项编号", "Item No.", 8)
+RESPONSIBILITIES = ("责任分工", "Responsibilities")   # the header over leader, units and owner
+GROUPED = frozenset({"responsible_leader", "lead_unit", "cooperating_units", "owner"})
+PER_PROBLEM = frozenset({"seq", "source", "problem"})
+CENTRED = frozenset({"seq", "item_no", "responsible_leader", "owner", "deadline", "kind", "status", "light",
+                     "days_overdue", "closed_on"})
+# The widest a column grows (characters, a Chinese one counting two) before its text wraps.
+MAX_WIDTHS = {"seq": 6, "item_no": 8, "source": 22, "problem": 36, "title": 24, "target": 28, "measures": 40,
+              "responsible_leader": 12, "lead_unit": 16, "cooperating_units": 20, "owner": 10, "deadline": 12,
+              "kind": 10, "progress": 36, "status": 10, "light": 8, "days_overdue": 8, "evidence": 24,
+              "closed_on": 12, "remarks": 24}
+
+
+def book_columns() -> list[ledger_book.BookColumn]:
+    """The 台账's columns in the user's language: the ledger's, with the item's number after 序号."""
+    english = str(get_locale() or "zh_CN").startswith("en")
+    columns = [LEDGER_COLUMNS[0], ITEM_NUMBER, *LEDGER_COLUMNS[1:]]
+    return [ledger_book.BookColumn(
+        c.key, c.en if english else c.zh, MAX_WIDTHS.get(c.key, c.width),
+        group=(RESPONSIBILITIES[1] if english else RESPONSIBILITIES[0]) if c.key in GROUPED else "",
+        per_problem=c.key in PER_PROBLEM, centred=c.key in CENTRED) for c in columns]
+
+
+def book_heading(flt: ledger.LedgerFilter, user: User, today: dt.date, evaluations: set[str],
+                 office: str | None) -> ledger_book.Heading:
+    """Title (the evaluation's name and 整改台账) and 填报 line (unit, date) of the 台账."""
+    names = sorted(evaluations)
+    if flt.evaluation is not None:
+        evaluation = db.session.get(Evaluation, flt.evaluation)
+        names = [evaluation.title] if evaluation is not None else names
+    if not names:
+        title = _("Rectification ledger")
+    else:
+        shown = "、".join(names[:3]) + (_(" and others") if len(names) > 3 else "")
+        title = _("%(evaluation)s rectification ledger", evaluation=shown)
+    if flt.overdue:
+        title = _("%(title)s (overdue items)", title=title)
+    unit = db.session.get(Unit, flt.unit) if flt.unit is not None else None
+    unit_name = unit.name if unit is not None else (user.unit.name if user.unit is not None else office or "")
+    filled_in = _("Reporting unit: %(unit)s    Date: %(date)s", unit=unit_name, date=written_date(today))
+    return ledger_book.Heading(title, filled_in, _("Ledger"))
+
+
+def written_date(day: dt.date) -> str:
+    """A date as a paper writes it: 2026年3月16日 in Chinese, the locale's long form in English."""
+    if str(get_locale() or "zh_CN").startswith("en"):
+        return format_date(day, "long")
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def write_book(flt: ledger.LedgerFilter, user: User, today: dt.date, office: str | None) -> IO[bytes]:
+    """The 台账 of what the filter shows, in a temporary xlsx file, rewound (the caller closes it)."""
+    target = tempfile.TemporaryFile()
+    seen: set[str] = set()
+    try:
+        ledger_book.write(target, book_columns(), ledger_groups(flt, user, today, seen),
+                          lambda: book_heading(flt, user, today, seen, office), dangerous=is_dangerous)
+    except BaseException:
+        target.close()
+        raise
+    target.seek(0)
+    return target

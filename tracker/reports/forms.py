@@ -39,3 +39,19 @@ class CreateUnitsForm(FlaskForm):
     token = HiddenField()
     confirm = BooleanField(_l("Yes, create these units"), validators=[InputRequired()])
     submit = SubmitField(_l("Create units"))
+
+
+class IssueNoticeForm(FlaskForm):
+    """Issue the notice shown as a numbered Word document (督办单): the shown text, sent again."""
+
+    requirement = HiddenField(validators=[Optional(), AtMost(REQUIREMENT_MAX)])
+    reply_by = HiddenField(validators=[InputRequired()])
+    submit = SubmitField(_l("Issue as a Word document (.docx)"))
+
+
+class CircularForm(Form):
+    """The period of a circular (通报); read from the query string."""
+
+    start = DateField(_l("First day"), validators=[InputRequired()])
+    end = DateField(_l("Last day"), validators=[InputRequired()])
+    submit = SubmitField(_l("Download the circular (.docx)"))

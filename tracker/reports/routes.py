@@ -22,13 +22,14 @@ from tracker.items.lights import light_settings
 from tracker.items.services import item_for
 from tracker.paging import page_arg
 from tracker.errors import Conflict, Refused
-from tracker.reports import dashboard, export, importer, printable, samples, views
-from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
+from tracker.reports import (circular, dashboard, documents, export, importer, notices, printable, progress,
+                             samples, views)
+from tracker.reports.forms import (CircularForm, ConfirmForm, CreateUnitsForm, ImportForm, IssueNoticeForm,
+                                   NoticeForm)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOTICE_REPLY_DAYS = 7  # default reply deadline of a supervision notice
 
 
 def xlsx_response(rows, name: str, sheet_title: str, **kw) -> Response:
@@ -52,11 +53,14 @@ def export_ledger(fmt: str):
     """The ledger as filtered on screen (same URL parameters as /items), every page."""
     today = clock.today()
     flt = ledger.LedgerFilter.from_args(request.args)
-    rows = export.ledger_rows(flt, current_user, today)
     name = f"{_('Ledger')}-{today.isoformat()}.{fmt}"
     if fmt == "csv":
-        return csv_response(rows, name)
-    return xlsx_response(rows, name, _("Ledger"))
+        return csv_response(export.ledger_rows(flt, current_user, today), name)
+    # The xlsx is the 台账 as printed: grouped by problem, titled, bordered, A4 landscape.
+    workbook = export.write_book(flt, current_user, today, current_app.config["OFFICE_NAME"])
+    response = send_file(workbook, mimetype=XLSX_TYPE, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _evaluation_id_arg() -> int | None:
@@ -114,10 +118,81 @@ def notice(item_id: int):
         form.requirement.data = _("Report the progress of this item with evidence by the reply date. "
                                   "If it cannot be completed, explain why and give a timetable.")
     valid = form.validate()
-    reply_by = form.reply_by.data if valid and form.reply_by.data else today + dt.timedelta(days=NOTICE_REPLY_DAYS)
+    reply_by = form.reply_by.data if valid and form.reply_by.data else today + dt.timedelta(
+        days=current_app.config["NOTICE_REPLY_DAYS"])
     requirement = form.requirement.data if valid else ""
-    return render_template("reports/notice.html", form=form, today=today,
+    issue_form = IssueNoticeForm(formdata=None, requirement=requirement or "", reply_by=reply_by.isoformat())
+    return render_template("reports/notice.html", form=form, today=today, issue_form=issue_form,
+                           issued=notices.item_notices(item.id),
                            notice=printable.notice(item, today, requirement or "", reply_by)), 200 if valid else 422
+
+
+@bp.post("/items/<int:item_id>/notice")
+@allowed_if(Role.can_decide)
+def issue_notice(item_id: int):
+    """Number and record the 督办单 shown, then hand it out as a Word document."""
+    item = item_for(current_user, item_id)
+    form = IssueNoticeForm()
+    try:
+        reply_by = dt.date.fromisoformat(form.reply_by.data or "")
+    except ValueError:
+        reply_by = None
+    if not form.validate_on_submit() or reply_by is None:
+        flash_expired()
+        return redirect(url_for("reports.notice", item_id=item.id))
+    try:
+        issued = notices.issue(current_user, item, form.requirement.data or "", reply_by, clock.today())
+        uow.commit()
+    except Refused as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("items.detail", item_id=item.id))
+    flash(_("Supervision notice %(number)s issued.", number=issued.reference), "success")
+    return redirect(url_for("reports.notice_document", notice_id=issued.id))
+
+
+@bp.get("/notices/<int:notice_id>.docx")
+@login_required
+def notice_document(notice_id: int):
+    """An issued 督办单 as Word: for whoever may see its item (another unit's head: 404)."""
+    notice = notices.notice_for(current_user, notice_id)
+    return documents.response(notices.TEMPLATE, notices.context(notice), notices.download_name(notice))
+
+
+@bp.get("/evaluations/<int:evaluation_id>/report.docx")
+@allowed_if(Role.can_read_everything)
+def progress_report(evaluation_id: int):
+    """The draft 整改情况报告 of an evaluation, for the coordinator to edit."""
+    evaluation = db.get_or_404(Evaluation, evaluation_id)
+    today = clock.today()
+    return documents.response(progress.TEMPLATE, progress.context(evaluation, today, current_app.config["OFFICE_NAME"]),
+                              f"整改情况报告-{evaluation.year}-{today.isoformat()}.docx")
+
+
+@bp.get("/circular.docx")
+@allowed_if(Role.can_read_everything)
+def circular_document():
+    """The 通报 of a period: units ranked by on-time completion, overdue items, reminders, returns."""
+    form = CircularForm(request.args)
+    if not form.validate() or form.start.data > form.end.data:
+        flash(_("Give the circular's period: a first and a last day, the first not after the last."), "error")
+        return redirect(url_for("reports.papers_page"))
+    today = clock.today()
+    context = circular.context(circular.circular_numbers(form.start.data, form.end.data, today), today,
+                               current_app.config["OFFICE_NAME"])
+    return documents.response(circular.TEMPLATE, context,
+                              f"通报-{form.start.data.isoformat()}-{form.end.data.isoformat()}.docx")
+
+
+@bp.get("/papers")
+@allowed_if(Role.can_read_everything)
+def papers_page():
+    """Where the papers are: the 台账 (whole, per unit, overdue), the 整改情况报告 per evaluation, the 通报."""
+    today = clock.today()
+    form = CircularForm(request.args)
+    if "start" not in request.args:
+        form.start.data, form.end.data = today.replace(day=1), today
+    evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
+    return render_template("reports/papers.html", evaluations=evaluations, circular_form=form, today=today)
 
 
 

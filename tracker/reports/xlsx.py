@@ -78,8 +78,8 @@ def _write_sheet(sheet: IO[bytes], widths, header, rows, freeze: str, dangerous)
     letters = [get_column_letter(n) for n in range(1, len(widths) + 1)]
     cols = "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(widths, 1))
     sheet.write((DECLARATION + f'<worksheet xmlns="{MAIN}"><sheetViews><sheetView workbookViewId="0">'
-                 + _frozen_pane(freeze) + f'</sheetView></sheetViews><cols>{cols}</cols><sheetData>').encode())
-    head = "".join(f'<c r="{letter}1" t="inlineStr" s="{BOLD}"><is><t>{escape(_clean(text))}</t></is></c>'
+                 + frozen_pane(freeze) + f'</sheetView></sheetViews><cols>{cols}</cols><sheetData>').encode())
+    head = "".join(f'<c r="{letter}1" t="inlineStr" s="{BOLD}"><is><t>{escape(clean(text))}</t></is></c>'
                    for letter, text in zip(letters, header))
     chunk = [f'<row r="1">{head}</row>']
     for number, values in enumerate(rows, start=2):
@@ -92,7 +92,7 @@ def _write_sheet(sheet: IO[bytes], widths, header, rows, freeze: str, dangerous)
     sheet.write("".join(chunk).encode())
 
 
-def _frozen_pane(cell: str) -> str:
+def frozen_pane(cell: str) -> str:
     """Rows above and columns left of `cell` stay in view (e.g. C2: the header and two columns)."""
     column = "".join(c for c in cell if c.isalpha())
     x_split = sum((ord(c) - 64) * 26 ** n for n, c in enumerate(reversed(column))) - 1
@@ -101,7 +101,8 @@ def _frozen_pane(cell: str) -> str:
             f'state="frozen"/><selection pane="bottomRight" activeCell="{cell}" sqref="{cell}"/>')
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """Text without the control characters an xlsx cannot hold."""
     return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
@@ -115,7 +116,7 @@ def _cell(ref: str, value, dangerous) -> str:
         value = str(value)
     if not isinstance(value, str):
         return f'<c r="{ref}"><v>{value}</v></c>'
-    text = _clean(value)
+    text = clean(value)
     wrap = len(text) > 30 or "\n" in text
     style = (QUOTED_WRAP if wrap else QUOTED) if dangerous(text) else (WRAP if wrap else PLAIN)
     return (f'<c r="{ref}" t="inlineStr"' + (f' s="{style}"' if style else "")

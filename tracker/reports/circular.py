@@ -1,0 +1,159 @@
+"""The numbers of a circular (通报) for a period, and the document's content.
+
+`circular_numbers(start, end, as_of)` is the one adapter between the circular and the unit
+statistics: per lead unit, the items due in the period and how many were closed on time, the items
+overdue as of `as_of` with their days, the reminders and escalations the unit received in the period
+(the reminder record, counted as the 督办单 and the unit report count them) and the items returned.
+It reads the existing data today; the accountability statistics (issue 19) will compute the same
+numbers, and this function is where they are plugged in, so every paper says the same.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Integer, and_, case, func, select
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.items.models import LIVE_STATUSES, Item, Status
+from tracker.journal import JournalEntry
+from tracker.notifications.models import Reminder, ReminderKind
+from tracker.reports import documents
+from tracker.units.models import Unit
+
+TEMPLATE = "circular.docx"
+
+
+@dataclass
+class UnitLine:
+    unit_id: int
+    name: str
+    due: int = 0             # items (not drafts, not cancelled) whose deadline falls in the period
+    on_time: int = 0         # of those, closed on or before their deadline
+    overdue: int = 0         # open items past their deadline as of `as_of`
+    reminders: int = 0       # reminder records in the period (escalations included)
+    escalations: int = 0
+    returns: int = 0         # returns (退回) of the unit's items in the period
+    rank: int | None = None  # by on-time rate; None when nothing fell due
+
+    @property
+    def rate(self) -> float | None:
+        return 100.0 * self.on_time / self.due if self.due else None
+
+
+@dataclass
+class OverdueLine:
+    item_id: int
+    title: str
+    lead_unit: str
+    deadline: dt.date
+    days_overdue: int
+
+
+@dataclass
+class ReturnLine:
+    item_id: int
+    title: str
+    lead_unit: str
+    on: dt.date
+    reason: str
+
+
+@dataclass
+class CircularNumbers:
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+    units: list[UnitLine] = field(default_factory=list)       # ranked
+    overdue: list[OverdueLine] = field(default_factory=list)  # longest overdue first
+    returned: list[ReturnLine] = field(default_factory=list)
+
+
+def circular_numbers(start: dt.date, end: dt.date, as_of: dt.date) -> CircularNumbers:
+    """Per unit: ranking by on-time completion, overdue items with days overdue, reminders and
+    escalations received and returns, for the period start..end (both included)."""
+    lines: dict[int, UnitLine] = {}
+
+    def line(unit_id: int, name: str) -> UnitLine:
+        return lines.setdefault(unit_id, UnitLine(unit_id, name))
+
+    counted = Item.status.notin_([Status.DRAFT, Status.CANCELLED])
+    due = db.session.execute(
+        select(Unit.id, Unit.name, Item.deadline, Item.closed_at, Item.status).join(Unit, Unit.id == Item.lead_unit_id)
+        .where(counted, Item.deadline.between(start, end))).all()
+    for unit_id, name, deadline, closed_at, status in due:
+        entry = line(unit_id, name)
+        entry.due += 1
+        if status == Status.CLOSED and clock.local_date(closed_at) <= deadline:
+            entry.on_time += 1
+    numbers = CircularNumbers(start, end, as_of)
+    overdue = db.session.execute(
+        select(Item.id, Item.title, Item.deadline, Unit.id, Unit.name).join(Unit, Unit.id == Item.lead_unit_id)
+        .where(Item.status.in_(LIVE_STATUSES), Item.deadline < as_of).order_by(Item.deadline, Item.id)).all()
+    for item_id, title, deadline, unit_id, name in overdue:
+        line(unit_id, name).overdue += 1
+        numbers.overdue.append(OverdueLine(item_id, title, name, deadline, (as_of - deadline).days))
+    reminded = db.session.execute(
+        select(Unit.id, Unit.name, func.count(Reminder.id),
+               func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)).cast(Integer))
+        .join(Unit, Unit.id == Reminder.unit_id).where(Reminder.sent_on.between(start, end))
+        .group_by(Unit.id, Unit.name)).all()
+    for unit_id, name, count, escalations in reminded:
+        entry = line(unit_id, name)
+        entry.reminders, entry.escalations = count, escalations or 0
+    for entry_at, note, item_id, title, unit_id, name in _returns(start, end):
+        line(unit_id, name).returns += 1
+        numbers.returned.append(ReturnLine(item_id, title, name, clock.local_date(entry_at), note or ""))
+    numbers.units = _ranked(list(lines.values()))
+    return numbers
+
+
+def _returns(start: dt.date, end: dt.date):
+    """Returns (退回) journaled in the period, with the item's lead unit."""
+    since, until = (dt.datetime.combine(day, dt.time(), tzinfo=clock.tz()).astimezone(dt.timezone.utc)
+                    for day in (start, end + dt.timedelta(days=1)))
+    return db.session.execute(
+        select(JournalEntry.at, JournalEntry.note, Item.id, Item.title, Unit.id, Unit.name)
+        .join(Item, and_(JournalEntry.item_id == Item.id, JournalEntry.object_type == "items"))
+        .join(Unit, Unit.id == Item.lead_unit_id)
+        .where(JournalEntry.action == "return_item", JournalEntry.at >= since, JournalEntry.at < until)
+        .order_by(JournalEntry.at, JournalEntry.id)).all()
+
+
+def _ranked(lines: list[UnitLine]) -> list[UnitLine]:
+    """Highest on-time rate first (then fewer overdue, then the name); units with nothing due last."""
+    lines.sort(key=lambda u: (u.rate is None, -(u.rate or 0), u.overdue, -u.due, u.name))
+    rank = 0
+    previous = None
+    for position, entry in enumerate(lines, start=1):
+        if entry.rate is None:
+            continue
+        key = (entry.rate, entry.overdue)
+        rank = rank if key == previous else position
+        entry.rank, previous = rank, key
+    return lines
+
+
+def period_text(start: dt.date, end: dt.date) -> str:
+    return f"{documents.chinese_date(start)}至{documents.chinese_date(end)}"
+
+
+def context(numbers: CircularNumbers, today: dt.date, office: str | None) -> dict:
+    """What the 通报 says."""
+    units = [{"rank": u.rank or "—", "name": u.name, "due": u.due, "on_time": u.on_time,
+              "rate": f"{u.rate:.0f}%" if u.rate is not None else "—", "overdue": u.overdue,
+              "reminders": u.reminders, "escalations": u.escalations, "returns": u.returns} for u in numbers.units]
+    totals = {key: sum(getattr(u, key) for u in numbers.units)
+              for key in ("due", "on_time", "reminders", "escalations", "returns")}
+    totals["overdue"] = len(numbers.overdue)
+    return {
+        "period": period_text(numbers.start, numbers.end), "as_of": documents.chinese_date(numbers.as_of),
+        "totals": totals, "units": units,
+        "overdue_items": [{"number": n, "title": o.title, "lead_unit": o.lead_unit,
+                           "deadline": documents.chinese_date(o.deadline), "days_overdue": o.days_overdue}
+                          for n, o in enumerate(numbers.overdue, start=1)],
+        "returned": [{"number": n, "title": r.title, "lead_unit": r.lead_unit, "on": documents.chinese_date(r.on),
+                      "reason": r.reason} for n, r in enumerate(numbers.returned, start=1)],
+        "office": office or "教育督导室", "issued_on": documents.chinese_date(today),
+    }
