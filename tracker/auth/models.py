@@ -48,6 +48,16 @@ class Role(enum.StrEnum):
         inspectors may read them; units and leaders see an item only once it is assigned."""
         return self in DECIDER_ROLES
 
+    def submits_through_head(self) -> bool:
+        """Staff (联络员) prepare a submission for closure; where the unit signs off, it goes to the
+        inspectors only once the unit's head has approved it (单位负责人审核)."""
+        return self is Role.STAFF
+
+    def can_sign_off(self) -> bool:
+        """Approve or send back a staff member's submission: the unit's head, or the coordinator
+        (admin) standing in, e.g. for a unit without an active head."""
+        return self in SIGNER_ROLES
+
     def can_work_on_items(self) -> bool:
         """Post progress, add evidence, acknowledge and submit (on the items of one's unit)."""
         return self in WORKER_ROLES
@@ -57,6 +67,7 @@ UNIT_ROLES = frozenset({Role.HEAD, Role.STAFF})
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER})
 DECIDER_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR})
 WORKER_ROLES = frozenset({Role.ADMIN, *UNIT_ROLES})
+SIGNER_ROLES = frozenset({Role.ADMIN, Role.HEAD})
 
 
 def _hash_method() -> str:

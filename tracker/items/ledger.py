@@ -176,9 +176,9 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
     key = sort.lstrip("-")
     if key == "light":
         column = light_order(today)
-    elif key == "attention":  # what asks something of the unit first: to acknowledge, to redo
-        waiting = case((Item.status == Status.ASSIGNED, literal(0)), (Item.status == Status.RETURNED, literal(1)),
-                       else_=literal(2))
+    elif key == "attention":  # what asks something of the unit first: to sign off, acknowledge, redo
+        waiting = case((Item.status == Status.SIGNOFF, literal(0)), (Item.status == Status.ASSIGNED, literal(1)),
+                       (Item.status == Status.RETURNED, literal(2)), else_=literal(3))
         stmt = stmt.order_by(waiting.desc() if descending else waiting.asc())
         column = light_order(today)
     elif key == "unit":

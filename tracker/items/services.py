@@ -333,7 +333,21 @@ def _submit(actor, item, reason, result):
     reason = hooks.closure_refusal(item)
     if reason:
         raise Refused(reason)
-    return {"submitted_at": clock.now(), "return_reason": None}
+    return {"submitted_at": clock.now(), "return_reason": None, "signoff_comment": None}
+
+
+def _submit_for_signoff(actor, item, reason, result):
+    """Staff hand the submission to their head: what closure needs must hold already (the head
+    would only pass on what the inspectors cannot take)."""
+    missing = hooks.closure_refusal(item)
+    if missing:
+        raise Refused(missing)
+    return {"signoff_comment": None, "last_activity_on": clock.today()}
+
+
+def _send_back(actor, item, reason, result):
+    """The head sends the submission back to the staff, with the comment they will read."""
+    return {"signoff_comment": reason, "last_activity_on": clock.today()}
 
 
 def _resume(actor, item, reason, result):
@@ -379,6 +393,7 @@ def _cancel(actor, item, reason, result):
 _ACTION_EFFECTS = {
     "reopen_after_recheck": _reopen,
     "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
+    "submit_for_signoff": _submit_for_signoff, "approve_submission": _submit, "send_back": _send_back,
     "resume": _resume, "withdraw_submission": _withdraw_submission, "return_item": _return, "close_item": _close, "reopen": _reopen,
     "cancel": _cancel,
 }
