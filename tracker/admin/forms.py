@@ -21,6 +21,10 @@ class UnitForm(FlaskForm):
                                                    "Lower-case letters, digits and hyphens only."))])
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
+    signoff_required = BooleanField(
+        _l("Staff submissions go to the unit head first"), default=True,
+        description=_l("A staff member's submission for closure reaches the inspectors only once the unit's "
+                       "head has signed it off. Heads' own submissions go straight on."))
     submit = SubmitField(_l("Save"))
 
 

@@ -77,6 +77,15 @@ class ActionForm(PageForm):
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))
 
+    # What the reason is called where it is not a reason: the head's comment for the staff.
+    REASON_LABELS = {"send_back": _l("Comment for the staff")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label = self.REASON_LABELS.get(self.meta.id_prefix or "")
+        if label is not None:
+            self.reason.label.text = label
+
 
 class MilestoneForm(PageForm):
     class Meta:

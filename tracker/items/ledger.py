@@ -246,6 +246,15 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
     return Page(items=load(ids), page=flt.page, per_page=per_page, total=total)
 
 
+def waiting_for_signoff(user: User) -> int:
+    """How many submissions of the staff wait for `user`'s sign-off: the items their unit leads in
+    SIGNOFF (heads; 0 for anyone else, who signs off nothing of a unit's own)."""
+    if not (user.role.can_sign_off() and user.role.acts_for_unit()):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Item).where(
+        Item.lead_unit_id == user.unit_id, Item.status == Status.SIGNOFF)) or 0
+
+
 def matching_ids(flt: LedgerFilter, user: User, today: dt.date) -> Select:
     """The ids of every item the filter matches for `user`, in the filter's order (exports, and
     actions on "all matching the filter")."""

@@ -24,6 +24,9 @@ ACTION_LABELS = {"create": _l("created"), "update": _l("edited"), "progress": _l
                  "attach_evidence": _l("attached evidence"), "withdraw_evidence": _l("withdrew evidence"),
                  "link_evidence": _l("linked evidence to a checklist entry"),
                  "withdraw_submission": _l("took back the submission for closure"),
+                 "submit_for_signoff": _l("submitted to the unit head for sign-off"),
+                 "approve_submission": _l("signed off the submission and submitted it for closure"),
+                 "send_back": _l("sent the submission back to the staff"),
                  "reopen_after_recheck": _l("reopened after a re-check found the problem back"),
                  "add_requirement": _l("added a required-evidence entry"),
                  "request_extension": _l("asked for more time"), "approve_extension": _l("granted more time"),
@@ -47,6 +50,7 @@ FIELD_LABELS = {"finding_id": _l("Finding"), "title": _l("Title"), "measures": _
                 "file": _l("File"), "size": _l("Size (bytes)"), "withdrawn": _l("Withdrawn"),
                 "requirement_id": _l("Checklist entry"), "acceptance_opinion": _l("Acceptance opinion"), "extension": _l("Extension request"),
                 "requested_deadline": _l("Deadline asked for"),
+                "signoff_comment": _l("Head's comment"), "signoff_required": _l("Head's sign-off"),
                 "sha256": "SHA-256", "outcome": _l("Outcome")}
 
 status = STATUS_LABELS

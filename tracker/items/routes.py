@@ -59,7 +59,8 @@ def my_items():
     counts = ledger.status_counts(flt, current_user, today)
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows, counts=counts)
-    return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today)
+    return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today,
+                           signoff=Status.SIGNOFF, waiting=ledger.waiting_for_signoff(current_user))
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -115,7 +116,8 @@ def _render_detail(item: Item, progress_form=None, action_form=None, status=200,
         actions=actions, action_forms=action_forms, journal=item_page.journal(item.id),
         progress_form=progress_form, can_post=can_post, milestone_form=milestone_form,
         reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones if reached and not m.done},
-        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None), status
+        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None,
+        signoff_by_coordinator=item.status == Status.SIGNOFF and not services.has_active_head(item.lead_unit_id)), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock, journal, uow
-from tracker.auth.models import User
+from tracker.auth.models import Role, User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
@@ -54,6 +54,13 @@ _ITEM = (select(Item).where(Item.id == bindparam("item_id"))
                   joinedload(Item.finding, innerjoin=True).joinedload(Finding.indicator)))
 _COOPERATING = (select(Unit).join(item_cooperating_units, item_cooperating_units.c.unit_id == Unit.id)
                 .where(item_cooperating_units.c.item_id == bindparam("item_id")).order_by(Unit.name))
+
+
+def has_active_head(unit_id: int) -> bool:
+    """Whether the unit has an active head to sign off its staff's submissions (else the
+    coordinator signs them off)."""
+    return db.session.scalar(select(User.id).where(
+        User.unit_id == unit_id, User.role == Role.HEAD, User.active.is_(True)).limit(1)) is not None
 
 
 def child_of(item: Item, model, child_id: int):
