@@ -55,7 +55,7 @@ ACCESS: dict[str, dict] = {
     "items.home": SIGNED_IN, "items.ledger_page": SIGNED_IN, "items.my_items": SIGNED_IN,
     "items.create": ADMIN_ONLY, "items.edit": rule(inspector=DENY, leader=DENY, head=DENY, staff=DENY, other=DENY),
     "items.detail": ITEM, "items.post_progress": ITEM, "items.act": ITEM, "items.add_milestone": ITEM,
-    "items.complete_milestone": ITEM,
+    "items.complete_milestone": ITEM, "items.bulk": ADMIN_ONLY,
     "evidence.attach": ITEM, "evidence.download": ITEM, "evidence.preview": ITEM, "evidence.withdraw": ITEM,
     "evaluations.index": SIGNED_IN, "evaluations.detail": SIGNED_IN,
     # administration
