@@ -82,6 +82,9 @@ class Config:
     PROGRESS_TOLERANCE = _int("PROGRESS_TOLERANCE", 10)
     STALE_DAYS = _int("STALE_DAYS", 30)
     ITEMS_PER_PAGE = _int("ITEMS_PER_PAGE", 25)
+    # The unit's own sign-off (单位负责人审核): a staff member's submission for closure goes to the
+    # unit's head first. On by default; each unit may be exempted on its admin form.
+    UNIT_SIGNOFF = _bool("UNIT_SIGNOFF", True)
 
     # Reminders and digests (see tracker/notifications/): days before a deadline to remind,
     # the overdue cadence, escalation after M days overdue, days allowed to acknowledge receipt.

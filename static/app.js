@@ -91,3 +91,12 @@ document.addEventListener("input", function (event) {
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-max-chars]").forEach(countChars);
 });
+// The ledger's "tick every item on this page" box (shown only with scripts: without them the
+// bulk form's "all on this page" choice does the same).
+document.querySelectorAll("[data-select-all]").forEach(function (box) { box.hidden = false; });
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.hasAttribute || !box.hasAttribute("data-select-all")) { return; }
+  var selector = "input[type=checkbox][name=" + box.getAttribute("data-select-all") + "][form=" + box.getAttribute("form") + "]";
+  document.querySelectorAll(selector).forEach(function (row) { row.checked = box.checked; });
+});

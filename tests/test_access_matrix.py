@@ -55,7 +55,7 @@ ACCESS: dict[str, dict] = {
     "items.home": SIGNED_IN, "items.ledger_page": SIGNED_IN, "items.my_items": SIGNED_IN,
     "items.create": ADMIN_ONLY, "items.edit": rule(inspector=DENY, leader=DENY, head=DENY, staff=DENY, other=DENY),
     "items.detail": ITEM, "items.post_progress": ITEM, "items.act": ITEM, "items.add_milestone": ITEM,
-    "items.complete_milestone": ITEM,
+    "items.complete_milestone": ITEM, "items.bulk": ADMIN_ONLY,
     "evidence.attach": ITEM, "evidence.download": ITEM, "evidence.preview": ITEM, "evidence.withdraw": ITEM,
     # a cooperating unit's part (the services refuse who may not take the step: a redirect, OK here)
     "parts.step": ITEM, "parts.progress": ITEM, "parts.edit": ITEM,

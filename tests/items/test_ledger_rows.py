@@ -17,7 +17,8 @@ def admin(login_as, make):
 
 
 def row_of(page, item_id: int) -> str:
-    match = re.search(rf'<tr>\s*<td data-label="[^"]*">{item_id}</td>.*?</tr>', page.text, re.S)
+    # (an admin's row starts with the checkbox that chooses it for the bulk form)
+    match = re.search(rf'<tr>\s*<td data-label="[^"]*">(?:<input [^>]*> )?{item_id}</td>.*?</tr>', page.text, re.S)
     assert match, page.text
     return match.group(0)
 

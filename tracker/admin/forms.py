@@ -23,6 +23,10 @@ class UnitForm(FlaskForm):
     inspector_id = SelectField(_l("Inspector in charge (分管督学)"), coerce=_int_or_none, validators=[Optional()],
                                description=_l("Told of the unit's submissions for closure; none: every inspector is."))
     active = BooleanField(_l("Active"), default=True)
+    signoff_required = BooleanField(
+        _l("Staff submissions go to the unit head first"), default=True,
+        description=_l("A staff member's submission for closure reaches the inspectors only once the unit's "
+                       "head has signed it off. Heads' own submissions go straight on."))
     submit = SubmitField(_l("Save"))
 
 

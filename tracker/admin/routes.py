@@ -47,7 +47,7 @@ def unit_form(unit_id):
     if form.validate_on_submit():
         try:
             saved = services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
-                                       form.active.data)
+                                       form.active.data, form.signoff_required.data)
             notices.set_unit_inspector(current_user, saved, form.inspector_id.data)
             uow.commit()
         except Invalid as exc:

@@ -20,7 +20,7 @@ def _require_admin(actor: User | None) -> None:
 
 
 def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, parent_id: int | None,
-              active: bool) -> Unit:
+              active: bool, signoff_required: bool = True) -> Unit:
     """Create (unit=None) or update a unit."""
     _require_admin(actor)
     name, code = (name or "").strip(), (code or "").strip().lower()
@@ -41,13 +41,15 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
         raise Invalid(errors)
     created = unit is None
     if created:
-        unit = Unit(name=name, code=code, parent_id=parent_id, active=active)
+        unit = Unit(name=name, code=code, parent_id=parent_id, active=active,
+                    signoff_required=bool(signoff_required))
         db.session.add(unit)
         db.session.flush()
-        changes = {"name": [None, name], "code": [None, code], "parent_id": [None, parent_id]}
+        changes = {"name": [None, name], "code": [None, code], "parent_id": [None, parent_id],
+                   "signoff_required": [None, bool(signoff_required)]}
     else:
         changes = journal.apply_changes(unit, {"name": name, "code": code, "parent_id": parent_id,
-                                               "active": active})
+                                               "active": active, "signoff_required": bool(signoff_required)})
     if changes:
         journal.record(actor, "create" if created else "update", unit, changes)
     uow.flush()  # the same name saved by someone else a moment ago is a Conflict, not a 500

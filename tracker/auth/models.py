@@ -53,6 +53,16 @@ class Role(enum.StrEnum):
         an item whose parts are not all done (with a reason)."""
         return self in (Role.ADMIN, Role.HEAD)
 
+    def submits_through_head(self) -> bool:
+        """Staff (联络员) prepare a submission for closure; where the unit signs off, it goes to the
+        inspectors only once the unit's head has approved it (单位负责人审核)."""
+        return self is Role.STAFF
+
+    def can_sign_off(self) -> bool:
+        """Approve or send back a staff member's submission: the unit's head, or the coordinator
+        (admin) standing in, e.g. for a unit without an active head."""
+        return self in SIGNER_ROLES
+
     def can_work_on_items(self) -> bool:
         """Post progress, add evidence, acknowledge and submit (on the items of one's unit)."""
         return self in WORKER_ROLES
@@ -62,6 +72,7 @@ UNIT_ROLES = frozenset({Role.HEAD, Role.STAFF})
 READ_ALL_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER})
 DECIDER_ROLES = frozenset({Role.ADMIN, Role.INSPECTOR})
 WORKER_ROLES = frozenset({Role.ADMIN, *UNIT_ROLES})
+SIGNER_ROLES = frozenset({Role.ADMIN, Role.HEAD})
 
 
 def _hash_method() -> str:

@@ -23,7 +23,7 @@ from tracker.evidence.names import display_name
 from tracker.evidence.storage import TooLarge, key_for, spool, storage
 from tracker.extensions import db
 from tracker.items import hooks
-from tracker.items.models import LIMITS, Item, ProgressUpdate, Status
+from tracker.items.models import LIMITS, WAITING_STATUSES, Item, ProgressUpdate, Status
 from tracker.items.services import child_of
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ def withdraw_refusal(actor: User, item: Item, evidence: Evidence | None = None) 
         return _("You may not change this item's evidence.")
     if not item.is_open:
         return _("Evidence of a closed or cancelled item is frozen.")
-    if item.status == Status.SUBMITTED and actor.role.can_work_on_items():
+    if item.status in WAITING_STATUSES and actor.role.can_work_on_items():
         return _("The item is waiting for the inspectors' decision on this evidence. Take the submission "
                  "back first, then withdraw the file.")
     return _("Only the unit that uploaded a file may withdraw it.")

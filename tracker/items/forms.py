@@ -77,6 +77,15 @@ class ActionForm(PageForm):
                          validate_choice=False)
     submit = SubmitField(_l("Confirm"))
 
+    # What the reason is called where it is not a reason: the head's comment for the staff.
+    REASON_LABELS = {"send_back": _l("Comment for the staff")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label = self.REASON_LABELS.get(self.meta.id_prefix or "")
+        if label is not None:
+            self.reason.label.text = label
+
 
 class MilestoneForm(PageForm):
     class Meta:
@@ -85,3 +94,41 @@ class MilestoneForm(PageForm):
     title = StringField(_l("Milestone"), validators=[DataRequired(), AtMost(LIMITS["milestone_title"])])
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
     submit = SubmitField(_l("Add milestone"))
+
+
+class BulkForm(PageForm):
+    """Changing many items at once (tracker/items/batch.py): the values; the chosen ids travel as
+    repeated `ids` fields, read by the view."""
+
+    class Meta:
+        id_prefix = "bulk"
+
+    operation = HiddenField()
+    # The lists depend on the chosen items (read after the form): batch.plan checks the values.
+    lead_unit_id = SelectField(_l("Lead unit"), coerce=_int_or_none, validators=[Optional()], validate_choice=False,
+                               description=_l("Leave empty to keep each item's lead unit."))
+    owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
+    checked = HiddenField()  # the values the shown check was made with (confirming needs the same)
+
+    OWNER_HINTS = {"assign": _l("Given to the items without an owner (or whose owner is not of their lead unit)."),
+                   "owner": _l("Given to every chosen item; it must belong to the item's lead unit.")}
+    DEADLINE_HINTS = {"assign": _l("Leave empty to keep each item's deadline."),
+                      "deadline": _l("Only drafts: after assignment the deadline moves only through an extension.")}
+
+    def load_choices(self, operation: str, unit_ids: set[int]) -> None:
+        """Active units, and the active people of the items' lead units (and of the unit chosen)."""
+        units = db.session.execute(select(Unit.id, Unit.name).where(Unit.active).order_by(Unit.name)).all()
+        self.lead_unit_id.choices = [SelectChoice(None, "—")] + [SelectChoice(i, name) for i, name in units]
+        wanted = set(unit_ids) | ({self.lead_unit_id.data} if self.lead_unit_id.data else set())
+        people = db.session.execute(
+            select(User.id, User.name, Unit.name).join(Unit, Unit.id == User.unit_id)
+            .where(User.active, User.role.in_(UNIT_ROLES), User.unit_id.in_(wanted))
+            .order_by(Unit.name, User.name, User.id)).all() if wanted else []
+        self.owner_id.choices = [SelectChoice(None, "—")] + [
+            SelectChoice(i, f"{name} ({unit})") for i, name, unit in people]
+        self.owner_id.description = self.OWNER_HINTS.get(operation, "")
+        self.deadline.description = self.DEADLINE_HINTS.get(operation, "")
+
+    def fingerprint(self) -> str:
+        return f"{self.operation.data}|{self.lead_unit_id.data}|{self.owner_id.data}|{self.deadline.data}"

@@ -181,9 +181,9 @@ def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
     key = sort.lstrip("-")
     if key == "light":
         column = light_order(today)
-    elif key == "attention":  # what asks something of the unit first: to acknowledge, to redo
-        waiting = case((Item.status == Status.ASSIGNED, literal(0)), (Item.status == Status.RETURNED, literal(1)),
-                       else_=literal(2))
+    elif key == "attention":  # what asks something of the unit first: to sign off, acknowledge, redo
+        waiting = case((Item.status == Status.SIGNOFF, literal(0)), (Item.status == Status.ASSIGNED, literal(1)),
+                       (Item.status == Status.RETURNED, literal(2)), else_=literal(3))
         stmt = stmt.order_by(waiting.desc() if descending else waiting.asc())
         column = light_order(today)
     elif key == "unit":
@@ -249,6 +249,15 @@ def page_of_items(flt: LedgerFilter, user: User, today: dt.date, per_page: int, 
             stmt = _page_statement(flt, user, today, flt.page * per_page, total).limit(per_page).offset(skipped)
             ids = list(connection.execute(stmt).scalars())
     return Page(items=load(ids), page=flt.page, per_page=per_page, total=total)
+
+
+def waiting_for_signoff(user: User) -> int:
+    """How many submissions of the staff wait for `user`'s sign-off: the items their unit leads in
+    SIGNOFF (heads; 0 for anyone else, who signs off nothing of a unit's own)."""
+    if not (user.role.can_sign_off() and user.role.acts_for_unit()):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Item).where(
+        Item.lead_unit_id == user.unit_id, Item.status == Status.SIGNOFF)) or 0
 
 
 def matching_ids(flt: LedgerFilter, user: User, today: dt.date) -> Select:

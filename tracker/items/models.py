@@ -24,6 +24,7 @@ class Status(enum.StrEnum):
     DRAFT = "draft"                # 待交办
     ASSIGNED = "assigned"          # 已交办
     IN_PROGRESS = "in_progress"    # 已签收·整改中
+    SIGNOFF = "signoff"            # 待审核: staff prepared the submission, the unit's head signs it off
     SUBMITTED = "submitted"        # 申请销号
     RETURNED = "returned"          # 退回
     CLOSED = "closed"              # 已销号
@@ -34,6 +35,8 @@ OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED, Status.CANCELLED})
 # Handed out and not finished: what lights, overdue counts and reminders are about (a draft is not late).
 LIVE_STATUSES = OPEN_STATUSES - {Status.DRAFT}
 PROGRESS_STATUSES = frozenset({Status.IN_PROGRESS, Status.RETURNED})  # acknowledged, not yet submitted
+# Submitted and waiting for a decision on the evidence as it is: the unit head's sign-off, then the inspectors'.
+WAITING_STATUSES = frozenset({Status.SIGNOFF, Status.SUBMITTED})
 
 
 class ItemKind(enum.StrEnum):
@@ -110,6 +113,8 @@ class Item(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     return_reason: Mapped[str | None] = mapped_column(Text)
     acceptance_opinion: Mapped[str | None] = mapped_column(Text)  # 验收意见, written when closing
+    # The unit head's comment when sending a staff member's submission back (单位负责人审核).
+    signoff_comment: Mapped[str | None] = mapped_column(Text)
     # Optimistic lock: bumped by every service write.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
@@ -166,7 +171,7 @@ class Item(db.Model):
         if user.role.can_administer():
             return True
         return (user.role.can_work_on_items() and user.unit_id == uploader_unit_id
-                and self.status != Status.SUBMITTED)
+                and self.status not in WAITING_STATUSES)
 
     def can_complete_milestones(self, user: User) -> bool:
         return self.is_open and self._worker_of_unit(user, lead_only=True)

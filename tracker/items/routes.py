@@ -13,8 +13,8 @@ from tracker.errors import Conflict, Invalid, Refused
 from tracker.extensions import db
 from tracker.feedback import flash_expired, show_errors
 from tracker.forms import PageForm
-from tracker.items import choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
-from tracker.items.forms import ActionForm, ItemForm, MilestoneForm, ProgressForm
+from tracker.items import batch, choices, conflicts, hooks, item_page, ledger, presentation, services, workflow
+from tracker.items.forms import ActionForm, BulkForm, ItemForm, MilestoneForm, ProgressForm
 from tracker.items.lights import Light
 from tracker.items.models import Item, Status
 
@@ -43,7 +43,71 @@ def ledger_page():
     return render_template(
         "items/ledger.html", flt=flt, pagination=pagination, counts=counts, today=today,
         options=choices.filter_options(flt.evaluation, flt.unit, flt.owner),
-        statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN])
+        statuses=list(Status), lights=[Light.RED, Light.YELLOW, Light.GREEN],
+        bulk_form=PageForm.shown("bulk-choose") if current_user.role.can_administer() else None,
+        operations=batch.OPERATIONS)
+
+
+@bp.post("/items/bulk")
+@allowed_if(Role.can_administer)
+def bulk():
+    """Many items at once (admin): from the ledger's selection to a check of what each item would
+    get, then the confirmed change, all or nothing (tracker/items/batch.py)."""
+    step = request.form.get("step", "check")
+    form = BulkForm(meta={"id_prefix": "bulk"})
+    operation = form.operation.data if form.operation.data in batch.OPERATIONS else "assign"
+    form.operation.data = operation
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            flash_expired()
+            return redirect(url_for("items.ledger_page"))
+    if step == "choose":  # from the ledger: the ticked rows, the page's rows or every match
+        scope = request.form.get("scope", "selected")
+        if scope == "filter":
+            flt = ledger.LedgerFilter.from_args(request.form)
+            ids = list(db.session.scalars(ledger.matching_ids(flt, current_user, clock.today())
+                                          .limit(batch.MAX_ITEMS + 1)))
+        else:
+            ids = batch.chosen_ids(request.form.getlist("page_ids" if scope == "page" else "ids"))
+        if not ids:
+            flash(_("Choose at least one item."), "error")
+            return redirect(request.form.get("back") or url_for("items.ledger_page"))
+        form = BulkForm(formdata=None, meta={"id_prefix": "bulk"}, operation=operation)
+    else:
+        ids = batch.chosen_ids(request.form.getlist("ids"))
+    planned = batch.plan(current_user, operation, ids, form.lead_unit_id.data, form.owner_id.data,
+                         form.deadline.data if not form.deadline.errors else None)
+    status = 200
+    if step == "confirm":
+        if form.checked.data != form.fingerprint():
+            flash(_("The values changed since the check: check again, then confirm."), "error")
+            status = 422
+        elif planned.ok:
+            try:
+                batch.carry_out(current_user, planned)
+                uow.commit()
+            except Conflict as exc:
+                flash(exc.message, "error")
+                db.session.expire_all()
+                planned = batch.plan(current_user, operation, ids, form.lead_unit_id.data, form.owner_id.data,
+                                     form.deadline.data)
+                status = 409
+            else:
+                flash(_("Done: %(summary)s", summary=planned.summary), "success")
+                return redirect(url_for("items.ledger_page"))
+        else:
+            flash(_("Nothing was done: some of the chosen items cannot take this change."), "error")
+            status = 409
+    for name, message in planned.errors.items() if step != "choose" else ():
+        if name in form:
+            form[name].errors = list(form[name].errors) + [message]
+    form.checked.data = form.fingerprint()
+    form.load_choices(operation, {row.current["lead_unit_id"] for row in planned.rows})
+    if status == 200 and (planned.errors or planned.problems or form.errors):
+        status = 422 if step != "choose" else 200
+    return render_template("items/bulk.html", form=form, plan=planned, ids=ids, operation=operation,
+                           operations=batch.OPERATIONS, today=clock.today(),
+                           confirmable=planned.ok and status == 200 and step != "choose"), status
 
 
 @bp.get("/my")
@@ -59,7 +123,8 @@ def my_items():
     counts = ledger.status_counts(flt, current_user, today)
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows, counts=counts)
-    return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today)
+    return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today,
+                           signoff=Status.SIGNOFF, waiting=ledger.waiting_for_signoff(current_user))
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -115,7 +180,8 @@ def _render_detail(item: Item, progress_form=None, action_form=None, status=200,
         actions=actions, action_forms=action_forms, journal=item_page.journal(item.id),
         progress_form=progress_form, can_post=can_post, milestone_form=milestone_form,
         reached_forms={m.id: PageForm.shown(f"reached-{m.id}") for m in milestones if reached and not m.done},
-        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None), status
+        listed_form=PageForm.shown("listed") if item.can_supervise(user) else None,
+        signoff_by_coordinator=item.status == Status.SIGNOFF and not services.has_active_head(item.lead_unit_id)), status
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"])

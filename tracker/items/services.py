@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker import clock, journal, uow
-from tracker.auth.models import User
+from tracker.auth.models import Role, User
 from tracker.errors import Conflict, Invalid, Refused
 from tracker.evaluations.models import Finding
 from tracker.extensions import db
@@ -54,6 +54,13 @@ _ITEM = (select(Item).where(Item.id == bindparam("item_id"))
                   joinedload(Item.finding, innerjoin=True).joinedload(Finding.indicator)))
 _COOPERATING = (select(Unit).join(item_cooperating_units, item_cooperating_units.c.unit_id == Unit.id)
                 .where(item_cooperating_units.c.item_id == bindparam("item_id")).order_by(Unit.name))
+
+
+def has_active_head(unit_id: int) -> bool:
+    """Whether the unit has an active head to sign off its staff's submissions (else the
+    coordinator signs them off)."""
+    return db.session.scalar(select(User.id).where(
+        User.unit_id == unit_id, User.role == Role.HEAD, User.active.is_(True)).limit(1)) is not None
 
 
 def child_of(item: Item, model, child_id: int):
@@ -348,7 +355,21 @@ def _submit(actor, item, reason, result):
     reason = hooks.closure_refusal(item)
     if reason:
         raise Refused(reason)
-    return {"submitted_at": clock.now(), "return_reason": None}
+    return {"submitted_at": clock.now(), "return_reason": None, "signoff_comment": None}
+
+
+def _submit_for_signoff(actor, item, reason, result):
+    """Staff hand the submission to their head: what closure needs must hold already (the head
+    would only pass on what the inspectors cannot take)."""
+    missing = hooks.closure_refusal(item)
+    if missing:
+        raise Refused(missing)
+    return {"signoff_comment": None, "last_activity_on": clock.today()}
+
+
+def _send_back(actor, item, reason, result):
+    """The head sends the submission back to the staff, with the comment they will read."""
+    return {"signoff_comment": reason, "last_activity_on": clock.today()}
 
 
 def _resume(actor, item, reason, result):
@@ -394,6 +415,7 @@ def _cancel(actor, item, reason, result):
 _ACTION_EFFECTS = {
     "reopen_after_recheck": _reopen,
     "assign": _assign, "acknowledge": _acknowledge, "submit_for_closure": _submit,
+    "submit_for_signoff": _submit_for_signoff, "approve_submission": _submit, "send_back": _send_back,
     "resume": _resume, "withdraw_submission": _withdraw_submission, "return_item": _return, "close_item": _close, "reopen": _reopen,
     "cancel": _cancel,
 }

@@ -37,7 +37,8 @@ from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
 
-REMINDED_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS, Status.RETURNED)
+# Still in the unit's hands (a submission waiting for the head's sign-off too).
+REMINDED_STATUSES = (Status.ASSIGNED, Status.IN_PROGRESS, Status.SIGNOFF, Status.RETURNED)
 
 
 @dataclass
@@ -183,7 +184,7 @@ def candidate_ids(today: dt.date, s: dict):
     An item outside all four (deadline far off, acknowledged, recently active, no milestone near)
     is in no slot today: occasions_for would find nothing for it."""
     horizon = today + dt.timedelta(days=s["horizon"])
-    acting = (Status.IN_PROGRESS, Status.RETURNED)
+    acting = (Status.IN_PROGRESS, Status.SIGNOFF, Status.RETURNED)
     return union(
         select(Item.id).where(Item.status.in_(REMINDED_STATUSES), Item.deadline <= horizon),
         select(Item.id).where(Item.status == Status.ASSIGNED,

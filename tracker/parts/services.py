@@ -271,7 +271,7 @@ def open_parts(item_id: int, *, waived: bool = True) -> list[Part]:
 def _step_check(actor: User, item: Item, action: str, inputs: dict) -> None:
     if action == "assign":
         _handout_lines(item, inputs)
-    elif action == "submit_for_closure":
+    elif action in ("submit_for_closure", "approve_submission"):  # the head signing off may override too
         waiting = open_parts(item.id, waived=False)
         reason = (inputs.get("reason") or "").strip()
         if not waiting or not reason:
@@ -288,7 +288,7 @@ def _step_settle(actor: User, item: Item, action: str, inputs: dict) -> None:
         for unit in item.cooperating_units:
             request, deadline = _handout_lines(item, inputs)[unit.id]
             add_part(actor, item, unit, request, deadline)
-    elif action in ("return_item", "withdraw_submission", "reopen", "reopen_after_recheck"):
+    elif action in ("return_item", "withdraw_submission", "send_back", "reopen", "reopen_after_recheck"):
         for part in parts_of(item.id):  # the next submission answers for the open parts again
             if part.override_reason:
                 journal.apply_changes(part, {"override_reason": None, "overridden_by_id": None})

@@ -19,6 +19,9 @@ class Unit(db.Model):
     code: Mapped[str] = mapped_column(String(CODE_MAX), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Staff (联络员) submissions for closure go to the unit's head first (单位负责人审核), where the
+    # deployment asks for it too (UNIT_SIGNOFF).
+    signoff_required: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
