@@ -150,6 +150,7 @@ def test_the_subject_and_words_are_in_the_readers_language(db, make, people, smt
 
 def test_a_submission_tells_the_inspectors_or_the_one_who_handles_the_unit(db, make, people):
     other = make.user(Role.INSPECTOR, name="钱督学", language="en")
+    people["unit"].signoff_required = False  # staff submit straight to the inspectors
     item = make.item(lead_unit=people["unit"], owner=people["owner"], with_evidence=True)
     services.perform(people["owner"], item, "submit_for_closure")
     uow.commit()
@@ -160,6 +161,16 @@ def test_a_submission_tells_the_inspectors_or_the_one_who_handles_the_unit(db, m
     uow.commit()
     assert [n.user.name for n in db.session.scalars(select(Notice).order_by(Notice.id))][-1:] == ["钱督学"]
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 3
+
+
+def test_a_staff_submission_signed_off_by_the_head_tells_the_inspectors_then(db, make, people):
+    item = make.item(lead_unit=people["unit"], owner=people["owner"], with_evidence=True)
+    services.perform(people["owner"], item, "submit_for_signoff")
+    uow.commit()
+    assert told(db, NoticeKind.SUBMITTED) == {}
+    services.perform(people["head"], item, "approve_submission")
+    uow.commit()
+    assert told(db, NoticeKind.SUBMITTED) == {"赵督学": "inspector"}
 
 
 def test_an_extension_request_tells_admins_and_inspectors_its_decision_the_requester_and_head(db, make, people):

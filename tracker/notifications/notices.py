@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 K = NoticeKind
 # The workflow steps that are notices (a re-check's reopening is told by the re-check's notice).
 ACTIONS = {"assign": K.ASSIGNED, "return_item": K.RETURNED, "submit_for_closure": K.SUBMITTED,
+           "approve_submission": K.SUBMITTED,  # the unit head's sign-off passes it on to the inspectors
            "reopen": K.REOPENED, "cancel": K.CANCELLED}
 
 # What a person switches on or off on the profile page: a topic covers a decision's two outcomes.
