@@ -29,7 +29,7 @@ from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
 from tracker.journal import JournalEntry
-from tracker.notifications import mails
+from tracker.notifications import channels, mails
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 from tracker.units.models import Unit
 
@@ -243,8 +243,10 @@ def scan(today: dt.date | None = None) -> dict[str, int]:
             log.warning("item %s: reminder %s has nobody to tell", occasion.item.id, occasion.key)
     per_person = _record(occasions, today)
     mails_queued = mails.queue_reminder_mails(per_person, today)
-    uow.commit()  # the job's one commit: reminders and their mails together (the outbox sends after it)
-    log.info("reminder scan for %s: %s reminders, %s mails", today, len(occasions), mails_queued)
+    others = channels.queue_for_scan(occasions, per_person, today)
+    uow.commit()  # the job's one commit: reminders and their messages together (the outbox sends after it)
+    log.info("reminder scan for %s: %s reminders, %s mails, %s robot messages, %s SMS", today, len(occasions),
+             mails_queued, others["robot"], others["sms"])
     return {"reminders": len(occasions), "mails": mails_queued}
 
 
