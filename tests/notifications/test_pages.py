@@ -88,8 +88,9 @@ def test_the_admin_outbox_shows_errors_and_requeues(db, login_as, people, remind
 def test_the_profile_switches_the_digest_off_and_on(db, login_as, people):
     browser = login_as(people["owner"])
     assert browser.get("/profile").status_code == 200
-    browser.post("/profile", {"digest_opt_out": "y"})
-    browser.post("/profile", {})
+    channels_on = {"sms_enabled": "y", "email_enabled": "y"}   # checked on the page, posted as they are
+    browser.post("/profile", {"digest_opt_out": "y", **channels_on})
+    browser.post("/profile", channels_on)
     db.session.expire_all()
     assert people["owner"].digest_opt_out is False
     changes = db.session.scalars(select(JournalEntry.changes).where(

@@ -86,6 +86,10 @@ def normalise_mobile(raw: str | None) -> str | None:
     return text
 
 
+def mobile_error() -> str:
+    return _("Enter a mainland mobile number of 11 digits (spaces and +86 are fine).")
+
+
 def masked(mobile: str | None) -> str:
     """138****5678: enough for an administrator to tell numbers apart on the outbox page."""
     return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) == 11 else (mobile or "")
