@@ -21,7 +21,7 @@ class UnitForm(FlaskForm):
                                                    "Lower-case letters, digits and hyphens only."))])
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
-    robot_kind = SelectField(_l("Group robot"), choices=[
+    robot_kind = SelectField(_l("Kind of robot"), choices=[
         SelectChoice("", _l("None")), SelectChoice("dingtalk", _l("DingTalk group robot (政务钉钉)")),
         SelectChoice("wecom", _l("WeCom group robot (企业微信)"))], validators=[Optional()])
     robot_webhook = StringField(_l("Robot webhook address"), validators=[Optional(), AtMost(500)])
