@@ -22,7 +22,7 @@ class UnitForm(FlaskForm):
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     robot_kind = SelectField(_l("Kind of robot"), choices=[
-        SelectChoice("", _l("None")), SelectChoice("dingtalk", _l("DingTalk group robot (政务钉钉)")),
+        SelectChoice("", _l("No group robot")), SelectChoice("dingtalk", _l("DingTalk group robot (政务钉钉)")),
         SelectChoice("wecom", _l("WeCom group robot (企业微信)"))], validators=[Optional()])
     robot_webhook = StringField(_l("Robot webhook address"), validators=[Optional(), AtMost(500)])
     robot_secret = PasswordField(_l("Signing secret (DingTalk)"), validators=[Optional(), Length(max=200)],
