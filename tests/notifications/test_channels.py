@@ -81,6 +81,16 @@ def test_a_group_hears_only_the_kinds_its_administrator_chose(db, make, people, 
     assert robot.delivered == [] and rows(OutboxChannel.ROBOT) == []
 
 
+def test_a_group_that_hears_reminders_only_gets_the_reminders_of_a_day_with_escalations(db, make, people, robot):
+    with_robot(people["unit"], robot, topics="reminders")
+    overdue_item(make, people, 1, title="只是催办")
+    overdue_item(make, people, 9, title="已经升级")
+    reminders.scan()
+    outbox.flush()
+    [body] = robot.delivered
+    assert "只是催办" in body["markdown"]["text"] and "已经升级" not in body["markdown"]["text"]
+
+
 def test_a_wrong_signing_secret_is_refused_by_dingtalk_and_shown_in_the_outbox(db, make, people, robot, login_as):
     with_robot(people["unit"], robot, secret="not-the-secret")
     overdue_item(make, people, 1)

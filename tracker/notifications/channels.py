@@ -197,8 +197,9 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
         text = template.render(gettext=phrases.gettext, title=md(title), unit=md(unit.name), today=today,
                                lines=lines, more=len(heard) - len(lines),
                                list_url=phrases.url_for("items.ledger_page", _external=True))
-        rows.append(robot_row(unit, "escalations" if escalated else "reminders",
-                              f"robot:reminders:{unit.id}:{today.isoformat()}", title, text))
+        # (the unit hears every occasion in `heard`: no robot_row check that could refuse the whole)
+        rows.append(_row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
+                         f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
     return rows
 
 
@@ -235,9 +236,9 @@ def queue_supervision_listed(item) -> dict[str, int]:
     message to the unit's group if it hears "supervision". Added in the caller's transaction."""
     cfg = current_app.config
     stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
-    people = db.session.scalars(select(User).where(
-        User.active.is_(True), (User.id == item.owner_id) | ((User.role == Role.HEAD) & (User.unit_id == item.lead_unit_id)))
-        .order_by(User.id)).all()
+    heads = (User.role == Role.HEAD) & (User.unit_id == item.lead_unit_id)
+    people = db.session.scalars(select(User).where(User.active.is_(True), (User.id == item.owner_id) | heads)
+                                .order_by(User.id)).all()
     unit = item.lead_unit
     with mails.phrasebook(cfg["BABEL_DEFAULT_LOCALE"]) as phrases:
         url = phrases.item_url(item.id)
@@ -251,4 +252,5 @@ def queue_supervision_listed(item) -> dict[str, int]:
         robot = robot_row(unit, "supervision", f"robot:supervision:{item.id}:{stamp}", title, text)
     texts = [row for row in rows if row is not None]
     queued = outbox.queue_rows(texts + ([robot] if robot else []))
-    return {"sms": len([row for row in texts if row["dedup_key"] in queued]), "robot": int(bool(robot) and robot["dedup_key"] in queued)}
+    return {"sms": sum(row["dedup_key"] in queued for row in texts),
+            "robot": int(robot is not None and robot["dedup_key"] in queued)}

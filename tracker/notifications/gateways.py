@@ -182,8 +182,8 @@ def take_robot_slot(webhook: str) -> dt.timedelta | None:
         db.session.rollback()   # releases the lock; nothing to keep
         return dt.timedelta(seconds=max(recent[len(recent) - limit] + 60 - now, 1))
     recent = (recent + [now])[-limit:]
-    db.session.execute(update(RobotQuota).where(RobotQuota.robot == key)
-                       .values(recent=",".join(f"{t:.3f}" for t in recent)).execution_options(synchronize_session=False))
+    db.session.execute(update(RobotQuota).where(RobotQuota.robot == key).values(
+        recent=",".join(f"{t:.3f}" for t in recent)).execution_options(synchronize_session=False))
     db.session.commit()
     return None
 
