@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import HttpReceiver, TODAY, move_clock, queue_for
+from tests.helpers import TODAY, move_clock, queue_for, table
 from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db as _db
@@ -343,3 +343,36 @@ def test_a_user_who_switched_email_off_gets_no_reminder_mail_but_sees_the_notifi
     overdue_item(make, people, 1)
     assert reminders.scan() == {"reminders": 1, "mails": 0}
     assert rows(OutboxChannel.EMAIL) == []
+
+
+def test_a_robot_message_that_gave_up_is_retried_from_the_outbox_page(db, make, people, robot, login_as, app,
+                                                                     monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    robot_messages(db, make, robot, 1, unit=with_robot(people["unit"], robot))
+    robot.answers = ["errcode"]
+    outbox.flush()
+    [message] = rows()
+    assert message.status == OutboxStatus.FAILED
+    admin = login_as(people["admin"])
+    page = admin.get("/admin/outbox?status=failed")
+    row = next(r for r in table(page, "outbox") if "县教育局人事股" in " ".join(r))
+    assert "Group robot" in row and any("errcode 300001: token is not exist" in cell for cell in row)
+    admin.post(f"/admin/outbox/{message.id}/retry")
+    assert outbox.flush() == {"sent": 1, "failed": 0}
+    assert len(robot.delivered) == 1
+
+
+def test_an_sms_retried_goes_to_the_users_current_number(db, make, sms_gateway, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 1)
+    person = make.user(mobile="13800138000")
+    outbox.queue_rows([channels.sms_row(person, "reminder", "renumbered", "请办理")])
+    db.session.commit()
+    sms_gateway.answers = ["errcode"]
+    outbox.flush()
+    person.mobile = "13900139000"
+    db.session.commit()
+    outbox.retry(None, rows()[0].id)
+    db.session.commit()
+    outbox.flush()
+    assert [body["mobile"] for body in sms_gateway.delivered] == ["13900139000"]
+
