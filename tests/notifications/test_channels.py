@@ -376,3 +376,21 @@ def test_an_sms_retried_goes_to_the_users_current_number(db, make, sms_gateway, 
     outbox.flush()
     assert [body["mobile"] for body in sms_gateway.delivered] == ["13900139000"]
 
+
+
+def test_ticking_listed_supervision_on_the_item_form_texts_the_unit_but_not_for_a_draft(db, make, people,
+                                                                                       sms_gateway):
+    from tracker.items import services as item_services
+    from tracker.items.models import Status
+    people["head"].mobile = "13900139000"
+    db.session.commit()
+    for status, title in ((Status.DRAFT, "草稿事项"), (Status.IN_PROGRESS, "已交办事项")):
+        item = make.item(status=status, lead_unit=people["unit"], owner=people["owner"], title=title)
+        item_services.update_item(people["admin"], item, {
+            "title": item.title, "measures": item.measures, "target": item.target, "finding_id": item.finding_id,
+            "lead_unit_id": item.lead_unit_id, "kind": item.kind.value, "deadline": item.deadline,
+            "cooperating_unit_ids": [], "owner_id": people["owner"].id, "listed_supervision": True})
+        db.session.commit()
+    outbox.flush()
+    assert [("已交办事项" in body["content"], body["mobile"]) for body in sms_gateway.delivered] == [
+        (True, "13900139000")]

@@ -21,7 +21,6 @@ from tracker.items import hooks
 from tracker.items import services as item_services
 from tracker.items.lights import refresh_schedule
 from tracker.items.models import LIMITS, Item, Status
-from tracker.notifications import channels
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +177,8 @@ def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = ""
     journal.record(actor, "list_item" if listed else "unlist_item", item, changes,
                    note=(note or "").strip()[:LIMITS["reason"]] or None, item_id=item.id)
     if listed:
-        channels.queue_supervision_listed(item)   # SMS and the unit's group, with the change
+        for listed_hook in hooks.listed_for_supervision:   # SMS and the unit's group, with the change
+            listed_hook(item)
     uow.flush(item.id)
 
 

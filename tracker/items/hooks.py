@@ -33,6 +33,10 @@ progress_files: list[ProgressFiles] = []  # one: evidence.services
 # What else a workflow step settles: f(actor, item, action), called after the item changed state.
 after_transition: list[Callable[[Any, Any, str], None]] = []
 
+# What listing an item for supervision (挂牌督办) sets off, in the same transaction: f(item), called
+# from the supervision action and from an edit that ticks it (notifications.channels: SMS, robots).
+listed_for_supervision: list[Callable[[Any], None]] = []
+
 
 def closure_refusal(item) -> str | None:
     """The first reason a registered check gives against submitting `item` for closure, or None."""

@@ -184,6 +184,9 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
     refresh_schedule(item)
     _touch(item)
     journal.record(actor, "update", item, changes, item_id=item.id)
+    if changes.get("listed_supervision") == [False, True]:
+        for listed in hooks.listed_for_supervision:
+            listed(item)
     uow.flush(item.id)
     return changes
 

@@ -27,6 +27,8 @@ from tracker import clock
 from tracker.auth.models import Role, User
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
+from tracker.items import hooks
+from tracker.items.models import Status
 from tracker.notifications import gateways, mails, outbox
 from tracker.notifications.models import OutboxChannel, OutboxStatus, ReminderKind
 from tracker.units.models import Unit
@@ -233,7 +235,10 @@ def _sms_rows(per_person: dict, today: dt.date, phrases) -> list[dict]:
 
 def queue_supervision_listed(item) -> dict[str, int]:
     """An item was listed for supervision: an SMS to its owner and the lead unit's heads, and a
-    message to the unit's group if it hears "supervision". Added in the caller's transaction."""
+    message to the unit's group if it hears "supervision". Added in the caller's transaction.
+    A draft (待交办) is nobody's yet: its unit hears of it when it is assigned."""
+    if item.status == Status.DRAFT:
+        return {"sms": 0, "robot": 0}
     cfg = current_app.config
     stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
     heads = (User.role == Role.HEAD) & (User.unit_id == item.lead_unit_id)
@@ -254,3 +259,6 @@ def queue_supervision_listed(item) -> dict[str, int]:
     queued = outbox.queue_rows(texts + ([robot] if robot else []))
     return {"sms": sum(row["dedup_key"] in queued for row in texts),
             "robot": int(robot is not None and robot["dedup_key"] in queued)}
+
+
+hooks.listed_for_supervision.append(queue_supervision_listed)
