@@ -105,6 +105,35 @@ class Config:
     MAIL_DIR = os.environ.get("MAIL_DIR") or str(INSTANCE_DIR / "mail")
     # Event notices (交办, 退回, ...): a person's notices of this many minutes go out as one message.
     NOTICE_WINDOW_MINUTES = _int("NOTICE_WINDOW_MINUTES", 10)
+    # Group robots and SMS (tracker/notifications/channels.py, gateways.py). SMS and robot messages
+    # due in the quiet hours (local "HH:MM-HH:MM"; empty: none) wait until they end; mail does not.
+    QUIET_HOURS = os.environ.get("QUIET_HOURS", "21:00-08:00")
+    ROBOT_MAX_PER_MINUTE = _int("ROBOT_MAX_PER_MINUTE", 20)   # per robot, across every sender process
+    ROBOT_TIMEOUT = _int("ROBOT_TIMEOUT", 10)
+    # The deployment's SMS provider: an HTTP gateway. No URL: no SMS is queued.
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL") or None
+    SMS_METHOD = (os.environ.get("SMS_METHOD") or "POST").upper()       # GET (query) or POST
+    SMS_BODY = (os.environ.get("SMS_BODY") or "form").lower()           # POST body: form or json
+    SMS_PARAM_MOBILE = os.environ.get("SMS_PARAM_MOBILE") or "mobile"
+    SMS_PARAM_TEXT = os.environ.get("SMS_PARAM_TEXT") or "content"
+    SMS_EXTRA_PARAMS = os.environ.get("SMS_EXTRA_PARAMS") or ""         # fixed ones, "appid=..&tpl=.."
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME") or ""               # 短信签名: text starts with 【it】
+    SMS_SECRET = os.environ.get("SMS_SECRET") or None                   # HMAC-SHA256 request signature
+    SMS_PARAM_TIMESTAMP = os.environ.get("SMS_PARAM_TIMESTAMP") or "timestamp"
+    SMS_PARAM_SIGNATURE = os.environ.get("SMS_PARAM_SIGNATURE") or "sign"
+    # The answer's JSON field and value meaning success (empty field: any 2xx status is success).
+    SMS_SUCCESS_FIELD = os.environ.get("SMS_SUCCESS_FIELD", "code")
+    SMS_SUCCESS_VALUE = os.environ.get("SMS_SUCCESS_VALUE", "0")
+    SMS_TIMEOUT = _int("SMS_TIMEOUT", 10)
+    # One template per kind of message: {name} {title} {unit} {days} {deadline} {number} {count} {url}.
+    SMS_TEMPLATE_REMINDER = os.environ.get("SMS_TEMPLATE_REMINDER") or (
+        "{name}您好：整改事项“{title}”已逾期{days}天（期限{deadline}），这是第{number}次催办，请尽快办理。{url}")
+    SMS_TEMPLATE_ESCALATION = os.environ.get("SMS_TEMPLATE_ESCALATION") or (
+        "{name}您好：整改事项“{title}”已逾期{days}天（期限{deadline}），已升级督办，请立即办理。{url}")
+    SMS_TEMPLATE_SUPERVISION = os.environ.get("SMS_TEMPLATE_SUPERVISION") or (
+        "{name}您好：整改事项“{title}”已被挂牌督办（期限{deadline}），请按期办结。{url}")
+    SMS_TEMPLATE_MANY = os.environ.get("SMS_TEMPLATE_MANY") or (
+        "{name}您好：您有{count}项整改事项逾期未办结，请登录整改通尽快办理。{url}")
     # Ledger import (tracker/reports/): where uploads wait between preview and confirmation, and limits.
     IMPORT_DIR = os.environ.get("IMPORT_DIR") or str(INSTANCE_DIR / "imports")
     IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)

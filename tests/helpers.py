@@ -176,3 +176,102 @@ def free_port() -> int:
 def move_clock(**delta) -> None:
     """Advance the frozen clock (minutes, days)."""
     clock.freeze(clock.now() + dt.timedelta(**delta))
+
+
+# -- HTTP receivers: a group robot, the SMS gateway ----------------------------------------------
+
+class HttpReceiver:
+    """A real HTTP server on a loopback port standing in for a group robot (DingTalk, WeCom) or
+    the SMS gateway. It keeps what it accepts (`delivered`: the parsed bodies), checks DingTalk's
+    signature when it has a `secret` (as DingTalk does: timestamp within the hour and
+    sign = base64(HMAC-SHA256(secret, "timestamp\\nsecret")); a bad one is refused with errcode
+    310000), and answers as told by `answers` (one per request, then "ok"):
+    "ok", "errcode" (HTTP 200 with an error code), "5xx" (503), "hang" (no answer until stopped)."""
+
+    SUCCESS = {"errcode": 0, "errmsg": "ok"}
+    REFUSAL = {"errcode": 300001, "errmsg": "token is not exist"}
+
+    def __init__(self, secret: str | None = None, success: dict | None = None, refusal: dict | None = None):
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qsl, urlsplit
+
+        self.secret = secret
+        self.success, self.refusal = success or self.SUCCESS, refusal or self.REFUSAL
+        self.answers: list[str] = []
+        self.delivered: list[dict] = []     # bodies (JSON or form/query fields) answered with success
+        self.requests: list[dict] = []      # every request: path, query, body, headers
+        self.bad_signatures = 0
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):   # quiet
+                pass
+
+            def _handle(self):
+                parts = urlsplit(self.path)
+                query = dict(parse_qsl(parts.query))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    body = json.loads(raw or b"{}")
+                else:
+                    body = dict(parse_qsl(raw.decode())) if raw else dict(query)
+                with receiver._lock:
+                    receiver.requests.append({"path": parts.path, "query": query, "body": body,
+                                              "headers": dict(self.headers)})
+                    answer = receiver.answers.pop(0) if receiver.answers else "ok"
+                if answer == "hang":
+                    receiver.released.wait(30)
+                    return
+                if answer == "5xx":
+                    self._send(503, b"Service Unavailable", "text/plain")
+                    return
+                if answer == "ok" and receiver.secret is not None and not receiver.signed(query):
+                    with receiver._lock:
+                        receiver.bad_signatures += 1
+                    answer = "bad-sign"
+                reply = {"ok": receiver.success, "errcode": receiver.refusal,
+                         "bad-sign": {"errcode": 310000, "errmsg": "sign not match"}}[answer]
+                if answer == "ok":
+                    with receiver._lock:
+                        receiver.delivered.append(body)
+                self._send(200, json.dumps(reply).encode(), "application/json")
+
+            def _send(self, status, payload, content_type):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/robot/send?access_token=test-token") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def signed(self, query: dict) -> bool:
+        import base64
+        import hashlib
+        import hmac
+        import time
+        try:
+            timestamp = int(query["timestamp"])
+        except (KeyError, ValueError):
+            return False
+        if abs(time.time() * 1000 - timestamp) > 3600 * 1000:
+            return False
+        digest = hmac.new(self.secret.encode(), f"{timestamp}\n{self.secret}".encode(), hashlib.sha256).digest()
+        return hmac.compare_digest(base64.b64encode(digest).decode(), query.get("sign", ""))
+
+    def stop(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()

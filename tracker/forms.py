@@ -9,7 +9,9 @@ it posts is its CSRF token.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.i18n import lazy_gettext as _l
 
@@ -20,6 +22,12 @@ class AtMost(Length):
 
     def __init__(self, limit: int):
         super().__init__(max=limit, message=_l("At most %(max)d characters; this text has %(length)d."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (the field macro renders them in a fieldset)."""
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class PageForm(FlaskForm):

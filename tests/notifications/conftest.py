@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.helpers import free_port
+from tests.helpers import HttpReceiver, free_port
 from tracker import clock
 from tracker.auth.models import Role
 
@@ -96,3 +96,22 @@ class WallClock:
 @pytest.fixture
 def wall():
     return WallClock()
+
+
+@pytest.fixture
+def robot(app, monkeypatch):
+    """A DingTalk-like group robot on a loopback port, checking the signature made with its secret."""
+    receiver = HttpReceiver(secret="SEC-test-secret")
+    monkeypatch.setitem(app.config, "ROBOT_TIMEOUT", 1)
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def sms_gateway(app, monkeypatch):
+    """An SMS gateway on a loopback port; the app sends through it (POST form: mobile, content)."""
+    receiver = HttpReceiver(success={"code": 0, "msg": "ok"}, refusal={"code": 40001, "msg": "number blacklisted"})
+    monkeypatch.setitem(app.config, "SMS_GATEWAY_URL", receiver.url("/sms/send"))
+    monkeypatch.setitem(app.config, "SMS_TIMEOUT", 1)
+    yield receiver
+    receiver.stop()

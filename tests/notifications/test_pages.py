@@ -89,9 +89,10 @@ def test_the_admin_outbox_shows_errors_and_requeues(db, login_as, people, remind
 def test_the_profile_switches_the_digest_off_and_on(db, login_as, people):
     browser = login_as(people["owner"])
     assert browser.get("/profile").status_code == 200
-    notices_on = {f"notice_{topic}": "y" for topic in TOPIC_LABELS}   # as the page shows them, untouched
-    browser.post("/profile", {"digest_opt_out": "y", **notices_on})
-    browser.post("/profile", notices_on)
+    on = {f"notice_{topic}": "y" for topic in TOPIC_LABELS}   # checked on the page, posted as they are
+    on.update({"sms_enabled": "y", "email_enabled": "y"})
+    browser.post("/profile", {"digest_opt_out": "y", **on})
+    browser.post("/profile", on)
     db.session.expire_all()
     assert people["owner"].digest_opt_out is False
     changes = db.session.scalars(select(JournalEntry.changes).where(

@@ -155,3 +155,34 @@ def test_a_scheduler_killed_while_sending_is_replaced_and_its_mail_goes_out(app,
         second.close()
     assert [row.status for row in _rows(db)] == [OutboxStatus.SENT]
     assert smtp_server.keys() == [_rows(db)[0].dedup_key]
+
+
+def test_two_sender_processes_share_a_robots_limit_and_send_each_robot_and_sms_message_once(
+        app, db, make, robot, sms_gateway, real_clock):
+    """Two `outbox flush` processes at once: the group robot takes its 20 a minute from both together
+    (the rest waits, queued), and every SMS reaches the gateway exactly once."""
+    from tracker.notifications import channels
+    from tracker.units.models import RobotKind
+    unit = make.unit()
+    unit.robot_kind, unit.robot_webhook, unit.robot_secret = RobotKind.DINGTALK, robot.url(), robot.secret
+    unit.robot_topics = "reminders"
+    for n in range(30):
+        channels.queue_robot(unit, "reminders", f"robot-proc:{n}", f"Title {n}", f"text {n}")
+    texts = [make.user(mobile=f"1390013{n:04d}") for n in range(10)]
+    outbox.queue_rows([channels.sms_row(person, "reminder", f"sms-proc:{n}", f"短信 {n}")
+                       for n, person in enumerate(texts)])
+    db.session.commit()
+    env = _environment(app, real_clock, QUIET_HOURS="", ROBOT_MAX_PER_MINUTE=20,
+                       SMS_GATEWAY_URL=sms_gateway.url("/sms/send"))
+    senders = [Process.flask(env, "outbox", "flush"), Process.flask(env, "outbox", "flush")]
+    try:
+        for sender in senders:
+            assert sender.wait() == 0, sender.output
+    finally:
+        for sender in senders:
+            sender.close()
+    titles = Counter(body["markdown"]["title"] for body in robot.delivered)
+    assert len(titles) == 20 and set(titles.values()) == {1} and robot.bad_signatures == 0
+    assert sorted(body["content"] for body in sms_gateway.delivered) == sorted(f"短信 {n}" for n in range(10))
+    waiting = [row for row in _rows(db) if row.status == OutboxStatus.PENDING]
+    assert len(waiting) == 10 and {row.attempts for row in waiting} == {0}

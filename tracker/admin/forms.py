@@ -4,7 +4,7 @@ from wtforms import SelectChoice
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from tracker.forms import AtMost
+from tracker.forms import AtMost, MultiCheckboxField
 
 from tracker.admin.services import PASSWORD_MIN
 from tracker.items.presentation import ROLE_LABELS
@@ -27,6 +27,13 @@ class UnitForm(FlaskForm):
         _l("Staff submissions go to the unit head first"), default=True,
         description=_l("A staff member's submission for closure reaches the inspectors only once the unit's "
                        "head has signed it off. Heads' own submissions go straight on."))
+    robot_kind = SelectField(_l("Kind of robot"), choices=[
+        SelectChoice("", _l("No group robot")), SelectChoice("dingtalk", _l("DingTalk group robot (政务钉钉)")),
+        SelectChoice("wecom", _l("WeCom group robot (企业微信)"))], validators=[Optional()])
+    robot_webhook = StringField(_l("Robot webhook address"), validators=[Optional(), AtMost(500)])
+    robot_secret = PasswordField(_l("Signing secret (DingTalk)"), validators=[Optional(), Length(max=200)],
+                                 render_kw={"autocomplete": "off"})
+    robot_topics = MultiCheckboxField(_l("Messages to the group"), choices=[], validators=[Optional()])
     submit = SubmitField(_l("Save"))
 
 
@@ -39,6 +46,9 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()])
     unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[Optional()])
     language = SelectField(_l("Language"), choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")])
+    mobile = StringField(_l("Mobile number"), validators=[Optional(), AtMost(20)])
+    sms_enabled = BooleanField(_l("Send text messages (SMS)"), default=True)
+    email_enabled = BooleanField(_l("Send e-mail"), default=True)
     active = BooleanField(_l("Active"), default=True)
     password = PasswordField(_l("New password"), validators=[Optional(), Length(min=PASSWORD_MIN, max=256)],
                              render_kw={"autocomplete": "new-password"})

@@ -14,7 +14,7 @@ from tracker.auth.models import Role, User
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.feedback import show_errors
-from tracker.notifications import notices
+from tracker.notifications import channels, notices
 from tracker.units.models import Unit
 
 bp = Blueprint("admin", __name__)
@@ -44,10 +44,16 @@ def unit_form(unit_id):
     form.inspector_id.choices = [SelectChoice(None, "—")] + [
         SelectChoice(u.id, u.name) for u in db.session.scalars(select(User).where(
             User.role == Role.INSPECTOR, User.active.is_(True)).order_by(User.name))]
+    form.robot_topics.choices = channels.topic_choices()
+    if unit is not None and not form.is_submitted():
+        form.robot_kind.data = unit.robot_kind.value if unit.robot_kind else ""
+        form.robot_topics.data = [t for t in unit.robot_topics.split(",") if t]
     if form.validate_on_submit():
         try:
             saved = services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
-                                       form.active.data, form.signoff_required.data)
+                                       form.active.data, form.signoff_required.data, robot={
+                                           "kind": form.robot_kind.data, "webhook": form.robot_webhook.data,
+                                           "secret": form.robot_secret.data, "topics": form.robot_topics.data})
             notices.set_unit_inspector(current_user, saved, form.inspector_id.data)
             uow.commit()
         except Invalid as exc:
@@ -78,7 +84,8 @@ def user_form(user_id):
         form.role.data = user.role.value
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in (
-            "username", "name", "email", "role", "unit_id", "language", "active", "password")}
+            "username", "name", "email", "role", "unit_id", "language", "active", "password", "mobile",
+            "sms_enabled", "email_enabled")}
         try:
             services.save_user(current_user, user, values)
             uow.commit()

@@ -11,7 +11,8 @@ from tracker.auth.passwords import PASSWORD_MIN, policy_error
 from tracker.auth.sessions import end_all_sessions
 from tracker.errors import Invalid, Refused
 from tracker.extensions import db
-from tracker.units.models import Unit
+from tracker.notifications import channels
+from tracker.units.models import WEBHOOK_MAX, RobotKind, Unit
 
 
 def _require_admin(actor: User | None) -> None:
@@ -20,8 +21,9 @@ def _require_admin(actor: User | None) -> None:
 
 
 def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, parent_id: int | None,
-              active: bool, signoff_required: bool = True) -> Unit:
-    """Create (unit=None) or update a unit."""
+              active: bool, signoff_required: bool = True, robot: dict | None = None) -> Unit:
+    """Create (unit=None) or update a unit; `robot` (kind, webhook, secret, topics) sets its group
+    robot when given (an empty secret keeps the current one)."""
     _require_admin(actor)
     name, code = (name or "").strip(), (code or "").strip().lower()
     errors = {}
@@ -37,6 +39,7 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
         errors["parent_id"] = _("Choose an existing unit.")
     elif parent is not None and unit is not None and _is_descendant(parent, unit):
         errors["parent_id"] = _("A unit cannot be placed under itself.")
+    robot_values = _robot_values(robot, unit, errors) if robot is not None else {}
     if errors:
         raise Invalid(errors)
     created = unit is None
@@ -50,10 +53,37 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
     else:
         changes = journal.apply_changes(unit, {"name": name, "code": code, "parent_id": parent_id,
                                                "active": active, "signoff_required": bool(signoff_required)})
+    for field, (old, new) in journal.apply_changes(unit, robot_values).items():
+        # The webhook carries the robot's access token, the secret signs for it: neither is journaled.
+        changes[field] = ["***", "***"] if field in ("robot_webhook", "robot_secret") else [old, new]
     if changes:
         journal.record(actor, "create" if created else "update", unit, changes)
     uow.flush()  # the same name saved by someone else a moment ago is a Conflict, not a 500
     return unit
+
+
+def _robot_values(robot: dict, unit: Unit | None, errors: dict) -> dict:
+    """The unit's robot columns from the form's values, or errors."""
+    kind_name = (robot.get("kind") or "").strip()
+    if not kind_name:
+        return {"robot_kind": None, "robot_webhook": None, "robot_secret": None, "robot_topics": ""}
+    try:
+        kind = RobotKind(kind_name)
+    except ValueError:
+        errors["robot_kind"] = _("Choose a kind of robot.")
+        return {}
+    webhook = (robot.get("webhook") or "").strip()
+    if not webhook:
+        errors["robot_webhook"] = _("Enter the robot's webhook address.")
+    elif len(webhook) > WEBHOOK_MAX:
+        errors["robot_webhook"] = _("Enter a webhook address of at most %(n)d characters.", n=WEBHOOK_MAX)
+    elif channels.webhook_problem(webhook):
+        errors["robot_webhook"] = channels.webhook_problem(webhook)
+    known = dict(channels.topic_choices())
+    topics = [t for t in robot.get("topics") or [] if t in known]
+    secret = (robot.get("secret") or "").strip() or (unit.robot_secret if unit is not None else None)
+    return {"robot_kind": kind, "robot_webhook": webhook,
+            "robot_secret": secret if kind == RobotKind.DINGTALK else None, "robot_topics": ",".join(topics)}
 
 
 def _is_descendant(candidate: Unit, unit: Unit) -> bool:
@@ -93,12 +123,13 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
     if actor is not None and user is not None and user.id == actor.id and (
             role is None or not role.can_administer() or not values.get("active", True)):
         errors["role"] = _("You cannot remove your own administrator access.")
+    channel_fields = _channel_values(values, errors)
     if errors:
         raise Invalid(errors)
     fields = {"username": username, "name": (values.get("name") or "").strip()[:100],
               "email": (values.get("email") or "").strip()[:254], "role": role, "unit_id": unit_id,
               "language": values.get("language") if values.get("language") in ("zh_CN", "en") else "zh_CN",
-              "active": bool(values.get("active", True))}
+              "active": bool(values.get("active", True)), **channel_fields}
     created = user is None
     if created:
         user = User(**fields)
@@ -118,7 +149,20 @@ def save_user(actor: User | None, user: User | None, values: dict) -> User:
             changes["password"] = ["***", "***"]
         if not user.active:
             end_all_sessions(user)
+    if "mobile" in changes:   # the journal is read more widely than the user form
+        changes["mobile"] = [channels.masked(v) if v else v for v in changes["mobile"]]
     if changes:
         journal.record(actor, "create" if created else "update", user, changes)
     uow.flush()
     return user
+
+
+def _channel_values(values: dict, errors: dict) -> dict:
+    """The mobile number (normalised) and channel choices, for those keys `values` has."""
+    fields = {key: bool(values[key]) for key in ("sms_enabled", "email_enabled") if key in values}
+    if "mobile" in values:
+        try:
+            fields["mobile"] = channels.normalise_mobile(values["mobile"])
+        except ValueError:
+            errors["mobile"] = channels.mobile_error()
+    return fields

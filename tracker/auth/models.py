@@ -98,6 +98,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
     # The weekly digest can be switched off; reminders about one's own overdue items cannot.
     digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Mainland mobile number, 11 digits (normalised on save); shown only to the user and admins.
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    # Channels the user chose: SMS (when a mobile is set) and e-mail.
+    sms_enabled: Mapped[bool] = mapped_column(default=True, server_default="1")
+    email_enabled: Mapped[bool] = mapped_column(default=True, server_default="1")
     password_hash: Mapped[str] = mapped_column(String(256))
     # Set when an administrator resets the password: the user must choose a new one at sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")

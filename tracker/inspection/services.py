@@ -183,6 +183,9 @@ def set_listed_supervision(actor: User, item: Item, listed: bool, note: str = ""
     journal.record(actor, "list_item" if listed else "unlist_item", item, changes, note=note, item_id=item.id)
     if item.status != Status.DRAFT:
         hooks.announce(actor, item, "listed" if listed else "unlisted", detail=note)
+    if listed:
+        for listed_hook in hooks.listed_for_supervision:   # SMS and the unit's group, with the change
+            listed_hook(item)
     uow.flush(item.id)
 
 

@@ -60,6 +60,9 @@ transition_steps: list[TransitionStep] = []  # one: parts.services
 
 # An open item's cooperating units changed: f(actor, item, added_units, removed_units), after the change.
 cooperating_units_changed: list[Callable[[Any, Any, list, list], None]] = []
+# What listing an item for supervision (挂牌督办) sets off, in the same transaction: f(item), called
+# from the supervision action and from an edit that ticks it (notifications.channels: SMS, robots).
+listed_for_supervision: list[Callable[[Any], None]] = []
 
 
 def closure_refusal(item) -> str | None:

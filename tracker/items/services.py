@@ -199,6 +199,9 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
             settle(actor, item, added, removed)
     if "listed_supervision" in changes and item.status != Status.DRAFT:
         hooks.announce(actor, item, "listed" if item.listed_supervision else "unlisted")
+    if changes.get("listed_supervision") == [False, True]:
+        for listed in hooks.listed_for_supervision:
+            listed(item)
     uow.flush(item.id)
     return changes
 

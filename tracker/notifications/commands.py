@@ -108,7 +108,8 @@ def list_command(status, limit):
         query = query.where(OutboxMessage.status == OutboxStatus(status))
     for m in db.session.scalars(query):
         sent = m.sent_at.isoformat(timespec="seconds") if m.sent_at else "-"
-        click.echo(f"{m.id:>6}  {m.status.value:<8} {m.attempts:>2}  {sent:<25} {m.to_address:<30} "
+        to = m.to_address or (m.unit.name if m.unit is not None else "")   # a robot message: its unit
+        click.echo(f"{m.id:>6}  {m.status.value:<8} {m.channel.value:<5} {m.attempts:>2}  {sent:<25} {to:<30} "
                    f"{m.subject[:60]}" + (f"\n        error: {m.last_error}" if m.last_error else ""))
 
 

@@ -24,8 +24,9 @@ from tracker.notifications.models import Notification, Reminder, ReminderKind
 
 def people(*conditions) -> list:
     """Active users as plain rows: what a mail, the outbox and the journal need (id, name, email,
-    language) and whom it concerns (role, unit); for jobs that mail thousands of people."""
-    return db.session.execute(select(User.id, User.name, User.email, User.language, User.role, User.unit_id)
+    language, channels) and whom it concerns (role, unit); for jobs that mail thousands of people."""
+    return db.session.execute(select(User.id, User.name, User.email, User.language, User.role, User.unit_id,
+                                     User.mobile, User.sms_enabled, User.email_enabled)
                               .where(User.active.is_(True), *conditions).order_by(User.id)).all()
 
 
@@ -231,3 +232,11 @@ def _reminder_subject(lines: list[MailLine]) -> Callable[[], str]:
             return _("[Rectify] Escalation: %(n)d rectification items need action", n=len(lines))
         return _("[Rectify] Reminder: %(n)d rectification items need action", n=len(lines))
     return subject
+
+
+@contextmanager
+def phrasebook(language: str):
+    """The shared phrases of `language` (links on BASE_URL, reminder lines, gettext), for the
+    texts of the other channels (a group robot's markdown, an SMS) rendered in that language."""
+    with _in_language(language):
+        yield _Phrases()

@@ -1,6 +1,6 @@
 """The outbox, the reminder record and the scheduler's bookkeeping.
 
-- `OutboxMessage`: one e-mail to send; the de-duplication key makes queueing idempotent and the
+- `OutboxMessage`: one message to send, on its channel (e-mail, a unit's group robot, SMS); the de-duplication key makes queueing idempotent and the
   status column (claimed by one sender at a time) makes sending happen once.
 - `Reminder`: one reminder or escalation about an item (第N次催办), with its `Notification` rows
   (who received it). Leaders read this record in 约谈, so it is never deleted.
@@ -35,6 +35,12 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"      # gave up (attempt limit, or no usable address); `outbox retry` requeues
 
 
+class OutboxChannel(enum.StrEnum):
+    EMAIL = "email"   # to_address is the e-mail address
+    ROBOT = "robot"   # unit_id names the unit whose group robot receives it (to_address stays empty)
+    SMS = "sms"       # to_address is the mobile number
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -46,6 +52,9 @@ class OutboxMessage(db.Model):
     # kind + recipient + period (+ item): a second scan or digest run finds the row and adds nothing.
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[OutboxChannel] = mapped_column(_enum(OutboxChannel, "outbox_channel"),
+                                                   default=OutboxChannel.EMAIL, server_default="email")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(100), default="")
@@ -63,6 +72,17 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+
+class RobotQuota(db.Model):
+    """The moments of the last messages handed to one group robot (keyed by its webhook's hash):
+    the robot accepts ROBOT_MAX_PER_MINUTE a minute, and every sender process counts here."""
+
+    __tablename__ = "robot_quotas"
+
+    robot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recent: Mapped[str] = mapped_column(Text, default="")   # epoch seconds, comma-separated, oldest first
 
 
 class ReminderKind(enum.StrEnum):

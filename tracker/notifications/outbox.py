@@ -1,5 +1,12 @@
 """The durable outbox: queue a message in the caller's transaction, send it after the commit.
 
+A message goes on its channel (OutboxChannel): e-mail through SMTP (or the log file), a unit's
+group robot or SMS over HTTP (channels.py decides who gets what; gateways.py talks to the
+services and keeps the quiet hours and the robots' limits). All channels share the claiming,
+marking, retries with backoff and the admin page; robot and SMS messages may also be *deferred*
+(back to pending, later, no attempt counted): in the quiet hours, and when the robot had its
+ROBOT_MAX_PER_MINUTE messages in the last minute: queued, never dropped.
+
 Sending is at-least-once made exactly-once in practice: a sender first *claims* rows (pending ->
 sending, committed), then talks SMTP, then marks each row sent in its own commit. Two senders never
 claim the same row (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED; SQLite: an UPDATE that only
@@ -37,7 +44,9 @@ from sqlalchemy.exc import DBAPIError
 from tracker import bulk, clock, journal
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.notifications.models import OutboxMessage, OutboxStatus
+from tracker.notifications import gateways
+from tracker.notifications.gateways import DeliveryError
+from tracker.notifications.models import OutboxChannel, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +86,8 @@ def _values(mail: Mail) -> dict:
     """The outbox row's columns. A user without a usable address still gets a row, marked failed,
     so an administrator sees it on the outbox page, fixes the address and retries it."""
     user, now = mail.recipient, clock.now()
-    values = {"dedup_key": mail.dedup_key, "kind": mail.kind, "recipient_id": user.id,
+    values = {"dedup_key": mail.dedup_key, "kind": mail.kind, "channel": OutboxChannel.EMAIL, "unit_id": None,
+              "recipient_id": user.id,
               "to_address": (user.email or "")[:254], "to_name": one_line(user.name, 100),
               "subject": one_line(mail.subject, 300), "body_text": mail.body_text, "body_html": mail.body_html,
               "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
@@ -86,9 +96,17 @@ def _values(mail: Mail) -> dict:
     return values
 
 
+def wants_mail(user) -> bool:
+    """The user reads e-mail (not switched off on the profile; plain rows without the column do)."""
+    return getattr(user, "email_enabled", True) is not False
+
+
 def queue(user: User, kind: str, dedup_key: str, subject: str, body_text: str,
           body_html: str) -> OutboxMessage | None:
-    """Add a message for `user` to the session (the caller commits); None when the key exists."""
+    """Add a message for `user` to the session (the caller commits); None when the key exists
+    or the user switched e-mail off."""
+    if not wants_mail(user):
+        return None
     if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)):
         return None
     message = OutboxMessage(**_values(Mail(user, kind, dedup_key, subject, body_text, body_html)))
@@ -100,19 +118,23 @@ def queue(user: User, kind: str, dedup_key: str, subject: str, body_text: str,
 def queue_many(mails: list[Mail]) -> dict[str, int]:
     """queue() for many messages in a few statements, whatever their number: the new rows' ids by
     key. A key that exists already (or repeats in `mails`) is skipped, as queue() skips it."""
-    keys = [mail.dedup_key for mail in mails]
+    return queue_rows([_values(mail) for mail in mails if wants_mail(mail.recipient)])
+
+
+def queue_rows(rows: list[dict]) -> dict[str, int]:
+    """Insert outbox rows (column values, any channel) whose key is new: the new ids by key."""
     taken: set[str] = set()
-    for chunk in bulk.in_chunks(keys):
+    for chunk in bulk.in_chunks([row["dedup_key"] for row in rows]):
         taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(
             bulk.one_of([OutboxMessage.dedup_key], [(key,) for key in chunk]))))
-    rows = []
-    for mail in mails:
-        if mail.dedup_key not in taken:
-            taken.add(mail.dedup_key)
-            rows.append(_values(mail))
-    if not rows:
+    new = []
+    for row in rows:
+        if row["dedup_key"] not in taken:
+            taken.add(row["dedup_key"])
+            new.append(row)
+    if not new:
         return {}
-    return dict(bulk.insert_many(OutboxMessage.__table__, rows, OutboxMessage.dedup_key, OutboxMessage.id))
+    return dict(bulk.insert_many(OutboxMessage.__table__, new, OutboxMessage.dedup_key, OutboxMessage.id))
 
 
 def compose(message: OutboxMessage) -> EmailMessage:
@@ -219,6 +241,40 @@ def _mark_failed(message: OutboxMessage, error: str) -> None:
     log.warning("outbox %s not sent (attempt %s): %s", message.id, message.attempts, error)
 
 
+def _defer(message: OutboxMessage, wait: dt.timedelta, why: str) -> None:
+    """Put the message back for later without counting an attempt (quiet hours, a robot's limit)."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = clock.now() + wait
+    message.claimed_by = message.claimed_at = None
+    db.session.commit()  # the job's own, per message, like a failure
+    log.info("outbox %s deferred by %s: %s", message.id, wait, why)
+
+
+def _deliver_by_http(message: OutboxMessage) -> str:
+    """Send a robot or SMS message now: "sent", "failed" or "deferred" (the row is marked)."""
+    quiet = gateways.quiet_wait(clock.now())
+    if quiet is not None:
+        _defer(message, quiet, "quiet hours")
+        return "deferred"
+    try:
+        if message.channel == OutboxChannel.ROBOT:
+            unit = message.unit
+            if unit is None or not unit.has_robot:
+                raise DeliveryError("the unit has no group robot any more")
+            wait = gateways.take_robot_slot(unit.robot_webhook)
+            if wait is not None:
+                _defer(message, wait, f"robot limit of {current_app.config['ROBOT_MAX_PER_MINUTE']} a minute")
+                return "deferred"
+            gateways.post_robot(unit.robot_kind, unit.robot_webhook, unit.robot_secret, message.subject,
+                                message.body_text)
+        else:
+            gateways.send_sms(message.to_address, message.body_text)
+    except DeliveryError as exc:
+        _mark_failed(message, str(exc))
+        return "failed"
+    return "sent"
+
+
 class _LogTransport:
     """No MAIL_SERVER: append each message's text to a log file (the single-machine default), and
     keep it whole (HTML and text) as one .eml file in MAIL_DIR, named by its outbox row, to open."""
@@ -283,31 +339,54 @@ def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> di
         return counts
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                   .order_by(OutboxMessage.id)).all()
-    try:
-        transport = _transport().__enter__()
-    except (OSError, smtplib.SMTPException) as exc:  # server down: everyone waits for the next try
-        for message in messages:
-            _mark_failed(message, f"cannot reach the mail server: {exc}")
-        counts["failed"] = len(messages)
-        return counts
+    mail = _MailConnection()
     try:
         for index, message in enumerate(messages):
             if stopping.is_set() or (until is not None and clock.real_now() >= until):
                 _release(messages[index:], worker)
                 break
-            try:
-                transport.send(compose(message))
-            except (OSError, smtplib.SMTPException, ValueError) as exc:
-                _mark_failed(message, str(exc))
-                counts["failed"] += 1
+            if message.channel == OutboxChannel.EMAIL:
+                outcome = mail.send(message)
             else:
+                outcome = _deliver_by_http(message)
+            if outcome == "sent":
                 _mark_sent(message, worker)
-                counts["sent"] += 1
+            if outcome in counts:
+                counts[outcome] += 1
             if beat is not None:
                 beat()
     finally:
-        transport.__exit__(None, None, None)
+        mail.close()
     return counts
+
+
+class _MailConnection:
+    """The batch's SMTP connection, opened at its first e-mail: a batch of robot and SMS messages
+    needs no mail server, and a mail server that is down fails only the batch's e-mails."""
+
+    def __init__(self):
+        self.transport = None
+        self.down: str | None = None
+
+    def send(self, message: OutboxMessage) -> str:
+        if self.down is None and self.transport is None:
+            try:
+                self.transport = _transport().__enter__()
+            except (OSError, smtplib.SMTPException) as exc:  # server down: everyone waits for the next try
+                self.down = f"cannot reach the mail server: {exc}"
+        if self.down is not None:
+            _mark_failed(message, self.down)
+            return "failed"
+        try:
+            self.transport.send(compose(message))
+        except (OSError, smtplib.SMTPException, ValueError) as exc:
+            _mark_failed(message, str(exc))
+            return "failed"
+        return "sent"
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.__exit__(None, None, None)
 
 
 def drain(beat=None) -> dict[str, int]:
@@ -353,10 +432,21 @@ def retry(actor: User | None, message_id: int) -> OutboxMessage | None:
     if message is None or message.status == OutboxStatus.SENT:
         return None
     before = (message.status.value, message.to_address)
-    if message.recipient is not None:
-        message.to_address = (message.recipient.email or "")[:254]
-    if usable_address(message.to_address) is None:
-        message.status, message.last_error = OutboxStatus.FAILED, "no valid e-mail address"
+    problem = None
+    if message.channel == OutboxChannel.EMAIL:
+        if message.recipient is not None:
+            message.to_address = (message.recipient.email or "")[:254]
+        if usable_address(message.to_address) is None:
+            problem = "no valid e-mail address"
+    elif message.channel == OutboxChannel.SMS:
+        if message.recipient is not None:
+            message.to_address = message.recipient.mobile or ""
+        if not message.to_address:
+            problem = "no mobile number"
+    elif message.unit is None or not message.unit.has_robot:
+        problem = "the unit has no group robot any more"
+    if problem is not None:
+        message.status, message.last_error = OutboxStatus.FAILED, problem
     else:
         message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING, 0, clock.now()
         message.claimed_by = message.claimed_at = None

@@ -30,7 +30,7 @@ from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import Item, Milestone, Status
 from tracker.journal import JournalEntry
-from tracker.notifications import mails, notices
+from tracker.notifications import channels, mails, notices
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 from tracker.parts.models import OPEN_PART_STATUSES, Part, PartStatus
 from tracker.units.models import Unit
@@ -305,8 +305,10 @@ def scan(today: dt.date | None = None) -> dict[str, int]:
     notices.milestones_missed([o for o in occasions  # a milestone's first overdue slot: it is missed
                                if o.kind == ReminderKind.MILESTONE_OVERDUE and o.key.endswith(":0")])
     mails_queued = mails.queue_reminder_mails(per_person, today)
-    uow.commit()  # the job's one commit: reminders and their mails together (the outbox sends after it)
-    log.info("reminder scan for %s: %s reminders, %s mails", today, len(occasions), mails_queued)
+    others = channels.queue_for_scan(occasions, per_person, today)
+    uow.commit()  # the job's one commit: reminders and their messages together (the outbox sends after it)
+    log.info("reminder scan for %s: %s reminders, %s mails, %s robot messages, %s SMS", today, len(occasions),
+             mails_queued, others["robot"], others["sms"])
     return {"reminders": len(occasions), "mails": mails_queued}
 
 

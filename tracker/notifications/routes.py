@@ -9,10 +9,12 @@ from flask_login import current_user, login_required
 from tracker import uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
+from tracker.errors import Invalid
 from tracker.extensions import db
-from tracker.notifications import jobs, mails, notices, outbox, services
+from tracker.feedback import show_errors
+from tracker.notifications import channels, jobs, mails, notices, outbox, services
 from tracker.notifications.forms import ProfileForm, RetryForm
-from tracker.notifications.models import OutboxStatus
+from tracker.notifications.models import OutboxChannel, OutboxStatus
 from tracker.paging import page_arg
 from tracker.units.models import Unit
 
@@ -23,9 +25,14 @@ OUTBOX_LABELS = {OutboxStatus.PENDING: _l("Pending"), OutboxStatus.SENDING: _l("
                  OutboxStatus.SENT: _l("Sent"), OutboxStatus.FAILED: _l("Failed")}
 
 
+CHANNEL_LABELS = {OutboxChannel.EMAIL: _l("E-mail"), OutboxChannel.ROBOT: _l("Group robot"),
+                  OutboxChannel.SMS: _l("SMS")}
+
+
 @bp.context_processor
 def _labels():
-    return {"outbox_label": lambda status: OUTBOX_LABELS[OutboxStatus(status)]}
+    return {"outbox_label": lambda status: OUTBOX_LABELS[OutboxStatus(status)],
+            "channel_label": lambda channel: CHANNEL_LABELS[OutboxChannel(channel)], "masked": channels.masked}
 
 
 def _page() -> int:
@@ -47,12 +54,18 @@ def profile():
     chosen = notices.preferences(current_user)
     form = ProfileForm(obj=current_user, data={f"notice_{topic}": on for topic, on in chosen.items()})
     if form.validate_on_submit():
-        services.set_digest_opt_out(current_user, form.digest_opt_out.data)
-        notices.set_preferences(current_user, {topic: form[f"notice_{topic}"].data for topic in chosen})
-        uow.commit()
-        flash(_("Your settings are saved."), "success")
-        return redirect(url_for("notifications.profile"))
-    return render_template("notifications/profile.html", form=form)
+        try:
+            services.set_digest_opt_out(current_user, form.digest_opt_out.data)
+            notices.set_preferences(current_user, {topic: form[f"notice_{topic}"].data for topic in chosen})
+            services.set_channels(current_user, form.mobile.data, form.sms_enabled.data, form.email_enabled.data)
+            uow.commit()
+        except Invalid as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash(_("Your settings are saved."), "success")
+            return redirect(url_for("notifications.profile"))
+    return render_template("notifications/profile.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/reminders")

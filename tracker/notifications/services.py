@@ -9,7 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from tracker import journal, uow
 from tracker.auth.models import User
+from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.notifications import channels
 from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder, ReminderKind
 from tracker.parts.models import Part
 from tracker.units.models import Unit
@@ -19,6 +21,22 @@ def set_digest_opt_out(user: User, opt_out: bool) -> dict:
     """Switch the user's weekly digest off (or on again); returns the journaled diff."""
     changes = journal.apply_changes(user, {"digest_opt_out": bool(opt_out)})
     if changes:
+        journal.record(user, "update", user, changes)
+    uow.flush()
+    return changes
+
+
+def set_channels(user: User, mobile: str | None, sms_enabled: bool, email_enabled: bool) -> dict:
+    """The user's own mobile number (normalised; Invalid when not a mainland mobile) and channels."""
+    try:
+        number = channels.normalise_mobile(mobile)
+    except ValueError:
+        raise Invalid({"mobile": channels.mobile_error()}) from None
+    changes = journal.apply_changes(user, {"mobile": number, "sms_enabled": bool(sms_enabled),
+                                           "email_enabled": bool(email_enabled)})
+    if changes:
+        if "mobile" in changes:
+            changes["mobile"] = [channels.masked(v) if v else v for v in changes["mobile"]]
         journal.record(user, "update", user, changes)
     uow.flush()
     return changes

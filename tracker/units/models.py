@@ -1,13 +1,24 @@
 """Units (单位): departments, townships and schools that own rectification items."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+import enum
+
+from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 
 NAME_MAX = 100
 CODE_MAX = 40
+
+
+WEBHOOK_MAX = 500
+
+
+class RobotKind(enum.StrEnum):
+    """The group robots a unit's group chat may have (政务钉钉 / 企业微信)."""
+    DINGTALK = "dingtalk"
+    WECOM = "wecom"
 
 
 class Unit(db.Model):
@@ -22,9 +33,25 @@ class Unit(db.Model):
     # Staff (联络员) submissions for closure go to the unit's head first (单位负责人审核), where the
     # deployment asks for it too (UNIT_SIGNOFF).
     signoff_required: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The unit's group robot (tracker/notifications/channels.py): its kind, webhook, DingTalk's
+    # signing secret, and which kinds of message go to the group (comma-separated ROBOT_TOPICS).
+    robot_kind: Mapped[RobotKind | None] = mapped_column(Enum(
+        RobotKind, name="robot_kind", native_enum=False, create_constraint=True, length=10,
+        values_callable=lambda e: [m.value for m in e]))
+    robot_webhook: Mapped[str | None] = mapped_column(String(WEBHOOK_MAX))
+    robot_secret: Mapped[str | None] = mapped_column(String(200))
+    robot_topics: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_robot(self) -> bool:
+        return self.robot_kind is not None and bool(self.robot_webhook)
+
+    def robot_hears(self, topic: str) -> bool:
+        """Whether messages of this kind go to the unit's group robot."""
+        return self.has_robot and topic in self.robot_topics.split(",")
