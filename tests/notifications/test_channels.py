@@ -394,3 +394,41 @@ def test_ticking_listed_supervision_on_the_item_form_texts_the_unit_but_not_for_
     outbox.flush()
     assert [("已交办事项" in body["content"], body["mobile"]) for body in sms_gateway.delivered] == [
         (True, "13900139000")]
+
+
+def test_event_notices_reach_the_groups_that_chose_them(db, make, people, robot):
+    from tracker import uow
+    from tracker.items import services
+    from tracker.items.models import Status
+    from tests.helpers import HttpReceiver
+    partner_robot = HttpReceiver()  # a WeCom group: unsigned
+    try:
+        with_robot(people["unit"], robot, topics="notice_assigned,notice_returned")
+        partner = with_robot(make.unit("县财政局"), partner_robot, kind=RobotKind.WECOM, topics="notice_assigned")
+        quiet = with_robot(make.unit("县住建局"), partner_robot, kind=RobotKind.WECOM, topics="reminders")
+        item = make.item(lead_unit=people["unit"], owner=people["owner"], status=Status.DRAFT, title="特教学校建设",
+                         cooperating=[partner, quiet])
+        services.perform(people["admin"], item, "assign")
+        uow.commit()
+        outbox.flush()
+        [lead] = robot.delivered
+        assert "交办" in lead["markdown"]["title"] and "特教学校建设" in lead["markdown"]["text"]
+        assert f"/items/{item.id}" in lead["markdown"]["text"]
+        [cooperating] = partner_robot.delivered  # 县住建局's group hears reminders only
+        assert "县财政局" in cooperating["markdown"]["content"] and "特教学校建设" in cooperating["markdown"]["content"]
+
+        item.status = Status.SUBMITTED
+        db.session.commit()
+        services.perform(people["inspector"], item, "return_item", reason="缺少验收报告")
+        uow.commit()
+        outbox.flush()
+        assert len(robot.delivered) == 2 and "缺少验收报告" in robot.delivered[1]["markdown"]["text"]
+        assert len(partner_robot.delivered) == 1
+    finally:
+        partner_robot.stop()
+
+
+def test_the_unit_form_offers_the_notices_to_its_group(login_as, people):
+    page = login_as(people["admin"]).get(f"/admin/units/{people['unit'].id}")
+    assert "An item is handed to my unit (交办)" in page.text or "交办" in page.text
+    assert 'value="notice_returned"' in page.text

@@ -29,7 +29,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.items import hooks
 from tracker.items.lights import LIGHT_LABELS, Light, light_of
 from tracker.items.models import LIVE_STATUSES, Item
-from tracker.notifications import mails, outbox
+from tracker.notifications import channels, mails, outbox
 from tracker.notifications.models import Notice, NoticeKind, NoticePreference, UnitInspector
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,11 @@ TOPIC_LABELS = {
     "milestone_missed": _l("A milestone is missed"),
 }
 CHANNELS = ("email",)   # the channels a preference is kept for (more are added per deployment)
+# The notices a unit's group robot may hear too, chosen per unit on the unit form (listed
+# supervision is the robot's own "supervision" topic; submissions and requests concern no unit).
+ROBOT_NOTICES = ("assigned", "returned", "extension_decided", "recheck", "reopened", "cancelled",
+                 "requirement_added")
+channels.NOTICE_TOPICS.update({f"notice_{topic}": TOPIC_LABELS[topic] for topic in ROBOT_NOTICES})
 
 
 def what(kind: str) -> str:
@@ -149,10 +154,34 @@ def notify(actor: User | None, item: Item, kind: NoticeKind, detail: str | None 
     return notices
 
 
+def tell_groups(item: Item, kind: NoticeKind, detail: str | None = None) -> int:
+    """A markdown message to the group robot of each unit the event concerns (the lead unit; on
+    交办 the cooperating units too) that hears this kind of notice; in the caller's transaction."""
+    topic = TOPICS.get(kind)
+    if topic not in ROBOT_NOTICES:
+        return 0
+    units = [item.lead_unit] + (list(item.cooperating_units) if kind == K.ASSIGNED else [])
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S%f")
+    rows = []
+    with mails.phrasebook(current_app.config["BABEL_DEFAULT_LOCALE"]) as phrases:
+        url = phrases.item_url(item.id)
+        title = _("[Rectify] %(what)s: %(title)s", what=what(kind), title=channels.md(item.title))
+        for unit in units:
+            text = current_app.jinja_env.get_template("notifications/robot_notice.md").render(
+                gettext=phrases.gettext, title=channels.md(title), unit=channels.md(unit.name),
+                item_title=channels.md(item.title), deadline=item.deadline.isoformat(),
+                detail=channels.md(detail or ""), url=url)
+            rows.append(channels.robot_row(unit, f"notice_{topic}", f"robot:{topic}:{item.id}:{unit.id}:{stamp}",
+                                           title, text))
+    rows = [row for row in rows if row is not None]
+    return len(outbox.queue_rows(rows)) if rows else 0
+
+
 def _on_event(actor, item, event: str, details: dict) -> None:
     kind = ACTIONS.get(event) or (NoticeKind(event) if event in set(NoticeKind) else None)
     if kind is not None:
         notify(actor, item, kind, details.get("detail"), details.get("on_date"), details.get("requester_id"))
+        tell_groups(item, kind, details.get("detail"))
 
 
 hooks.events.append(_on_event)
