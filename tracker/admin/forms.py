@@ -1,7 +1,7 @@
 from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from tracker.forms import AtMost
@@ -20,6 +20,9 @@ class UnitForm(FlaskForm):
                                                Regexp(r"^[a-z0-9-]+$", message=_l(
                                                    "Lower-case letters, digits and hyphens only."))])
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
+    aliases = TextAreaField(_l("Other names"), validators=[Optional(), AtMost(2000)],
+                            description=_l("Other names offices write for this unit, one per line "
+                                           "(e.g. 县人社局); imported sheets are matched against them."))
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))
 

@@ -43,7 +43,7 @@ def unit_form(unit_id):
     if form.validate_on_submit():
         try:
             services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
-                               form.active.data)
+                               form.active.data, aliases=form.aliases.data)
             uow.commit()
         except Invalid as exc:
             show_errors(form, exc)

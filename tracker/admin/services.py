@@ -1,6 +1,8 @@
 """Managing units and users: checked, validated, journaled and flushed; the caller commits."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,8 +22,8 @@ def _require_admin(actor: User | None) -> None:
 
 
 def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, parent_id: int | None,
-              active: bool) -> Unit:
-    """Create (unit=None) or update a unit."""
+              active: bool, aliases: str | None = None) -> Unit:
+    """Create (unit=None) or update a unit; `aliases` (other names, one per line) unchanged when None."""
     _require_admin(actor)
     name, code = (name or "").strip(), (code or "").strip().lower()
     errors = {}
@@ -37,17 +39,23 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
         errors["parent_id"] = _("Choose an existing unit.")
     elif parent is not None and unit is not None and _is_descendant(parent, unit):
         errors["parent_id"] = _("A unit cannot be placed under itself.")
+    if aliases is not None:
+        names = [a.strip() for a in re.split(r"[\n、，,；;]+", aliases) if a.strip() and a.strip() != name]
+        aliases = "\n".join(dict.fromkeys(names))
+        if len(aliases) > 2000:
+            errors["aliases"] = _("At most %(n)d characters.", n=2000)
     if errors:
         raise Invalid(errors)
     created = unit is None
     if created:
-        unit = Unit(name=name, code=code, parent_id=parent_id, active=active)
+        unit = Unit(name=name, code=code, parent_id=parent_id, active=active, aliases=aliases or "")
         db.session.add(unit)
         db.session.flush()
         changes = {"name": [None, name], "code": [None, code], "parent_id": [None, parent_id]}
     else:
         changes = journal.apply_changes(unit, {"name": name, "code": code, "parent_id": parent_id,
-                                               "active": active})
+                                               "active": active,
+                                               **({} if aliases is None else {"aliases": aliases})})
     if changes:
         journal.record(actor, "create" if created else "update", unit, changes)
     uow.flush()  # the same name saved by someone else a moment ago is a Conflict, not a 500
