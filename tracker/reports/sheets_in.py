@@ -17,7 +17,7 @@ from xml.etree.ElementTree import iterparse
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel
 
 from tracker.reports.sheet import Column, header_index, normalise_header
@@ -166,6 +166,7 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
     ignored: list[str] = []
     seen: dict[tuple[int, int], object] = {}
     rows: list[SheetRow] = []
+    header_row: list | None = None       # the header row's values while its second row may follow
     for number, (values, formulas) in enumerate(rows_iter, start=1):
         if number > scanned_limit:
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))
@@ -182,23 +183,60 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
             found = {col: index.get(normalise_header(v)) for col, v in enumerate(values) if not _blank(v)}
             if required_key in found.values() and sum(1 for k in found.values() if k) >= 2:
                 for col, key in found.items():
-                    if key and key not in header_at:
+                    if key and key in header_at:
+                        if (number, col + 1) in covered:
+                            continue  # one header merged across several columns
+                        raise SheetError(_("The column “%(title)s” appears twice in the header (columns "
+                                           "%(first)s and %(second)s). Delete or rename one of them.",
+                                           title=str(values[col]).strip(), first=_letter(header_at[key]),
+                                           second=_letter(col)))
+                    if key:
                         header_at[key] = col
                         headers[key] = str(values[col]).strip()
-                    elif not key:
-                        ignored.append(str(values[col]).strip())
+                header_row = values
             continue
+        if header_row is not None:
+            # A grouped header: 责任分工 over 责任领导 / 牵头单位 / …, the other titles merged down.
+            second = {col: index.get(normalise_header(v)) for col, v in enumerate(values)
+                      if not _blank(v) and col < len(header_row) and v != header_row[col]}
+            placed = {col: key for col, key in second.items() if key and key not in header_at}
+            header_top, header_row = header_row, None
+            if placed:
+                for col, key in placed.items():
+                    header_at[key] = col
+                    headers[key] = str(values[col]).strip()
+                used = set(header_at.values())
+                ignored.extend(dict.fromkeys(str(values[c]).strip() for c, k in second.items()
+                                             if not k and c not in used))
+                continue
+            used = set(header_at.values())
+            ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_top)
+                                         if not _blank(v) and c not in used))
         row = _row(number, values, list(formulas), header_at)
         if row is None:
             continue
         if len(rows) >= max_rows:
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))
         rows.append(row)
+    if header_row is not None:  # the header was the sheet's last row
+        used = set(header_at.values())
+        ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_row)
+                                     if not _blank(v) and c not in used))
     if not header_at:
         raise SheetError(_("No header row was found in the first %(n)d rows. The sheet needs a row of "
                            "column titles such as: %(titles)s.", n=HEADER_SEARCH_ROWS,
-                           titles="、".join(c.zh for c in columns[:6])))
+                           titles="；".join(_spellings(c) for c in columns[:8] if c.key != "title")))
     return Sheet(headers, ignored, rows)
+
+
+def _letter(col: int) -> str:
+    return get_column_letter(col + 1)
+
+
+def _spellings(column: Column) -> str:
+    """A column's title with the other wordings it is recognised by, e.g. 存在问题（问题表现、反馈问题）."""
+    others = [a for a in column.aliases if re.search(r"[\u4e00-\u9fff]", a)][:4]
+    return f"{column.zh}（{'、'.join(others)}）" if others else column.zh
 
 
 def _row(number: int, values: list, formulas: list, header_at: dict[str, int]) -> SheetRow | None:
