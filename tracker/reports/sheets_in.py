@@ -291,3 +291,79 @@ def as_text(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).replace("\r\n", "\n").replace("_x000D_", "").strip()
+
+
+# -- deadlines as offices write them ------------------------------------------------------------
+
+IMMEDIATE_WORDS = ("立行立改", "立即整改", "即知即改")
+LONG_TERM_WORDS = ("长期坚持", "长期", "持续推进", "常态化", "持续整改")
+_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_CN_NUM = "〇一二三四五六七八九"
+
+
+class NeedsYear(ValueError):
+    """A month or day without a year (6月底): the admin has to say which year."""
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def deadline_phrase(value) -> tuple[dt.date | None, str | None]:
+    """(date, kind hint) for a deadline cell: a date cell, an Excel serial, or a phrase such as
+    2025年6月底前, 2025年6月, 2025.12, 2025/3/31, 2025年第三季度, 2025年底前, 2026年秋季学期开学前.
+    立行立改 gives (None, "immediate"), 长期坚持 (None, "long_term"): the caller settles the date.
+    ValueError when no date can be read, NeedsYear when the year is missing."""
+    if isinstance(value, float) and 1990 <= value < 2100 and not value.is_integer():
+        value = f"{value:.2f}".rstrip("0") if f"{value:.2f}".endswith("0") else f"{value:.2f}"
+    if not isinstance(value, str):
+        return as_date(value), None
+    text = re.sub(r"\s+", "", value)
+    if any(word in text for word in IMMEDIATE_WORDS):
+        return None, "immediate"
+    if any(text.startswith(word) for word in LONG_TERM_WORDS):
+        return None, "long_term"
+    try:
+        return as_date(text.rstrip("前")), None
+    except (ValueError, OverflowError):
+        pass
+    years = re.findall(r"(20\d{2}|19\d{2})", text)
+    if not years:
+        if re.search(r"\d{1,2}月|季度|年底|学期", text):
+            raise NeedsYear(value)
+        raise ValueError(value)
+    # a range (2025年3月—2025年6月) counts by its end: read from the last year on
+    tail = text[text.rindex(years[-1]):]
+    year = int(years[-1])
+    m = re.match(r"\d{4}[年/\-.](\d{1,2})[月/\-.](\d{1,2})日?", tail)
+    if m:
+        return dt.date(year, int(m.group(1)), int(m.group(2))), None
+    m = re.match(r"\d{4}年?第?([一二三四1-4])季度", tail)
+    if m:
+        return _month_end(year, _QUARTER[m.group(1)] * 3), None
+    if re.match(r"\d{4}年?上半年", tail):
+        return dt.date(year, 6, 30), None
+    if re.match(r"\d{4}年?(下半年|底|末|年底|年末|年内|前|$)", tail):
+        return dt.date(year, 12, 31), None
+    m = re.match(r"\d{4}年?(春季|秋季)学期", tail)
+    if m:  # before the term opens: the end of February or of August
+        return (_month_end(year, 2) if m.group(1) == "春季" else dt.date(year, 8, 31)), None
+    m = re.match(r"\d{4}年?暑假", tail) or re.match(r"\d{4}年?寒假", tail)
+    if m:
+        return (dt.date(year, 7, 10) if "暑假" in tail else dt.date(year, 1, 20)), None
+    m = re.match(r"\d{4}[年/\-.](\d{1,2})月?", tail)
+    if m and 1 <= int(m.group(1)) <= 12:
+        if re.match(r"\d{4}\.1$", tail):
+            raise ValueError(value)  # 2025.1 may be January or a shortened 2025.10
+        return _month_end(year, int(m.group(1))), None
+    raise ValueError(value)
+
+
+def short_title(measure: str, limit: int = 30) -> str:
+    """A short item title drawn from its measure: numbering dropped, the first clause, at most `limit`
+    characters (1.新建城区学校2所，扩充学位 → 新建城区学校2所)."""
+    text = re.sub(r"^\s*(?:[(（]?[0-9一二三四五六七八九十]+[)）.．、]|[一二三四五六七八九十]+是)\s*", "",
+                  measure.strip())
+    first = re.split(r"[，,。；;：:\n]", text, maxsplit=1)[0].strip()
+    return (first or text)[:limit]

@@ -1,0 +1,71 @@
+"""A county's own 整改台账: one problem with several numbered measures, deadlines as offices write
+them, the 序号, 责任人, 进展情况 and 备注 kept; phrases that are not dates get a date picker."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.items.models import Item, ItemKind, ProgressUpdate
+from tracker.reports import sheets_in
+from tracker.units.models import Unit
+from tests.reports.test_import import import_dir, outcomes, preview_of, setup, upload, xlsx  # noqa: F401
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2025年6月底前", dt.date(2025, 6, 30)), ("2025年6月", dt.date(2025, 6, 30)), ("2025.12", dt.date(2025, 12, 31)),
+    (2025.12, dt.date(2025, 12, 31)), ("2025/3/31", dt.date(2025, 3, 31)), ("2025年第三季度", dt.date(2025, 9, 30)),
+    ("2025年底前", dt.date(2025, 12, 31)), ("2026年秋季学期开学前", dt.date(2026, 8, 31)),
+    (dt.datetime(2026, 5, 1), dt.date(2026, 5, 1)), (46203, dt.date(2026, 6, 30)),
+    ("2025年3月—2025年6月", dt.date(2025, 6, 30)),
+])
+def test_deadlines_as_offices_write_them(value, expected):
+    assert sheets_in.deadline_phrase(value) == (expected, None)
+
+
+def test_words_for_immediate_and_long_term_and_a_month_without_a_year():
+    assert sheets_in.deadline_phrase("立行立改") == (None, "immediate")
+    assert sheets_in.deadline_phrase("长期坚持") == (None, "long_term")
+    with pytest.raises(sheets_in.NeedsYear):
+        sheets_in.deadline_phrase("6月底")
+
+
+LEDGER = [
+    ["XX县履行教育职责评价反馈问题整改台账"] + [None] * 9,
+    ["序号", "问题来源", "存在问题", "整改目标", "整改措施", "牵头单位", "责任人", "完成时限", "进展情况", "备注"],
+    [1, "督导评估", "大班额问题突出", "消除56人以上大班额", "1.新建城区学校2所，扩充学位", "县教育局", "张三",
+     "2026年6月底前", "已完成选址", "挂牌督办"],
+    [None, None, None, None, "2.招聘教师50名；补足缺口", "县教育局", "李四", "立行立改", None, None],
+    [None, None, None, None, "3.建立控额长效机制", "县教育局", None, "长期坚持", None, None],
+    [2, "督导评估", "校舍安全隐患", "消除隐患", "开展排查", "县教育局", None, "6月底", None, None],
+]
+MERGES = ["A1:J1", "A3:A5", "B3:B5", "C3:C5", "D3:D5"]
+
+
+def test_one_problem_with_numbered_measures_becomes_items_titled_from_their_measures(setup, make, db, app):
+    evaluation, admin = setup
+    unit = db.session.scalar(select(Unit).where(Unit.name == "县教育局"))
+    make.user(name="张三", unit=unit)
+    url, page = preview_of(admin, upload(admin, evaluation, xlsx(LEDGER, merges=MERGES)))
+    result = outcomes(page)
+    assert "has no year: choose the date below" in result[6]
+    assert "long-term item has no fixed deadline" in result[5]
+    assert 'name="date-5"' in page.text and 'name="date-6"' in page.text   # date pickers, not a dead end
+    assert "/confirm" not in page.text
+    admin.post(url + "/dates", {"date-5": "2026-12-31", "date-6": "2027-06-30"})
+    page = admin.get(url + "?lang=en")
+    assert "/confirm" in page.text, outcomes(page)
+    admin.post(url + "/confirm")
+    items = db.session.scalars(select(Item).order_by(Item.id)).all()
+    assert [(i.title, i.kind, i.deadline, i.ledger_no) for i in items] == [
+        ("新建城区学校2所", ItemKind.DEADLINE, dt.date(2026, 6, 30), "1"),
+        ("招聘教师50名", ItemKind.IMMEDIATE, clock.today() + dt.timedelta(days=app.config["IMPORT_IMMEDIATE_DAYS"]), "1"),
+        ("建立控额长效机制", ItemKind.LONG_TERM, dt.date(2026, 12, 31), "1"),
+        ("开展排查", ItemKind.DEADLINE, dt.date(2027, 6, 30), "2")]
+    assert len({i.finding_id for i in items[:3]}) == 1 and items[3].finding_id != items[0].finding_id
+    assert items[0].owner.name == "张三" and items[0].owner_text == ""
+    assert items[1].owner is None and items[1].owner_text == "李四"       # no such user: kept as text
+    assert items[0].remarks == "挂牌督办" and items[2].deadline_text == "长期坚持"
+    progress = db.session.scalars(select(ProgressUpdate)).all()
+    assert [(p.item_id, p.body, p.created_at.date()) for p in progress] == [
+        (items[0].id, "已完成选址", clock.now().date())]
