@@ -69,3 +69,30 @@ def test_one_problem_with_numbered_measures_becomes_items_titled_from_their_meas
     progress = db.session.scalars(select(ProgressUpdate)).all()
     assert [(p.item_id, p.body, p.created_at.date()) for p in progress] == [
         (items[0].id, "已完成选址", clock.now().date())]
+
+
+def test_units_by_alias_a_cell_of_ten_units_and_notes_rows_at_the_bottom(setup, make, db):
+    evaluation, admin = setup
+    rsj = db.session.scalar(select(Unit).where(Unit.name == "县人社局"))
+    admin.post(f"/admin/units/{rsj.id}", {"name": "县人力资源和社会保障局", "code": rsj.code,
+                                            "aliases": "县人社局\n人社局", "active": "y"})
+    tens = [make.unit(f"县第{n}局") for n in range(10)]
+    rows = [["存在问题", "整改措施", "整改目标", "牵头单位", "配合单位", "整改时限"],
+            ["问题甲", "措施一", "目标", "县人社局", "、".join(u.name for u in tens), "2026-12-31"],
+            [None] * 6,
+            ["问题乙", "措施二", "目标", "县教育局", "人社局；县财政局\n县第1局", "2026-12-31"],
+            ["注：1. 本表由各责任单位填写。2. 时限以文件为准。", None, None, None, None, None],
+            ["联系人：王五  电话：0000-1234567", None, None, None, None, None],
+            ["以上事项请于每月25日前报送进展"] + [None] * 5]
+    url, page = preview_of(admin, upload(admin, evaluation, xlsx(rows, merges=["A7:F7"])))
+    result = outcomes(page)
+    assert set(result) == {2, 4} and all(r.startswith("Will be imported") for r in result.values()), result
+    assert "“县人社局” is another name of 县人力资源和社会保障局" in result[2]
+    assert "unknown-units" not in page.text
+    ignored = page.text[page.text.index('id="ignored-rows"'):]
+    for text in ("Row 5: 注：1. 本表由各责任单位填写", "Row 6: 联系人：王五", "Row 7: 以上事项请于每月25日前报送进展"):
+        assert text in ignored
+    admin.post(url + "/confirm")
+    first, second = db.session.scalars(select(Item).order_by(Item.id)).all()
+    assert first.lead_unit.name == "县人力资源和社会保障局" and len(first.cooperating_units) == 10
+    assert sorted(u.name for u in second.cooperating_units) == ["县人力资源和社会保障局", "县第1局", "县财政局"]

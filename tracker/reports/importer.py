@@ -173,6 +173,7 @@ class Preview:
     headers: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
+    notes: list[list] = field(default_factory=list)   # [row, text] of rows that are not items, ignored
     problem: str | None = None           # the sheet as a whole cannot be imported
 
     @property
@@ -196,7 +197,7 @@ def preview(upload: Upload) -> Preview:
     except sheets_in.SheetError as exc:
         result.problem = exc.message
         return result
-    result.headers, result.ignored = sheet.headers, sheet.ignored
+    result.headers, result.ignored, result.notes = sheet.headers, sheet.ignored, sheet.notes
     check = _check_ledger_row if upload.kind == "ledger" else _check_indicator_row
     context = _Context(evaluation, chosen_dates(upload))
     for row in sheet.rows:
@@ -219,7 +220,13 @@ class _Context:
 
     def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None):
         self.evaluation = evaluation
-        self.units = {u.name: u for u in db.session.scalars(select(Unit).where(Unit.active.is_(True)))}
+        self.units: dict[str, Unit] = {}
+        active = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
+        for unit in active:  # official names first: an alias never hides another unit's name
+            self.units[_unit_key(unit.name)] = unit
+        for unit in active:
+            for alias in unit.alias_list:
+                self.units.setdefault(_unit_key(alias), unit)
         self.indicators = {i.code: i for i in db.session.scalars(
             select(Indicator).where(Indicator.evaluation_id == evaluation.id))}
         self.findings = {f.text: f for f in db.session.scalars(
@@ -231,8 +238,15 @@ class _Context:
         self.dates: dict[str, dt.date] = dates or {}
 
 
+def _unit_key(name: str) -> str:
+    """A unit name compared without spaces and without a trailing (牵头)/(配合) remark."""
+    return re.sub(r"[\s\u3000]+|[(（][^)）]{0,6}[)）]$", "", name)
+
+
 def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
-    unit = ctx.units.get(name)
+    unit = ctx.units.get(_unit_key(name))
+    if unit is not None and unit.name != name and _unit_key(name) != _unit_key(unit.name):
+        outcome.notes.append(_("“%(name)s” is another name of %(unit)s.", name=name, unit=unit.name))
     if unit is None:
         ctx.unknown_units.add(name)
         outcome.errors.append(_("Unknown unit “%(name)s”.", name=name))

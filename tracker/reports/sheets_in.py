@@ -51,6 +51,7 @@ class Sheet:
     headers: dict[str, str]              # column key -> header text as found in the sheet
     ignored: list[str]                   # header texts that match no known column
     rows: list[SheetRow]                 # non-empty data rows
+    notes: list[list] = field(default_factory=list)  # [row number, text] of rows that are not items
 
 
 def _merged_ranges(path: Path, row_limit: int) -> dict[tuple[int, int], tuple[int, int]]:
@@ -122,7 +123,8 @@ def _loads(text: str) -> Sheet:
                 return kind.fromisoformat(obj[tag])
         return obj
     data = json.loads(text, object_hook=untagged)
-    return Sheet(data["headers"], data["ignored"], [SheetRow(**row) for row in data["rows"]])
+    return Sheet(data["headers"], data["ignored"], [SheetRow(**row) for row in data["rows"]],
+                 data.get("notes", []))
 
 
 def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
@@ -166,6 +168,7 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
     ignored: list[str] = []
     seen: dict[tuple[int, int], object] = {}
     rows: list[SheetRow] = []
+    notes: list[list] = []
     header_row: list | None = None       # the header row's values while its second row may follow
     for number, (values, formulas) in enumerate(rows_iter, start=1):
         if number > scanned_limit:
@@ -212,6 +215,10 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
             used = set(header_at.values())
             ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_top)
                                          if not _blank(v) and c not in used))
+        note = _note(values, header_at)
+        if note is not None:
+            notes.append([number, note[:200]])
+            continue
         row = _row(number, values, list(formulas), header_at)
         if row is None:
             continue
@@ -226,7 +233,25 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
         raise SheetError(_("No header row was found in the first %(n)d rows. The sheet needs a row of "
                            "column titles such as: %(titles)s.", n=HEADER_SEARCH_ROWS,
                            titles="；".join(_spellings(c) for c in columns[:8] if c.key != "title")))
-    return Sheet(headers, ignored, rows)
+    return Sheet(headers, ignored, rows, notes)
+
+
+NOTE_STARTS = ("注", "备注：", "备注:", "说明", "联系人", "填报人", "审核人", "负责人：", "负责人:",
+               "单位负责人", "制表", "填表")
+
+
+def _note(values: list, header_at: dict[str, int]) -> str | None:
+    """The text of a row that is not an item: 注：1. …, 联系人：… 电话：…, or one merged text
+    spanning the table (the same text in every column it covers)."""
+    texts = [str(values[c]).strip() for c in sorted(set(header_at.values()))
+             if c < len(values) and not _blank(values[c])]
+    if not texts:
+        return None
+    if texts[0].startswith(NOTE_STARTS):
+        return texts[0]
+    if len(texts) >= 3 and len(set(texts)) == 1 and len(texts) >= len(set(header_at.values())) - 1:
+        return texts[0]
+    return None
 
 
 def _letter(col: int) -> str:
