@@ -3,7 +3,7 @@ them, the 序号, 责任人, 进展情况 and 备注 kept; phrases that are not 
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.items.models import Item, ItemKind, ProgressUpdate
@@ -96,3 +96,17 @@ def test_units_by_alias_a_cell_of_ten_units_and_notes_rows_at_the_bottom(setup, 
     first, second = db.session.scalars(select(Item).order_by(Item.id)).all()
     assert first.lead_unit.name == "县人力资源和社会保障局" and len(first.cooperating_units) == 10
     assert sorted(u.name for u in second.cooperating_units) == ["县人力资源和社会保障局", "县第1局", "县财政局"]
+
+
+def test_the_same_sheet_imported_twice_creates_nothing_new(setup, db):
+    evaluation, admin = setup
+    for round_ in (1, 2):
+        url, page = preview_of(admin, upload(admin, evaluation, xlsx(LEDGER[:5], merges=MERGES)))
+        admin.post(url + "/dates", {"date-5": "2026-12-31"})
+        page = admin.get(url + "?lang=en")
+        if round_ == 2:
+            result = outcomes(page)
+            assert all("Already imported" in result[n] and "skipped" in result[n] for n in (3, 4, 5)), result
+        admin.post(url + "/confirm")
+        assert db.session.scalar(select(func.count()).select_from(Item)) == 3
+        assert db.session.scalar(select(func.count()).select_from(ProgressUpdate)) == 1

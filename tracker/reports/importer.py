@@ -29,7 +29,7 @@ from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
 from tracker.extensions import db
 from tracker.items import services as item_services
-from tracker.items.models import LIMITS, ItemKind
+from tracker.items.models import LIMITS, Item, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
 from tracker.reports.models import ImportClaim
@@ -231,6 +231,8 @@ class _Context:
             select(Indicator).where(Indicator.evaluation_id == evaluation.id))}
         self.findings = {f.text: f for f in db.session.scalars(
             select(Finding).where(Finding.evaluation_id == evaluation.id))}
+        self.existing = {(finding_id, measures.strip()): item_id for item_id, finding_id, measures in db.session.execute(
+            select(Item.id, Item.finding_id, Item.measures).join(Finding).where(Finding.evaluation_id == evaluation.id))}
         self.users = list(db.session.scalars(select(User).where(User.active.is_(True))))
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
@@ -343,7 +345,11 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     clean["indicator"] = ctx.indicators.get(code.group(1)) if code else None
     finding = ctx.findings.get(text["problem"])
     clean["finding"] = finding
-    if text["problem"]:
+    clean["existing"] = ctx.existing.get((finding.id, text["measures"])) if finding else None
+    if clean["existing"]:
+        outcome.notes.append(_("Already imported (item #%(id)d): this row is skipped, nothing is added twice.",
+                               id=clean["existing"]))
+    elif text["problem"]:
         outcome.notes.append(_("Adds to the existing finding.") if finding else _("New finding."))
     outcome.values = clean
 
@@ -401,18 +407,22 @@ def confirm(actor: User, upload: Upload) -> int:
         db.session.add(ImportClaim(token=upload.token, user_id=actor.id, claimed_at=clock.now()))
         db.session.flush()
     if upload.kind == "ledger":
-        _write_ledger(actor, result, note)
+        written = _write_ledger(actor, result, note)
     else:
         _write_indicators(actor, result, note)
+        written = len(result.rows)
     db.session.flush()  # the page commits, then discards the stored sheet
-    log.info("%s imported %d %s rows from %s", actor.username, len(result.rows), upload.kind, upload.filename)
-    return len(result.rows)
+    log.info("%s imported %d %s rows from %s", actor.username, written, upload.kind, upload.filename)
+    return written
 
 
-def _write_ledger(actor: User, result: Preview, note: str) -> None:
+def _write_ledger(actor: User, result: Preview, note: str) -> int:
     new_findings: dict[str, Finding] = {}
+    written = 0
     for row in result.rows:
         v = row.values
+        if v.get("existing"):
+            continue  # the same problem and measure imported before: never a silent duplicate
         finding = v["finding"] or new_findings.get(v["problem"])
         if finding is None:
             finding = Finding(evaluation_id=result.evaluation.id, text=v["problem"], category="",
@@ -433,9 +443,11 @@ def _write_ledger(actor: User, result: Preview, note: str) -> None:
             item = item_services.create_item(actor, values, note=f"{note}, {_('row %(n)d', n=row.number)}")
             if v["progress"]:
                 item_services.record_imported_progress(actor, item, v["progress"])
+            written += 1
         except Invalid as exc:  # the preview checks what the form checks; a row that still fails stops all
             raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number,
                             errors="; ".join(exc.errors.values())))
+    return written
 
 
 def _write_indicators(actor: User, result: Preview, note: str) -> None:
