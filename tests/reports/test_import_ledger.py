@@ -110,3 +110,16 @@ def test_the_same_sheet_imported_twice_creates_nothing_new(setup, db):
         admin.post(url + "/confirm")
         assert db.session.scalar(select(func.count()).select_from(Item)) == 3
         assert db.session.scalar(select(func.count()).select_from(ProgressUpdate)) == 1
+
+
+def test_the_item_page_shows_what_the_sheet_said(setup, db):
+    evaluation, admin = setup
+    url, _page = preview_of(admin, upload(admin, evaluation, xlsx(LEDGER[:5], merges=MERGES)))
+    admin.post(url + "/dates", {"date-5": "2026-12-31"})
+    admin.post(url + "/confirm")
+    long_term = db.session.scalar(select(Item).where(Item.kind == ItemKind.LONG_TERM))
+    first = db.session.scalar(select(Item).order_by(Item.id))
+    page = admin.get(f"/items/{long_term.id}?lang=en").text
+    assert 'id="deadline-text">长期坚持<' in page and 'id="ledger-no">1<' in page
+    page = admin.get(f"/items/{first.id}?lang=en").text
+    assert 'id="remarks">挂牌督办<' in page and "李四" not in page and "张三" in page
