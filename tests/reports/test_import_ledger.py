@@ -123,3 +123,60 @@ def test_the_item_page_shows_what_the_sheet_said(setup, db):
     assert 'id="deadline-text">长期坚持<' in page and 'id="ledger-no">1<' in page
     page = admin.get(f"/items/{first.id}?lang=en").text
     assert 'id="remarks">挂牌督办<' in page and "李四" not in page and "张三" in page
+
+
+ROWS = [["XX县整改台账", None, None, None, None], ["存在问题", "整改措施", "整改目标", "牵头单位", "整改时限"],
+        ["大班额", "1.新建学校，扩充学位", "消除大班额", "县教育局", "2026年底前"],
+        [None, "2.招聘教师", None, "县教育局", "2026/9/1"]]
+
+
+def test_a_legacy_xls_with_merged_cells_imports(setup, db):
+    xlwt = pytest.importorskip("xlwt")
+    import io
+    evaluation, admin = setup
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("台账")
+    for r, row in enumerate(ROWS):
+        for c, value in enumerate(row):
+            if value is not None and not (r == 3 and c in (0, 2)):
+                sheet.write(r, c, value)
+    sheet.merge(0, 0, 0, 4)      # the title across the table
+    sheet.merge(2, 3, 0, 0)      # the problem over its two measures
+    sheet.merge(2, 3, 2, 2)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    url, page = preview_of(admin, upload(admin, evaluation, buffer, name="台账.xls"))
+    assert all(o.startswith("Will be imported") for o in outcomes(page).values()), outcomes(page)
+    admin.post(url + "/confirm")
+    items = db.session.scalars(select(Item).order_by(Item.id)).all()
+    assert [(i.title, i.deadline, i.finding.text) for i in items] == [
+        ("新建学校", dt.date(2026, 12, 31), "大班额"), ("招聘教师", dt.date(2026, 9, 1), "大班额")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_csv_in_utf8_or_gbk_imports(setup, db, encoding):
+    import csv
+    import io
+    evaluation, admin = setup
+    text = io.StringIO()
+    csv.writer(text).writerows([["" if v is None else v for v in row] for row in ROWS[1:3]])
+    url, page = preview_of(admin, upload(admin, evaluation, io.BytesIO(text.getvalue().encode(encoding)),
+                                         name="台账.csv"))
+    admin.post(url + "/confirm")
+    assert [i.title for i in db.session.scalars(select(Item))] == ["新建学校"]
+
+
+@pytest.mark.parametrize("content,message", [
+    ("<html><body><table><tr><td>存在问题</td></tr></table></body></html>".encode(), "a web page saved"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + b"0" * 600, "protected by a password"),
+])
+def test_html_saved_as_xls_and_a_password_protected_workbook_are_refused(setup, db, import_dir, content, message):
+    import io
+    evaluation, admin = setup
+    response = admin.post("/reports/import?lang=en", {"kind": "ledger", "evaluation_id": str(evaluation.id),
+                                                      "file": (io.BytesIO(content), "台账.xls")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422 and message in response.text
+    assert db.session.scalar(select(func.count()).select_from(Item)) == 0
+    assert not import_dir.exists() or not any(import_dir.iterdir())

@@ -73,7 +73,7 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
         raise Refused(_("Only an administrator may import."))
     if kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
         raise Refused(_("Choose an evaluation and what the sheet holds."))
-    _rows, max_mb, folder = _settings()
+    max_rows, max_mb, folder = _settings()
     folder.mkdir(parents=True, exist_ok=True)
     _forget_old(folder)
     token = secrets.token_urlsafe(24)
@@ -82,6 +82,7 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
     try:
         if path.stat().st_size > max_mb * 1024 * 1024:
             raise Refused(_("The file is larger than %(n)d MB.", n=max_mb))
+        sheets_in.convert_legacy(path, file_storage.filename or "", max_rows)
         limits = detect.ZipLimits(1000, 100, 512 * 1024 * 1024)
         try:
             kind_found = detect.detect(path, limits)
@@ -90,6 +91,9 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
         if kind_found != detect.XLSX:
             raise Refused(_("This file is not an Excel workbook (.xlsx). Open it in Excel or WPS, "
                             "save it as .xlsx (not .xls or .csv) and try again."))
+    except sheets_in.SheetError as exc:
+        path.unlink(missing_ok=True)
+        raise Refused(exc.message)
     except Refused:
         path.unlink(missing_ok=True)
         raise

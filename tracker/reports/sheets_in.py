@@ -392,3 +392,79 @@ def short_title(measure: str, limit: int = 30) -> str:
                   measure.strip())
     first = re.split(r"[，,。；;：:\n]", text, maxsplit=1)[0].strip()
     return (first or text)[:limit]
+
+
+# -- legacy files: .xls and CSV become an xlsx at upload --------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def convert_legacy(path: Path, filename: str, max_rows: int) -> None:
+    """Rewrite a legacy .xls (or WPS .et) workbook or a CSV (UTF-8 or GBK) at `path` as an xlsx,
+    merged cells and dates kept, so the rest of the import reads one format. SheetError for a
+    password-protected workbook or a web page saved as .xls; anything else is left as it is."""
+    head = path.read_bytes()[:4096]
+    if head.startswith(OLE_MAGIC):
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or b"FILEPASS" in data:
+            raise SheetError(_("This workbook is protected by a password. Open it in Excel or WPS, remove "
+                               "the password, save it as .xlsx and try again."))
+        _xls_to_xlsx(path, data, max_rows)
+    elif re.search(rb"<\s*(html|table|!doctype)", head.lower()):
+        raise SheetError(_("This file is a web page saved with a spreadsheet name, not a workbook. Open it "
+                           "in Excel or WPS, save it as .xlsx and try again."))
+    elif filename.lower().endswith(".csv"):
+        _csv_to_xlsx(path, path.read_bytes(), max_rows)
+
+
+def _save_rows(path: Path, rows, merges=()) -> None:
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for ref in merges:
+        sheet.merge_cells(ref)
+    book.save(path)
+
+
+def _xls_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
+    import xlrd
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True)
+        sheet = book.sheet_by_index(0)
+    except Exception:  # xlrd raises many kinds of errors for damaged files
+        return  # left as it is: the xlsx check refuses it in plain words
+    rows = []
+    for r in range(min(sheet.nrows, max_rows + 1000)):
+        row = []
+        for c in range(min(sheet.ncols, MAX_COLUMNS)):
+            cell = sheet.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype == xlrd.XL_CELL_ERROR:
+                row.append(None)
+            elif cell.ctype == xlrd.XL_CELL_EMPTY:
+                row.append(None)
+            else:
+                row.append(cell.value)
+        rows.append(row)
+    merges = [f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
+              for r0, r1, c0, c1 in sheet.merged_cells if r1 - r0 > 1 or c1 - c0 > 1]
+    _save_rows(path, rows, merges)
+
+
+def _csv_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
+    import csv
+    import io
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError(_("This CSV file is neither UTF-8 nor GBK text. Save it as .xlsx and try again."))
+    rows = [[cell if cell.strip() else None for cell in row]
+            for _n, row in zip(range(max_rows + 1000), csv.reader(io.StringIO(text)))]
+    _save_rows(path, rows)
