@@ -180,3 +180,17 @@ def test_html_saved_as_xls_and_a_password_protected_workbook_are_refused(setup, 
     assert response.status_code == 422 and message in response.text
     assert db.session.scalar(select(func.count()).select_from(Item)) == 0
     assert not import_dir.exists() or not any(import_dir.iterdir())
+
+
+def test_an_error_value_and_a_30000_character_cell_are_row_errors_in_plain_words(setup, db):
+    evaluation, admin = setup
+    rows = [["存在问题", "整改措施", "整改目标", "牵头单位", "整改时限"],
+            ["问题甲", "#REF!", "目标", "县教育局", "2026-12-31"],
+            ["问题乙", "措施" * 15000, "目标", "县教育局", "2026-12-31"],
+            ["问题丙", "措施", "目标", "县教育局", "2026-12-31"]]
+    url, page = preview_of(admin, upload(admin, evaluation, xlsx(rows)))
+    result = outcomes(page)
+    assert "holds a formula without a value" in result[2]
+    assert "longer than 5000 characters" in result[3]
+    assert result[4].startswith("Will be imported") and "/confirm" not in page.text
+    assert db.session.scalar(select(func.count()).select_from(Item)) == 0

@@ -264,12 +264,18 @@ def _spellings(column: Column) -> str:
     return f"{column.zh}（{'、'.join(others)}）" if others else column.zh
 
 
+EXCEL_ERRORS = frozenset({"#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!"})
+
+
 def _row(number: int, values: list, formulas: list, header_at: dict[str, int]) -> SheetRow | None:
     row = SheetRow(number, {})
     for key, col in header_at.items():
         value = values[col] if col < len(values) else None
         formula = formulas[col] if col < len(formulas) else None
-        if isinstance(formula, str) and formula.startswith("="):
+        if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+            row.formula_errors.append(key)  # #REF! and its kind: the value is lost, say so
+            value = None
+        elif isinstance(formula, str) and formula.startswith("="):
             if _blank(value):
                 row.formula_errors.append(key)
             else:
