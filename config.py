@@ -138,6 +138,8 @@ class Config:
     IMPORT_DIR = os.environ.get("IMPORT_DIR") or str(INSTANCE_DIR / "imports")
     IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 10)
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 2000)
+    # An imported 立行立改 (immediate) item is due this many days after the import.
+    IMPORT_IMMEDIATE_DAYS = _int("IMPORT_IMMEDIATE_DAYS", 15)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,7 +1,7 @@
 from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from tracker.forms import AtMost, MultiCheckboxField
@@ -22,6 +22,9 @@ class UnitForm(FlaskForm):
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none, validators=[Optional()])
     inspector_id = SelectField(_l("Inspector in charge (分管督学)"), coerce=_int_or_none, validators=[Optional()],
                                description=_l("Told of the unit's submissions for closure; none: every inspector is."))
+    aliases = TextAreaField(_l("Other names"), validators=[Optional(), AtMost(2000)],
+                            description=_l("Other names offices write for this unit, one per line "
+                                           "(e.g. 县人社局); imported sheets are matched against them."))
     active = BooleanField(_l("Active"), default=True)
     signoff_required = BooleanField(
         _l("Staff submissions go to the unit head first"), default=True,

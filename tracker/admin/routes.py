@@ -51,7 +51,7 @@ def unit_form(unit_id):
     if form.validate_on_submit():
         try:
             saved = services.save_unit(current_user, unit, form.name.data, form.code.data, form.parent_id.data,
-                                       form.active.data, form.signoff_required.data, robot={
+                                       form.active.data, form.signoff_required.data, aliases=form.aliases.data, robot={
                                            "kind": form.robot_kind.data, "webhook": form.robot_webhook.data,
                                            "secret": form.robot_secret.data, "topics": form.robot_topics.data})
             notices.set_unit_inspector(current_user, saved, form.inspector_id.data)

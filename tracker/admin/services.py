@@ -1,6 +1,8 @@
 """Managing units and users: checked, validated, journaled and flushed; the caller commits."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,9 +23,11 @@ def _require_admin(actor: User | None) -> None:
 
 
 def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, parent_id: int | None,
-              active: bool, signoff_required: bool = True, robot: dict | None = None) -> Unit:
-    """Create (unit=None) or update a unit; `robot` (kind, webhook, secret, topics) sets its group
-    robot when given (an empty secret keeps the current one)."""
+              active: bool, signoff_required: bool = True, aliases: str | None = None,
+              robot: dict | None = None) -> Unit:
+    """Create (unit=None) or update a unit; `aliases` (other names, one per line) unchanged when
+    None; `robot` (kind, webhook, secret, topics) sets its group robot when given (an empty secret
+    keeps the current one)."""
     _require_admin(actor)
     name, code = (name or "").strip(), (code or "").strip().lower()
     errors = {}
@@ -40,19 +44,25 @@ def save_unit(actor: User | None, unit: Unit | None, name: str, code: str, paren
     elif parent is not None and unit is not None and _is_descendant(parent, unit):
         errors["parent_id"] = _("A unit cannot be placed under itself.")
     robot_values = _robot_values(robot, unit, errors) if robot is not None else {}
+    if aliases is not None:
+        names = [a.strip() for a in re.split(r"[\n、，,；;]+", aliases) if a.strip() and a.strip() != name]
+        aliases = "\n".join(dict.fromkeys(names))
+        if len(aliases) > 2000:
+            errors["aliases"] = _("At most %(n)d characters.", n=2000)
     if errors:
         raise Invalid(errors)
     created = unit is None
     if created:
         unit = Unit(name=name, code=code, parent_id=parent_id, active=active,
-                    signoff_required=bool(signoff_required))
+                    signoff_required=bool(signoff_required), aliases=aliases or "")
         db.session.add(unit)
         db.session.flush()
         changes = {"name": [None, name], "code": [None, code], "parent_id": [None, parent_id],
                    "signoff_required": [None, bool(signoff_required)]}
     else:
         changes = journal.apply_changes(unit, {"name": name, "code": code, "parent_id": parent_id,
-                                               "active": active, "signoff_required": bool(signoff_required)})
+                                               "active": active, "signoff_required": bool(signoff_required),
+                                               **({} if aliases is None else {"aliases": aliases})})
     for field, (old, new) in journal.apply_changes(unit, robot_values).items():
         # The webhook carries the robot's access token, the secret signs for it: neither is journaled.
         changes[field] = ["***", "***"] if field in ("robot_webhook", "robot_secret") else [old, new]

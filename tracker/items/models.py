@@ -17,7 +17,8 @@ from tracker.units.models import Unit
 
 # Field limits, shared by the forms and the model validators.
 LIMITS = {"title": 200, "measures": 5000, "target": 2000, "responsible_leader": 100,
-          "body": 5000, "reason": 2000, "milestone_title": 200}
+          "body": 5000, "reason": 2000, "milestone_title": 200,
+          "ledger_no": 20, "owner_text": 100, "remarks": 5000, "deadline_text": 100}
 
 
 class Status(enum.StrEnum):
@@ -94,6 +95,14 @@ class Item(db.Model):
     status: Mapped[Status] = mapped_column(_enum(Status, "item_status"), default=Status.DRAFT)
     listed_supervision: Mapped[bool] = mapped_column(default=False, server_default="0")
     progress_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # What an imported ledger said and the database has no better place for: the sheet's own
+    # number (序号, shown as the item's ledger number), the owner's name when no user of the lead
+    # unit has it, the remarks (备注), and the deadline as the office wrote it (e.g. 长期坚持: a
+    # long-term item whose `deadline` is then the review date the admin set in the preview).
+    ledger_no: Mapped[str] = mapped_column(String(LIMITS["ledger_no"]), default="", server_default="")
+    owner_text: Mapped[str] = mapped_column(String(LIMITS["owner_text"]), default="", server_default="")
+    remarks: Mapped[str] = mapped_column(Text, default="", server_default="")
+    deadline_text: Mapped[str] = mapped_column(String(LIMITS["deadline_text"]), default="", server_default="")
 
     # Schedule columns behind the traffic light (see lights.py), kept by services.
     start_on: Mapped[dt.date | None]

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 EDITABLE_FIELDS = ("finding_id", "title", "measures", "target", "kind", "lead_unit_id", "owner_id",
                    "responsible_leader", "deadline", "listed_supervision")
 
+IMPORTED_FIELDS = ("ledger_no", "owner_text", "remarks", "deadline_text")
+
 
 def item_for(user: User, item_id: int) -> Item:
     """The item when `user` may see it; 404 otherwise, so ids of other units' items leak nothing."""
@@ -141,6 +143,9 @@ def _clean_item_values(actor: User, values: dict, item: Item | None) -> dict[str
             errors["deadline"] = _("This deadline is in the past. Tick the confirmation to keep it.")
     clean["deadline"] = deadline
     clean["listed_supervision"] = bool(values.get("listed_supervision"))
+    for field in IMPORTED_FIELDS:  # only an imported sheet sets these; the form leaves them as they are
+        if field in values:
+            clean[field] = (values.get(field) or "").strip()[:LIMITS[field]]
     if errors:
         raise Invalid(errors)
     return clean
@@ -163,6 +168,7 @@ def create_item(actor: User, values: dict, note: str | None = None) -> Item:
     db.session.flush()
     changes = {f: [None, journal.plain(getattr(item, f))] for f in EDITABLE_FIELDS}
     changes["cooperating_units"] = [None, [u.name for u in coops]]
+    changes.update({f: [None, clean[f]] for f in IMPORTED_FIELDS if clean.get(f)})
     journal.record(actor, "create", item, changes, note=note, item_id=item.id)
     uow.flush()
     log.info("item %s created by %s", item.id, actor.username)
@@ -207,6 +213,18 @@ def update_item(actor: User, item: Item, values: dict, expected_version: int | N
 
 
 # -- progress ---------------------------------------------------------------------
+
+def record_imported_progress(actor: User, item: Item, body: str) -> ProgressUpdate:
+    """The 进展情况 an imported sheet gives, as the item's first progress entry dated at import."""
+    if not actor.role.can_administer():
+        raise Refused(_("Only an administrator may import."))
+    posted = ProgressUpdate(item=item, author_id=actor.id, body=body, percent=item.progress_percent,
+                            submission_key=f"import-{item.id}", created_at=clock.now())
+    db.session.add(posted)
+    db.session.flush()
+    journal.record(actor, "progress", posted, {}, note=body[:200], item_id=item.id)
+    return posted
+
 
 @uow.guarded
 def post_progress(actor: User, item: Item, body: str, percent: Any, submission_key: str,

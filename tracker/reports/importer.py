@@ -29,7 +29,7 @@ from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
 from tracker.extensions import db
 from tracker.items import services as item_services
-from tracker.items.models import LIMITS, ItemKind
+from tracker.items.models import LIMITS, Item, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
 from tracker.reports.models import ImportClaim
@@ -73,7 +73,7 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
         raise Refused(_("Only an administrator may import."))
     if kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
         raise Refused(_("Choose an evaluation and what the sheet holds."))
-    _rows, max_mb, folder = _settings()
+    max_rows, max_mb, folder = _settings()
     folder.mkdir(parents=True, exist_ok=True)
     _forget_old(folder)
     token = secrets.token_urlsafe(24)
@@ -82,6 +82,7 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
     try:
         if path.stat().st_size > max_mb * 1024 * 1024:
             raise Refused(_("The file is larger than %(n)d MB.", n=max_mb))
+        sheets_in.convert_legacy(path, file_storage.filename or "", max_rows)
         limits = detect.ZipLimits(1000, 100, 512 * 1024 * 1024)
         try:
             kind_found = detect.detect(path, limits)
@@ -90,6 +91,9 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
         if kind_found != detect.XLSX:
             raise Refused(_("This file is not an Excel workbook (.xlsx). Open it in Excel or WPS, "
                             "save it as .xlsx (not .xls or .csv) and try again."))
+    except sheets_in.SheetError as exc:
+        path.unlink(missing_ok=True)
+        raise Refused(exc.message)
     except Refused:
         path.unlink(missing_ok=True)
         raise
@@ -113,7 +117,34 @@ def upload_for(user: User, token: str) -> Upload:
     return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"])
 
 
+def _dates_path(upload: Upload) -> Path:
+    return upload.path.with_name(upload.token + ".dates.json")
+
+
+def chosen_dates(upload: Upload) -> dict[str, dt.date]:
+    """Row number -> the date the admin chose in the preview (a phrase without a year, 长期坚持)."""
+    path = _dates_path(upload)
+    if not path.exists():
+        return {}
+    return {row: dt.date.fromisoformat(day) for row, day in json.loads(path.read_text()).items()}
+
+
+def choose_dates(upload: Upload, form: dict) -> int:
+    """Keep the dates picked in the preview (fields `date-<row>`, ISO dates; others ignored)."""
+    dates = {k: v.isoformat() for k, v in chosen_dates(upload).items()}
+    for name, value in form.items():
+        m = re.fullmatch(r"date-(\d{1,6})", name)
+        if m and value:
+            try:
+                dates[m.group(1)] = dt.date.fromisoformat(value).isoformat()
+            except ValueError:
+                continue
+    _dates_path(upload).write_text(json.dumps(dates))
+    return len(dates)
+
+
 def discard(upload: Upload) -> None:
+    _dates_path(upload).unlink(missing_ok=True)
     upload.path.unlink(missing_ok=True)
     upload.path.with_suffix(".json").unlink(missing_ok=True)
     sheets_in.parsed_path(upload.path).unlink(missing_ok=True)
@@ -134,6 +165,7 @@ class RowOutcome:
     values: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ask_date: bool = False               # the preview offers a date picker for this row
 
 
 @dataclass
@@ -145,6 +177,7 @@ class Preview:
     headers: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     unknown_units: list[str] = field(default_factory=list)
+    notes: list[list] = field(default_factory=list)   # [row, text] of rows that are not items, ignored
     problem: str | None = None           # the sheet as a whole cannot be imported
 
     @property
@@ -168,9 +201,9 @@ def preview(upload: Upload) -> Preview:
     except sheets_in.SheetError as exc:
         result.problem = exc.message
         return result
-    result.headers, result.ignored = sheet.headers, sheet.ignored
+    result.headers, result.ignored, result.notes = sheet.headers, sheet.ignored, sheet.notes
     check = _check_ledger_row if upload.kind == "ledger" else _check_indicator_row
-    context = _Context(evaluation)
+    context = _Context(evaluation, chosen_dates(upload))
     for row in sheet.rows:
         outcome = RowOutcome(row.number)
         for key in row.formula_errors:
@@ -189,20 +222,37 @@ def preview(upload: Upload) -> Preview:
 class _Context:
     """What the rows are checked against, loaded once per preview."""
 
-    def __init__(self, evaluation: Evaluation):
+    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None):
         self.evaluation = evaluation
-        self.units = {u.name: u for u in db.session.scalars(select(Unit).where(Unit.active.is_(True)))}
+        self.units: dict[str, Unit] = {}
+        active = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
+        for unit in active:  # official names first: an alias never hides another unit's name
+            self.units[_unit_key(unit.name)] = unit
+        for unit in active:
+            for alias in unit.alias_list:
+                self.units.setdefault(_unit_key(alias), unit)
         self.indicators = {i.code: i for i in db.session.scalars(
             select(Indicator).where(Indicator.evaluation_id == evaluation.id))}
         self.findings = {f.text: f for f in db.session.scalars(
             select(Finding).where(Finding.evaluation_id == evaluation.id))}
+        self.existing = {(finding_id, measures.strip()): item_id for item_id, finding_id, measures in db.session.execute(
+            select(Item.id, Item.finding_id, Item.measures).join(Finding).where(Finding.evaluation_id == evaluation.id))}
         self.users = list(db.session.scalars(select(User).where(User.active.is_(True))))
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
+        self.immediate_days = current_app.config.get("IMPORT_IMMEDIATE_DAYS", 15)
+        self.dates: dict[str, dt.date] = dates or {}
+
+
+def _unit_key(name: str) -> str:
+    """A unit name compared without spaces and without a trailing (牵头)/(配合) remark."""
+    return re.sub(r"[\s\u3000]+|[(（][^)）]{0,6}[)）]$", "", name)
 
 
 def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
-    unit = ctx.units.get(name)
+    unit = ctx.units.get(_unit_key(name))
+    if unit is not None and unit.name != name and _unit_key(name) != _unit_key(unit.name):
+        outcome.notes.append(_("“%(name)s” is another name of %(unit)s.", name=name, unit=unit.name))
     if unit is None:
         ctx.unknown_units.add(name)
         outcome.errors.append(_("Unknown unit “%(name)s”.", name=name))
@@ -212,7 +262,7 @@ def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
 def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     text = {key: sheets_in.as_text(values.get(key)) for key in
             ("source", "problem", "title", "target", "measures", "responsible_leader", "lead_unit",
-             "cooperating_units", "owner", "kind")}
+             "cooperating_units", "owner", "kind", "seq", "remarks", "progress")}
     clean: dict = {"problem": text["problem"]}
     if not text["problem"]:
         outcome.errors.append(_("The problem text is missing."))
@@ -224,7 +274,8 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
         elif len(text[key]) > LIMITS[key]:
             outcome.errors.append(_("The column “%(column)s” is longer than %(n)d characters.",
                                     column=next(c.zh for c in LEDGER_COLUMNS if c.key == key), n=LIMITS[key]))
-    clean["title"] = (text["title"] or text["problem"].split("\n")[0])[:LIMITS["title"]]
+    clean["title"] = (text["title"] or sheets_in.short_title(text["measures"])
+                      or text["problem"].split("\n")[0])[:LIMITS["title"]]
     clean["responsible_leader"] = text["responsible_leader"][:LIMITS["responsible_leader"]]
 
     lead = _unit(text["lead_unit"], outcome, ctx) if text["lead_unit"] else None
@@ -235,41 +286,74 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     clean["cooperating"] = [u for u in (_unit(n, outcome, ctx) for n in dict.fromkeys(names))
                             if u is not None and u is not lead]
 
-    raw_deadline = values.get("deadline")
-    clean["deadline"] = None
-    if raw_deadline is None:
-        outcome.errors.append(_("The deadline is missing."))
-    else:
-        try:
-            clean["deadline"] = sheets_in.as_date(raw_deadline)
-        except (ValueError, OverflowError):
-            outcome.errors.append(_("The deadline “%(value)s” is not a date we can read; write it as "
-                                    "2024-06-30 or 2024年6月30日.", value=sheets_in.as_text(raw_deadline)))
-        else:
-            if clean["deadline"] < clock.today():
-                outcome.notes.append(_("The deadline has already passed."))
-
     clean["kind"] = ItemKind.DEADLINE
+    kind_given = None
     if text["kind"]:
         labels = {str(label): kind for kind, label in KIND_LABELS.items()}
-        kind = KIND_WORDS.get(text["kind"]) or labels.get(text["kind"])
-        if kind is None:
+        kind_given = KIND_WORDS.get(text["kind"]) or labels.get(text["kind"])
+        if kind_given is None:
             outcome.errors.append(_("Unknown item type “%(value)s” (立行立改, 限期整改 or 长期坚持).",
                                     value=text["kind"]))
-        clean["kind"] = kind or ItemKind.DEADLINE
 
+    raw_deadline = values.get("deadline")
+    clean["deadline"], hint = None, None
+    clean["deadline_text"] = sheets_in.as_text(raw_deadline)[:LIMITS["deadline_text"]]
+    chosen = ctx.dates.get(str(outcome.number))
+    if raw_deadline is None and chosen is None:
+        outcome.errors.append(_("The deadline is missing."))
+    elif raw_deadline is not None:
+        try:
+            clean["deadline"], hint = sheets_in.deadline_phrase(raw_deadline)
+        except sheets_in.NeedsYear:
+            outcome.ask_date = True
+            if chosen is None:
+                outcome.errors.append(_("The deadline “%(value)s” has no year: choose the date below.",
+                                        value=sheets_in.as_text(raw_deadline)))
+        except (ValueError, OverflowError):
+            outcome.ask_date = True
+            if chosen is None:
+                outcome.errors.append(_("The deadline “%(value)s” is not a date we can read; choose the date "
+                                        "below, or write it as 2024-06-30 or 2024年6月30日.",
+                                        value=sheets_in.as_text(raw_deadline)))
+    if hint == "immediate":
+        clean["kind"] = ItemKind.IMMEDIATE
+        clean["deadline"] = clock.today() + dt.timedelta(days=ctx.immediate_days)
+        outcome.notes.append(_("立行立改: due %(n)d days after the import.", n=ctx.immediate_days))
+    elif hint == "long_term":
+        clean["kind"] = ItemKind.LONG_TERM
+        outcome.ask_date = True
+        if chosen is None:
+            outcome.errors.append(_("长期坚持: a long-term item has no fixed deadline; choose the date of its "
+                                    "first review below."))
+    if chosen is not None and (outcome.ask_date or clean["deadline"] is None):
+        outcome.ask_date = True
+        clean["deadline"] = chosen
+        outcome.notes.append(_("Date chosen in the preview."))
+    if clean["deadline"] is not None and clean["deadline"] < clock.today():
+        outcome.notes.append(_("The deadline has already passed."))
+    if kind_given is not None:
+        clean["kind"] = kind_given
+
+    clean["ledger_no"] = text["seq"][:LIMITS["ledger_no"]]
+    clean["remarks"] = text["remarks"][:LIMITS["remarks"]]
+    clean["progress"] = text["progress"][:LIMITS["body"]]
     clean["owner"] = None
     if text["owner"] and lead is not None:
         clean["owner"] = next((u for u in ctx.users if u.name == text["owner"] and u.unit_id == lead.id), None)
         if clean["owner"] is None:
-            outcome.notes.append(_("No user “%(name)s” in the lead unit: the owner is left empty.",
+            outcome.notes.append(_("No user “%(name)s” in the lead unit: the name is kept on the item.",
                                    name=text["owner"]))
+    clean["owner_text"] = "" if clean["owner"] else text["owner"][:LIMITS["owner_text"]]
 
     code = re.match(r"\s*([0-9A-Za-z]+(?:\.[0-9]+)*)", text["source"])
     clean["indicator"] = ctx.indicators.get(code.group(1)) if code else None
     finding = ctx.findings.get(text["problem"])
     clean["finding"] = finding
-    if text["problem"]:
+    clean["existing"] = ctx.existing.get((finding.id, text["measures"])) if finding else None
+    if clean["existing"]:
+        outcome.notes.append(_("Already imported (item #%(id)d): this row is skipped, nothing is added twice.",
+                               id=clean["existing"]))
+    elif text["problem"]:
         outcome.notes.append(_("Adds to the existing finding.") if finding else _("New finding."))
     outcome.values = clean
 
@@ -327,18 +411,22 @@ def confirm(actor: User, upload: Upload) -> int:
         db.session.add(ImportClaim(token=upload.token, user_id=actor.id, claimed_at=clock.now()))
         db.session.flush()
     if upload.kind == "ledger":
-        _write_ledger(actor, result, note)
+        written = _write_ledger(actor, result, note)
     else:
         _write_indicators(actor, result, note)
+        written = len(result.rows)
     db.session.flush()  # the page commits, then discards the stored sheet
-    log.info("%s imported %d %s rows from %s", actor.username, len(result.rows), upload.kind, upload.filename)
-    return len(result.rows)
+    log.info("%s imported %d %s rows from %s", actor.username, written, upload.kind, upload.filename)
+    return written
 
 
-def _write_ledger(actor: User, result: Preview, note: str) -> None:
+def _write_ledger(actor: User, result: Preview, note: str) -> int:
     new_findings: dict[str, Finding] = {}
+    written = 0
     for row in result.rows:
         v = row.values
+        if v.get("existing"):
+            continue  # the same problem and measure imported before: never a silent duplicate
         finding = v["finding"] or new_findings.get(v["problem"])
         if finding is None:
             finding = Finding(evaluation_id=result.evaluation.id, text=v["problem"], category="",
@@ -352,12 +440,18 @@ def _write_ledger(actor: User, result: Preview, note: str) -> None:
                   "owner_id": v["owner"].id if v["owner"] else None,
                   "cooperating_unit_ids": [u.id for u in v["cooperating"]],
                   "responsible_leader": v["responsible_leader"], "deadline": v["deadline"],
+                  "ledger_no": v["ledger_no"], "owner_text": v["owner_text"], "remarks": v["remarks"],
+                  "deadline_text": v["deadline_text"],
                   "confirm_past_deadline": True}  # the preview showed the sheet's dates; confirming takes them
         try:
-            item_services.create_item(actor, values, note=f"{note}, {_('row %(n)d', n=row.number)}")
+            item = item_services.create_item(actor, values, note=f"{note}, {_('row %(n)d', n=row.number)}")
+            if v["progress"]:
+                item_services.record_imported_progress(actor, item, v["progress"])
+            written += 1
         except Invalid as exc:  # the preview checks what the form checks; a row that still fails stops all
             raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number,
                             errors="; ".join(exc.errors.values())))
+    return written
 
 
 def _write_indicators(actor: User, result: Preview, note: str) -> None:

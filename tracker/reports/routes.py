@@ -244,6 +244,18 @@ def import_create_units(token: str):
     return redirect(url_for("reports.import_preview", token=token))
 
 
+@bp.post("/import/<token>/dates")
+@allowed_if(Role.can_administer)
+def import_dates(token: str):
+    """Keep the dates the admin picked for rows whose deadline the sheet did not give as a date."""
+    upload = importer.upload_for(current_user, token)
+    if not ConfirmForm().validate_on_submit():
+        flash_expired()
+    else:
+        importer.choose_dates(upload, request.form)
+    return redirect(url_for("reports.import_preview", token=token))
+
+
 @bp.post("/import/<token>/confirm")
 @allowed_if(Role.can_administer)
 def import_confirm(token: str):

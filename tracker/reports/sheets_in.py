@@ -17,7 +17,7 @@ from xml.etree.ElementTree import iterparse
 
 from flask_babel import gettext as _
 from openpyxl import load_workbook
-from openpyxl.utils import range_boundaries
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel
 
 from tracker.reports.sheet import Column, header_index, normalise_header
@@ -51,6 +51,7 @@ class Sheet:
     headers: dict[str, str]              # column key -> header text as found in the sheet
     ignored: list[str]                   # header texts that match no known column
     rows: list[SheetRow]                 # non-empty data rows
+    notes: list[list] = field(default_factory=list)  # [row number, text] of rows that are not items
 
 
 def _merged_ranges(path: Path, row_limit: int) -> dict[tuple[int, int], tuple[int, int]]:
@@ -122,7 +123,8 @@ def _loads(text: str) -> Sheet:
                 return kind.fromisoformat(obj[tag])
         return obj
     data = json.loads(text, object_hook=untagged)
-    return Sheet(data["headers"], data["ignored"], [SheetRow(**row) for row in data["rows"]])
+    return Sheet(data["headers"], data["ignored"], [SheetRow(**row) for row in data["rows"]],
+                 data.get("notes", []))
 
 
 def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
@@ -166,6 +168,8 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
     ignored: list[str] = []
     seen: dict[tuple[int, int], object] = {}
     rows: list[SheetRow] = []
+    notes: list[list] = []
+    header_row: list | None = None       # the header row's values while its second row may follow
     for number, (values, formulas) in enumerate(rows_iter, start=1):
         if number > scanned_limit:
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))
@@ -182,11 +186,38 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
             found = {col: index.get(normalise_header(v)) for col, v in enumerate(values) if not _blank(v)}
             if required_key in found.values() and sum(1 for k in found.values() if k) >= 2:
                 for col, key in found.items():
-                    if key and key not in header_at:
+                    if key and key in header_at:
+                        if (number, col + 1) in covered:
+                            continue  # one header merged across several columns
+                        raise SheetError(_("The column “%(title)s” appears twice in the header (columns "
+                                           "%(first)s and %(second)s). Delete or rename one of them.",
+                                           title=str(values[col]).strip(), first=_letter(header_at[key]),
+                                           second=_letter(col)))
+                    if key:
                         header_at[key] = col
                         headers[key] = str(values[col]).strip()
-                    elif not key:
-                        ignored.append(str(values[col]).strip())
+                header_row = values
+            continue
+        if header_row is not None:
+            # A grouped header: 责任分工 over 责任领导 / 牵头单位 / …, the other titles merged down.
+            second = {col: index.get(normalise_header(v)) for col, v in enumerate(values)
+                      if not _blank(v) and col < len(header_row) and v != header_row[col]}
+            placed = {col: key for col, key in second.items() if key and key not in header_at}
+            header_top, header_row = header_row, None
+            if placed:
+                for col, key in placed.items():
+                    header_at[key] = col
+                    headers[key] = str(values[col]).strip()
+                used = set(header_at.values())
+                ignored.extend(dict.fromkeys(str(values[c]).strip() for c, k in second.items()
+                                             if not k and c not in used))
+                continue
+            used = set(header_at.values())
+            ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_top)
+                                         if not _blank(v) and c not in used))
+        note = _note(values, header_at)
+        if note is not None:
+            notes.append([number, note[:200]])
             continue
         row = _row(number, values, list(formulas), header_at)
         if row is None:
@@ -194,11 +225,46 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
         if len(rows) >= max_rows:
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))
         rows.append(row)
+    if header_row is not None:  # the header was the sheet's last row
+        used = set(header_at.values())
+        ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_row)
+                                     if not _blank(v) and c not in used))
     if not header_at:
         raise SheetError(_("No header row was found in the first %(n)d rows. The sheet needs a row of "
                            "column titles such as: %(titles)s.", n=HEADER_SEARCH_ROWS,
-                           titles="、".join(c.zh for c in columns[:6])))
-    return Sheet(headers, ignored, rows)
+                           titles="；".join(_spellings(c) for c in columns[:8] if c.key != "title")))
+    return Sheet(headers, ignored, rows, notes)
+
+
+NOTE_STARTS = ("注", "备注：", "备注:", "说明", "联系人", "填报人", "审核人", "负责人：", "负责人:",
+               "单位负责人", "制表", "填表")
+
+
+def _note(values: list, header_at: dict[str, int]) -> str | None:
+    """The text of a row that is not an item: 注：1. …, 联系人：… 电话：…, or one merged text
+    spanning the table (the same text in every column it covers)."""
+    texts = [str(values[c]).strip() for c in sorted(set(header_at.values()))
+             if c < len(values) and not _blank(values[c])]
+    if not texts:
+        return None
+    if texts[0].startswith(NOTE_STARTS):
+        return texts[0]
+    if len(texts) >= 3 and len(set(texts)) == 1 and len(texts) >= len(set(header_at.values())) - 1:
+        return texts[0]
+    return None
+
+
+def _letter(col: int) -> str:
+    return get_column_letter(col + 1)
+
+
+def _spellings(column: Column) -> str:
+    """A column's title with the other wordings it is recognised by, e.g. 存在问题（问题表现、反馈问题）."""
+    others = [a for a in column.aliases if re.search(r"[\u4e00-\u9fff]", a)][:4]
+    return f"{column.zh}（{'、'.join(others)}）" if others else column.zh
+
+
+EXCEL_ERRORS = frozenset({"#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!"})
 
 
 def _row(number: int, values: list, formulas: list, header_at: dict[str, int]) -> SheetRow | None:
@@ -206,7 +272,10 @@ def _row(number: int, values: list, formulas: list, header_at: dict[str, int]) -
     for key, col in header_at.items():
         value = values[col] if col < len(values) else None
         formula = formulas[col] if col < len(formulas) else None
-        if isinstance(formula, str) and formula.startswith("="):
+        if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+            row.formula_errors.append(key)  # #REF! and its kind: the value is lost, say so
+            value = None
+        elif isinstance(formula, str) and formula.startswith("="):
             if _blank(value):
                 row.formula_errors.append(key)
             else:
@@ -253,3 +322,155 @@ def as_text(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).replace("\r\n", "\n").replace("_x000D_", "").strip()
+
+
+# -- deadlines as offices write them ------------------------------------------------------------
+
+IMMEDIATE_WORDS = ("立行立改", "立即整改", "即知即改")
+LONG_TERM_WORDS = ("长期坚持", "长期", "持续推进", "常态化", "持续整改")
+_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_CN_NUM = "〇一二三四五六七八九"
+
+
+class NeedsYear(ValueError):
+    """A month or day without a year (6月底): the admin has to say which year."""
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def deadline_phrase(value) -> tuple[dt.date | None, str | None]:
+    """(date, kind hint) for a deadline cell: a date cell, an Excel serial, or a phrase such as
+    2025年6月底前, 2025年6月, 2025.12, 2025/3/31, 2025年第三季度, 2025年底前, 2026年秋季学期开学前.
+    立行立改 gives (None, "immediate"), 长期坚持 (None, "long_term"): the caller settles the date.
+    ValueError when no date can be read, NeedsYear when the year is missing."""
+    if isinstance(value, float) and 1990 <= value < 2100 and not value.is_integer():
+        value = f"{value:.2f}".rstrip("0") if f"{value:.2f}".endswith("0") else f"{value:.2f}"
+    if not isinstance(value, str):
+        return as_date(value), None
+    text = re.sub(r"\s+", "", value)
+    if any(word in text for word in IMMEDIATE_WORDS):
+        return None, "immediate"
+    if any(text.startswith(word) for word in LONG_TERM_WORDS):
+        return None, "long_term"
+    try:
+        return as_date(text.rstrip("前")), None
+    except (ValueError, OverflowError):
+        pass
+    years = re.findall(r"(20\d{2}|19\d{2})", text)
+    if not years:
+        if re.search(r"\d{1,2}月|季度|年底|学期", text):
+            raise NeedsYear(value)
+        raise ValueError(value)
+    # a range (2025年3月—2025年6月) counts by its end: read from the last year on
+    tail = text[text.rindex(years[-1]):]
+    year = int(years[-1])
+    m = re.match(r"\d{4}[年/\-.](\d{1,2})[月/\-.](\d{1,2})日?", tail)
+    if m:
+        return dt.date(year, int(m.group(1)), int(m.group(2))), None
+    m = re.match(r"\d{4}年?第?([一二三四1-4])季度", tail)
+    if m:
+        return _month_end(year, _QUARTER[m.group(1)] * 3), None
+    if re.match(r"\d{4}年?上半年", tail):
+        return dt.date(year, 6, 30), None
+    if re.match(r"\d{4}年?(下半年|底|末|年底|年末|年内|前|$)", tail):
+        return dt.date(year, 12, 31), None
+    m = re.match(r"\d{4}年?(春季|秋季)学期", tail)
+    if m:  # before the term opens: the end of February or of August
+        return (_month_end(year, 2) if m.group(1) == "春季" else dt.date(year, 8, 31)), None
+    m = re.match(r"\d{4}年?暑假", tail) or re.match(r"\d{4}年?寒假", tail)
+    if m:
+        return (dt.date(year, 7, 10) if "暑假" in tail else dt.date(year, 1, 20)), None
+    m = re.match(r"\d{4}[年/\-.](\d{1,2})月?", tail)
+    if m and 1 <= int(m.group(1)) <= 12:
+        if re.match(r"\d{4}\.1$", tail):
+            raise ValueError(value)  # 2025.1 may be January or a shortened 2025.10
+        return _month_end(year, int(m.group(1))), None
+    raise ValueError(value)
+
+
+def short_title(measure: str, limit: int = 30) -> str:
+    """A short item title drawn from its measure: numbering dropped, the first clause, at most `limit`
+    characters (1.新建城区学校2所，扩充学位 → 新建城区学校2所)."""
+    text = re.sub(r"^\s*(?:[(（]?[0-9一二三四五六七八九十]+[)）.．、]|[一二三四五六七八九十]+是)\s*", "",
+                  measure.strip())
+    first = re.split(r"[，,。；;：:\n]", text, maxsplit=1)[0].strip()
+    return (first or text)[:limit]
+
+
+# -- legacy files: .xls and CSV become an xlsx at upload --------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def convert_legacy(path: Path, filename: str, max_rows: int) -> None:
+    """Rewrite a legacy .xls (or WPS .et) workbook or a CSV (UTF-8 or GBK) at `path` as an xlsx,
+    merged cells and dates kept, so the rest of the import reads one format. SheetError for a
+    password-protected workbook or a web page saved as .xls; anything else is left as it is."""
+    head = path.read_bytes()[:4096]
+    if head.startswith(OLE_MAGIC):
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or b"FILEPASS" in data:
+            raise SheetError(_("This workbook is protected by a password. Open it in Excel or WPS, remove "
+                               "the password, save it as .xlsx and try again."))
+        _xls_to_xlsx(path, data, max_rows)
+    elif re.search(rb"<\s*(html|table|!doctype)", head.lower()):
+        raise SheetError(_("This file is a web page saved with a spreadsheet name, not a workbook. Open it "
+                           "in Excel or WPS, save it as .xlsx and try again."))
+    elif filename.lower().endswith(".csv"):
+        _csv_to_xlsx(path, path.read_bytes(), max_rows)
+
+
+def _save_rows(path: Path, rows, merges=()) -> None:
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for ref in merges:
+        sheet.merge_cells(ref)
+    book.save(path)
+
+
+def _xls_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
+    import xlrd
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True)
+        sheet = book.sheet_by_index(0)
+    except Exception:  # xlrd raises many kinds of errors for damaged files
+        return  # left as it is: the xlsx check refuses it in plain words
+    rows = []
+    for r in range(min(sheet.nrows, max_rows + 1000)):
+        row = []
+        for c in range(min(sheet.ncols, MAX_COLUMNS)):
+            cell = sheet.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype == xlrd.XL_CELL_ERROR:
+                row.append(None)
+            elif cell.ctype == xlrd.XL_CELL_EMPTY:
+                row.append(None)
+            else:
+                row.append(cell.value)
+        rows.append(row)
+    merges = [f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
+              for r0, r1, c0, c1 in sheet.merged_cells if r1 - r0 > 1 or c1 - c0 > 1]
+    _save_rows(path, rows, merges)
+
+
+def _csv_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
+    import csv
+    import io
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError(_("This CSV file is neither UTF-8 nor GBK text. Save it as .xlsx and try again."))
+    rows = [[cell if cell.strip() else None for cell in row]
+            for _n, row in zip(range(max_rows + 1000), csv.reader(io.StringIO(text)))]
+    _save_rows(path, rows)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import enum
+import re
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -41,9 +42,16 @@ class Unit(db.Model):
     robot_webhook: Mapped[str | None] = mapped_column(String(WEBHOOK_MAX))
     robot_secret: Mapped[str | None] = mapped_column(String(200))
     robot_topics: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Other names offices use for the unit (县人社局 for 县人力资源和社会保障局), one per line:
+    # the importer matches a sheet's unit cells against them.
+    aliases: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in re.split(r"[\n、，,；;]+", self.aliases or "") if a.strip()]
 
     def __str__(self) -> str:
         return self.name
