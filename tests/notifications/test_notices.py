@@ -299,6 +299,7 @@ def test_a_notice_switched_off_on_the_profile_is_listed_but_not_mailed(db, peopl
     page = browser.get("/profile").text
     assert "An item is handed to my unit (交办)" in page and "A milestone is missed" in page
     form = {f"notice_{topic}": "y" for topic in notices.TOPIC_LABELS if topic != "assigned"}
+    form["email_enabled"] = "y"  # ticked on the page, posted as it is
     assert browser.post("/profile", form).status_code == 302
     assert notices.preferences(head)["assigned"] is False and notices.preferences(head)["returned"] is True
     at(0)
