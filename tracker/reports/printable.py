@@ -79,7 +79,8 @@ class UnitReport:
 
     @property
     def rate(self) -> float:
-        counted = self.counts["total"] - self.counts["cancelled"]
+        """Closed among the items led (handed out, not cancelled), as on the dashboard."""
+        counted = self.counts["total"]
         return 100.0 * self.counts["closed"] / counted if counted else 0.0
 
 
@@ -99,7 +100,7 @@ def unit_report(unit: Unit, today: dt.date) -> UnitReport:
     row = next((r for r in stats.unit_statistics(as_of=today, items=ours, rollup=False) if r.unit_id == unit.id),
                stats.UnitStats(unit.id, unit.name))
     counts = {
-        "total": row.handed_out, "closed": row.closed, "cancelled": row.cancelled, "overdue": row.overdue,
+        "total": row.assigned, "closed": row.closed, "cancelled": row.cancelled, "overdue": row.overdue,
         "cooperating": len(lines) - len(led), "reminders": row.reminders, "escalations": row.escalations,
         "open": row.open,
     }

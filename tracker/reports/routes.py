@@ -22,7 +22,7 @@ from tracker.items.lights import light_settings
 from tracker.items.services import item_for
 from tracker.paging import page_arg
 from tracker.errors import Conflict, Refused
-from tracker.reports import dashboard, export, importer, printable, samples, views
+from tracker.reports import dashboard, export, importer, printable, samples, statistics, views
 from tracker.reports.forms import ConfirmForm, CreateUnitsForm, ImportForm, NoticeForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -120,6 +120,31 @@ def notice(item_id: int):
     return render_template("reports/notice.html", form=form, today=today,
                            notice=printable.notice(item, today, requirement or "", reply_by)), 200 if valid else 422
 
+
+
+@bp.get("/statistics")
+@allowed_if(Role.can_read_everything)
+def statistics_page():
+    """Per unit, for a period and an evaluation: what it was asked to do and how it did (通报, 考核)."""
+    flt = statistics.read_filters(request.args)
+    result = statistics.compute(flt)
+    weeks = result.weeks
+    chart = views.trend_chart(weeks) if weeks else None
+    return render_template("reports/statistics.html", result=result, flt=flt, chart=chart,
+                           evaluations=statistics.evaluations()), 422 if flt.errors else 200
+
+
+@bp.get("/statistics.xlsx")
+@allowed_if(Role.can_read_everything)
+def statistics_xlsx():
+    flt = statistics.read_filters(request.args)
+    if flt.errors:
+        for message in flt.errors.values():
+            flash(message, "error")
+        return redirect(url_for("reports.statistics_page", **flt.args()))
+    result = statistics.compute(flt, with_trend=False)
+    name = f"{_('Unit statistics')}-{result.as_of.isoformat()}.xlsx"
+    return xlsx_response(statistics.sheet_rows(result), name, _("Unit statistics"), columns=statistics.COLUMNS)
 
 
 # -- import -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.links import link_maker
-from tracker.reports import charts, dashboard
+from tracker.reports import charts, dashboard, stats
 from tracker.reports.dashboard import UnitRow, Week
 
 
@@ -34,6 +34,17 @@ def week_chart(weeks: list[Week]) -> Markup:
         charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
     ], _("Closures and newly overdue items per week"),
         _("Weekly counts over the last 12 weeks, the current week last."))
+
+
+def trend_chart(weeks: list[stats.TrendWeek]) -> Markup:
+    """The statistics page's weekly lines (the table under it has the same numbers)."""
+    labels = [w.start.strftime("%m-%d") for w in weeks]
+    return charts.line_chart(labels, [
+        charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
+        charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
+        charts.Series(_("Open at the week's end"), [w.open_at_end for w in weeks], charts.INK),
+    ], _("Closures, newly overdue and open items per week"),
+        _("Weekly counts from the first item handed out, the current week last."))
 
 
 def dashboard_body(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> Markup:
