@@ -68,6 +68,7 @@ ACCESS: dict[str, dict] = {
     "inspection.add_requirement": ITEM, "inspection.listed": ITEM, "inspection.schedule_recheck": ITEM,
     "inspection.record_recheck": ITEM, "inspection.rerate": DECIDERS,
     # reports
+    "reports.statistics_page": READERS, "reports.statistics_xlsx": READERS,
     "reports.dashboard_page": SIGNED_IN, "reports.overdue_report": SIGNED_IN,
     "reports.export_ledger": SIGNED_IN, "reports.unit_report": rule(other=HIDDEN), "reports.notice": ITEM_DECIDERS,
     "reports.import_page": ADMIN_ONLY, "reports.import_sample": ADMIN_ONLY,
@@ -75,6 +76,7 @@ ACCESS: dict[str, dict] = {
     "reports.import_create_units": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_confirm": {**ADMIN_ONLY, "admin": REACHED},
     # the JSON API (token callers)
+    "api.unit_statistics": READERS,
     "api.openapi": PUBLIC, "api.me": SIGNED_IN, "api.list_items": SIGNED_IN, "api.list_units": SIGNED_IN,
     "api.list_evaluations": SIGNED_IN, "api.get_item": ITEM, "api.download_evidence": ITEM,
     "api.post_progress": UNIT_WRITERS, "api.upload_evidence": UNIT_WRITERS,

@@ -155,6 +155,14 @@ PAGES: dict[str, Page] = {
                Say("Escalated: overdue by 10 days (deadline 2026-03-06)", "升级督办：已逾期 10 天（整改时限 2026-03-06）"),
                Say("Milestone “议事规则全县推开” due in 1 day (2026-03-17)", "时间节点“议事规则全县推开”将于 1 天后到期（2026-03-17）"))),
     "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD, queries=("?evaluation=1", "?evaluation=999999")),
+    # Unit statistics (tracker/reports/stats.py): 县教育局 with its two sub-units rolled up, ranked first;
+    # rank, unit, assigned, closed on time, closed late, still open, overdue now, longest overdue.
+    "/reports/statistics": Page(title=Say("Unit statistics", "单位统计"), who=READERS, words=(
+        ("1", EDU, "9", "1", "0", "8", "1", "10"), ("2", DISABLED, "1", "0", "0", "1", "1", "3"), PERSONNEL,
+        Say("How the ranking is made", "排名规则")),
+        # (bad filters answer 422 with the reason: tests/reports/test_statistics.py)
+        queries=("?start=2026-01-01&end=2026-03-16", "?evaluation=1", "?start=2030-01-01")),
+    "/reports/statistics.xlsx": Page(who=READERS, kind="sheet", words=(EDU, DISABLED, PERSONNEL)),
     "/reports/overdue": Page(title=Say("Overdue report", "逾期事项报表"), also=OVERDUE, never=NOT_SEEN),
     "/reports/units/<int:unit_id>": Page(
         title=Say("Unit report: 县教育局人事股", "单位报表: 县教育局人事股"), who=ITEM, hidden={"other"},
@@ -197,6 +205,7 @@ PAGES: dict[str, Page] = {
                                         hidden={"other"}),
     "/api/v1/items/<int:item_id>/evidence/<int:evidence_id>": Page(kind="file", words=("%PDF",), who=ITEM,
                                                                    hidden={"other"}),
+    "/api/v1/statistics": Page(kind="json", who=READERS, words=(EDU, DISABLED, PERSONNEL, "on_time_rate")),
     "/api/v1/units": Page(kind="json", words=(PERSONNEL, EDU, DISABLED)),
     "/api/v1/evaluations": Page(kind="json", words=(SELF_EVALUATION,)),
 }

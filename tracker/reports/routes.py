@@ -131,6 +131,7 @@ def statistics_page():
     weeks = result.weeks
     chart = views.trend_chart(weeks) if weeks else None
     return render_template("reports/statistics.html", result=result, flt=flt, chart=chart,
+                           ranking_rule=statistics.ranking_rule(),
                            evaluations=statistics.evaluations()), 422 if flt.errors else 200
 
 

@@ -87,6 +87,14 @@ def evaluations() -> list:
                               .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
 
 
+def ranking_rule() -> str:
+    """The rule under the table (and in the API and the 通报 document), in the reader's language."""
+    return _("Units are ranked by their on-time rate: items closed on or before their deadline (an approved "
+             "extension moves it) divided by the items assigned, cancelled ones left out. Equal rates: fewer "
+             "items overdue now first, then more items closed. Units equal on all three share a rank. A unit "
+             "with no item assigned is not ranked (—).")
+
+
 # -- the sheet ---------------------------------------------------------------------------------
 
 COLUMNS: tuple[Column, ...] = (

@@ -207,7 +207,7 @@ class _LeadHistory:
         self.changes: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
         for item_id, at, changes in db.session.execute(
                 select(JournalEntry.item_id, JournalEntry.at, JournalEntry.changes)
-                .where(JournalEntry.object_type == "item", JournalEntry.action == "update",
+                .where(JournalEntry.object_type == Item.__tablename__, JournalEntry.action == "update",
                        JournalEntry.item_id.in_(item_ids)).order_by(JournalEntry.at, JournalEntry.id)):
             change = (changes or {}).get("lead_unit_id")
             if change and len(change) == 2:
