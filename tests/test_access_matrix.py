@@ -63,6 +63,8 @@ ACCESS: dict[str, dict] = {
     "admin.user_form": ADMIN_ONLY,
     "notifications.outbox_page": ADMIN_ONLY, "notifications.retry": ADMIN_ONLY,
     "notifications.units": READERS, "notifications.unit_record": READERS,
+    "notifications.unit_record_xlsx": READERS, "notifications.item_record": rule(head=DENY, staff=DENY, other=DENY),
+    "notifications.item_record_xlsx": rule(head=DENY, staff=DENY, other=DENY),
     # inspection
     "inspection.queue": READERS, "inspection.request_extension": ITEM, "inspection.decide_extension": ITEM,
     "inspection.add_requirement": ITEM, "inspection.listed": ITEM, "inspection.schedule_recheck": ITEM,
