@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items.models import Item
@@ -161,7 +162,8 @@ def delivery(notification: Notification) -> Delivery:
     channel = getattr(message, "channel", None) or "email"
     label = str(CHANNEL_LABELS.get(channel, channel))
     if message.status == OutboxStatus.SENT:
-        return Delivery(label, True, _("Delivered"), message.sent_at.date().isoformat() if message.sent_at else "")
+        sent_on = clock.local_date(message.sent_at)
+        return Delivery(label, True, _("Delivered"), sent_on.isoformat() if sent_on else "")
     if message.status == OutboxStatus.FAILED:
         return Delivery(label, False, _("Not delivered"), message.last_error or "")
     return Delivery(label, None, _("Waiting to be sent"))
