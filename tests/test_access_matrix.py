@@ -65,11 +65,14 @@ ACCESS: dict[str, dict] = {
     "admin.user_form": ADMIN_ONLY,
     "notifications.outbox_page": ADMIN_ONLY, "notifications.retry": ADMIN_ONLY,
     "notifications.units": READERS, "notifications.unit_record": READERS,
+    "notifications.unit_record_xlsx": READERS, "notifications.item_record": rule(head=DENY, staff=DENY, other=DENY),
+    "notifications.item_record_xlsx": rule(head=DENY, staff=DENY, other=DENY),
     # inspection
     "inspection.queue": READERS, "inspection.request_extension": ITEM, "inspection.decide_extension": ITEM,
     "inspection.add_requirement": ITEM, "inspection.listed": ITEM, "inspection.schedule_recheck": ITEM,
     "inspection.record_recheck": ITEM, "inspection.rerate": DECIDERS,
     # reports
+    "reports.statistics_page": READERS, "reports.statistics_xlsx": READERS,
     "reports.dashboard_page": SIGNED_IN, "reports.overdue_report": SIGNED_IN,
     "reports.export_ledger": SIGNED_IN, "reports.unit_report": rule(other=HIDDEN), "reports.notice": ITEM_DECIDERS,
     "reports.issue_notice": ITEM_DECIDERS, "reports.notice_document": ITEM, "reports.progress_report": READERS,
@@ -80,6 +83,7 @@ ACCESS: dict[str, dict] = {
     "reports.import_confirm": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_dates": {**ADMIN_ONLY, "admin": REACHED},
     # the JSON API (token callers)
+    "api.unit_statistics": READERS,
     "api.openapi": PUBLIC, "api.me": SIGNED_IN, "api.list_items": SIGNED_IN, "api.list_units": SIGNED_IN,
     "api.list_evaluations": SIGNED_IN, "api.get_item": ITEM, "api.download_evidence": ITEM,
     "api.post_progress": UNIT_WRITERS, "api.upload_evidence": UNIT_WRITERS,

@@ -160,7 +160,23 @@ PAGES: dict[str, Page] = {
         words=(ESCALATED, "建成新源县特殊教育学校", "县教育局负责人", "整改办 王主任", Say("Reminder no. 2", "第2次催办"),
                Say("Escalated: overdue by 10 days (deadline 2026-03-06)", "升级督办：已逾期 10 天（整改时限 2026-03-06）"),
                Say("Milestone “议事规则全县推开” due in 1 day (2026-03-17)", "时间节点“议事规则全县推开”将于 1 天后到期（2026-03-17）"))),
+    "/reminders/units/<int:unit_id>.xlsx": Page(who=READERS, ids={"unit_id": "edu_unit_id"}, kind="sheet", words=(
+        ESCALATED, "县教育局负责人", Say("Reminder no. 2", "第2次催办"))),
+    # An item's own record (linked from the item page and from each row of the unit's record).
+    "/reminders/items/<int:item_id>": Page(
+        title=Say("Reminder record of item 2", "整改事项 2 的催办记录"), who=READERS, ids={"item_id": "escalated_item_id"},
+        words=(ESCALATED, "县教育局负责人", Say("Reminder no. 2", "第2次催办"), Say("By e-mail", "邮件"))),
+    "/reminders/items/<int:item_id>.xlsx": Page(who=READERS, ids={"item_id": "escalated_item_id"}, kind="sheet",
+                                                words=(ESCALATED, "县教育局负责人")),
     "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD, queries=("?evaluation=1", "?evaluation=999999")),
+    # Unit statistics (tracker/reports/stats.py): 县教育局 with its two sub-units rolled up, ranked first;
+    # rank, unit, assigned, closed on time, closed late, still open, overdue now, longest overdue.
+    "/reports/statistics": Page(title=Say("Unit statistics", "单位统计"), who=READERS, words=(
+        ("1", EDU, "9", "1", "0", "8", "1", "10"), ("2", DISABLED, "1", "0", "0", "1", "1", "3"), PERSONNEL,
+        Say("How the ranking is made", "排名规则")),
+        # (bad filters answer 422 with the reason: tests/reports/test_statistics.py)
+        queries=("?start=2026-01-01&end=2026-03-16", "?evaluation=1", "?start=2030-01-01")),
+    "/reports/statistics.xlsx": Page(who=READERS, kind="sheet", words=(EDU, DISABLED, PERSONNEL)),
     "/reports/overdue": Page(title=Say("Overdue report", "逾期事项报表"), also=OVERDUE, never=NOT_SEEN),
     "/reports/units/<int:unit_id>": Page(
         title=Say("Unit report: 县教育局人事股", "单位报表: 县教育局人事股"), who=ITEM, hidden={"other"},
@@ -213,6 +229,7 @@ PAGES: dict[str, Page] = {
                                         hidden={"other"}),
     "/api/v1/items/<int:item_id>/evidence/<int:evidence_id>": Page(kind="file", words=("%PDF",), who=ITEM,
                                                                    hidden={"other"}),
+    "/api/v1/statistics": Page(kind="json", who=READERS, words=(EDU, DISABLED, PERSONNEL, "on_time_rate")),
     "/api/v1/units": Page(kind="json", words=(PERSONNEL, EDU, DISABLED)),
     "/api/v1/evaluations": Page(kind="json", words=(SELF_EVALUATION,)),
 }

@@ -32,6 +32,15 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+NUMBER = {"type": "number"}
+_STAT_NUMBERS = ("assigned", "cancelled", "closed", "closed_on_time", "closed_late", "open", "overdue",
+                 "overdue_days", "longest_overdue", "acknowledged", "returns", "extensions_asked",
+                 "extensions_granted", "reminders", "escalations", "listed")
+_STAT_PROPERTIES = {**{name: {"type": "integer", "minimum": 0} for name in _STAT_NUMBERS},
+                    "on_time_rate": _nullable(NUMBER), "completion_rate": _nullable(NUMBER),
+                    "average_acknowledge_days": _nullable(NUMBER)}
+_STAT_UNIT = {"unit": {"$ref": "#/components/schemas/UnitRef"}, "rank": _nullable({"type": "integer", "minimum": 1})}
+
 SCHEMAS = {
     "Error": _object({"error": _object({
         "code": STRING, "message": STRING,
@@ -42,6 +51,11 @@ SCHEMAS = {
             "changes": {"type": "object", "additionalProperties": {"type": "array"}}})}},
         optional=("changes",))}),
     "UnitRef": REF,
+    # tracker/reports/stats.py UnitStats; README "Unit statistics" says how each number is counted.
+    "UnitStatisticsPart": _object({**_STAT_UNIT, **_STAT_PROPERTIES}),
+    "UnitStatistics": _object({**_STAT_UNIT, **_STAT_PROPERTIES, "parts": {
+        "type": "array", "items": {"$ref": "#/components/schemas/UnitStatisticsPart"}}}),
+    "StatisticsTotal": _object(_STAT_PROPERTIES),
     "UserRef": REF,
     "Unit": _object({"id": INTEGER, "name": STRING, "code": STRING, "parent_id": _nullable(INTEGER),
                      "active": BOOLEAN}),
@@ -224,6 +238,25 @@ def document() -> dict:
                               **WRITE_ERRORS, "404": _error("No such item or part, or the caller may not see it")}}},
             "/api/v1/units": {"get": {"operationId": "listUnits", "summary": "All units", "responses": {
                 "200": _json(_object({"units": {"type": "array", "items": _ref("Unit")}})), **COMMON_ERRORS}}},
+            "/api/v1/statistics": {"get": {
+                "operationId": "unitStatistics", "summary": "Per unit: assigned, closed on time, overdue, "
+                                                            "reminders ... (the statistics page)",
+                "parameters": [
+                    _query("start", {"type": "string", "format": "date"}, "Items handed out from (included)"),
+                    _query("end", {"type": "string", "format": "date"}, "Items handed out until (included)"),
+                    _query("evaluation", {"type": "integer", "minimum": 1}, "Evaluation id")],
+                "responses": {"200": _json(_object({
+                    "as_of": DATE, "start": _nullable(DATE), "end": _nullable(DATE),
+                    "evaluation": _nullable(_object({"id": INTEGER, "title": STRING})),
+                    "ranking_rule": STRING,
+                    "units": {"type": "array", "items": _ref("UnitStatistics")},
+                    "total": _ref("StatisticsTotal"),
+                    "weeks": {"type": "array", "items": _object({
+                        "start": DATE, "closures": INTEGER, "new_overdue": INTEGER, "open_at_end": INTEGER})}})),
+                    "403": _error("Only leaders, inspectors and admins read the statistics"),
+                    "422": _error("Invalid values; `fields` says which (a period ending before it starts, "
+                                  "an evaluation that does not exist)"),
+                    **COMMON_ERRORS}}},
             "/api/v1/evaluations": {"get": {"operationId": "listEvaluations", "summary": "Evaluation rounds",
                                             "responses": {"200": _json(_object({"evaluations": {
                                                 "type": "array", "items": _ref("Evaluation")}})),

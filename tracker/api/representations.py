@@ -153,3 +153,20 @@ def item_detail(item: Item, today: dt.date, user, updates, files, parts=()) -> d
         "parts": [part(p, item, user, today) for p in parts if p.can_view(user, item)],
     })
     return body
+
+
+STATISTICS_NUMBERS = ("assigned", "cancelled", "closed", "closed_on_time", "closed_late", "open", "overdue",
+                      "overdue_days", "longest_overdue", "acknowledged", "returns", "extensions_asked",
+                      "extensions_granted", "reminders", "escalations", "listed")
+STATISTICS_RATES = ("on_time_rate", "completion_rate", "average_acknowledge_days")
+
+
+def unit_statistics(row, with_unit: bool = True, parts: bool = True) -> dict:
+    """One unit's numbers (tracker/reports/stats.py UnitStats); rates are null without items."""
+    values = row.as_dict()
+    out = {name: values[name] for name in STATISTICS_NUMBERS + STATISTICS_RATES}
+    if with_unit:
+        out.update(unit={"id": row.unit_id, "name": row.name}, rank=row.rank)
+        if parts:
+            out["parts"] = [unit_statistics(p, parts=False) for p in row.parts]
+    return out

@@ -26,6 +26,7 @@ from tracker.extensions import csrf, db, limiter
 from tracker.items import ledger, services, workflow
 from tracker.items.models import Item, ProgressUpdate
 from tracker.parts import services as part_services
+from tracker.reports import statistics
 from tracker.units.models import Unit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -296,6 +297,30 @@ def part_step(item_id: int, part_id: int, step: str):
 def list_units():
     authenticate()
     return jsonify({"units": [rep.unit(u) for u in db.session.scalars(select(Unit).order_by(Unit.name, Unit.id))]})
+
+
+@bp.get("/statistics")
+def unit_statistics():
+    """The statistics page's numbers (tracker/reports/stats.py) for `start`, `end`, `evaluation`."""
+    user = authenticate()
+    if not user.role.can_read_everything():
+        raise ApiError(403, _("Your role may not do this."))
+    flt = statistics.read_filters(request.args)
+    if flt.errors:
+        raise ApiError(422, _("Some values are not valid."), flt.errors)
+    result = statistics.compute(flt)
+    evaluation = flt.evaluation
+    return jsonify({
+        "as_of": result.as_of.isoformat(),
+        "start": flt.start.isoformat() if flt.start else None,
+        "end": flt.end.isoformat() if flt.end else None,
+        "evaluation": {"id": evaluation.id, "title": evaluation.title} if evaluation else None,
+        "ranking_rule": statistics.ranking_rule(),
+        "units": [rep.unit_statistics(r) for r in result.rows],
+        "total": rep.unit_statistics(result.total, with_unit=False),
+        "weeks": [{"start": w.start.isoformat(), "closures": w.closures, "new_overdue": w.new_overdue,
+                   "open_at_end": w.open_at_end} for w in result.weeks],
+    })
 
 
 @bp.get("/evaluations")

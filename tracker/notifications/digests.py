@@ -105,14 +105,14 @@ class _Ledger:
 
     @cached_property
     def completion(self) -> list[UnitCompletion]:
-        counted = db.session.execute(
-            select(Unit.name, func.count(), func.sum(case((Item.status == Status.CLOSED, 1), else_=0)))
-            .join(Unit, Unit.id == Item.lead_unit_id)
-            .where(Item.status != Status.DRAFT, Item.status != Status.CANCELLED).group_by(Unit.id, Unit.name))
+        """Closed among the items handed out and not cancelled, per lead unit: the numbers of
+        tracker/reports/stats.py (the dashboard's and the statistics page's)."""
+        from tracker.reports import stats  # the reports package reads this one's models
         per_unit: dict[str, UnitCompletion] = {}
-        for name, total, closed in counted:   # units that share a name share a row, as they always did
-            row = per_unit.setdefault(name, UnitCompletion(name, 0, 0))
-            row.total, row.closed = row.total + total, row.closed + closed
+        for r in stats.unit_statistics(as_of=self.today, rollup=False):
+            if r.assigned:   # units that share a name share a row, as they always did
+                row = per_unit.setdefault(r.name, UnitCompletion(r.name, 0, 0))
+                row.total, row.closed = row.total + r.assigned, row.closed + r.closed
         return sorted(per_unit.values(), key=lambda c: (c.percent, c.unit))
 
     @cached_property

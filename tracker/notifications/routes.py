@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from tracker import uow
+from sqlalchemy import select
+
+from tracker import clock, uow
 from tracker.auth.decorators import allowed_if
 from tracker.auth.models import Role
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.feedback import show_errors
-from tracker.notifications import channels, jobs, mails, notices, outbox, services
+from tracker.items.services import item_for
+from tracker.notifications import channels, jobs, mails, notices, outbox, record, services
 from tracker.notifications.forms import ProfileForm, RetryForm
 from tracker.notifications.models import OutboxChannel, OutboxStatus
 from tracker.paging import page_arg
@@ -68,10 +71,32 @@ def profile():
     return render_template("notifications/profile.html", form=form), 422 if form.errors else 200
 
 
+# -- the reminder record (催办记录) --------------------------------------------------------------
+
+def _record_context(flt, **owner) -> dict:
+    total, escalated = record.count(flt, **owner)
+    return {"flt": flt, "kinds": record.KIND_LABELS, "total": total, "escalated": escalated,
+            "describe": mails.describe, "role_label": mails.role_label, "delivery": record.delivery,
+            "number_label": record.number_label, "kind_label": record.kind_label}
+
+
+def _record_sheet(flt, name: str, **owner):
+    from tracker.reports.routes import xlsx_response
+    return xlsx_response(record.sheet_rows(flt, **owner), f"{name}-{clock.today().isoformat()}.xlsx",
+                         _("Reminder record"), columns=record.COLUMNS)
+
+
 @bp.get("/reminders")
 @allowed_if(Role.can_read_everything)
 def units():
-    return render_template("notifications/units.html", rows=services.unit_summary())
+    flt = record.read_filter(request.args)
+    unit_id = request.args.get("unit", "")
+    if unit_id.isdigit() and db.session.get(Unit, int(unit_id)) is not None:
+        return redirect(url_for("notifications.unit_record", unit_id=int(unit_id), **flt.args()))
+    rows = [] if flt.errors else record.unit_summary(flt)
+    all_units = db.session.execute(select(Unit.id, Unit.name).order_by(Unit.name)).all()
+    return render_template("notifications/units.html", rows=rows, all_units=all_units,
+                           **_record_context(flt)), 422 if flt.errors else 200
 
 
 @bp.get("/reminders/units/<int:unit_id>")
@@ -80,9 +105,44 @@ def unit_record(unit_id: int):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         abort(404)
-    pagination = services.unit_record(unit, _page(), PER_PAGE)
-    return render_template("notifications/unit_record.html", unit=unit, pagination=pagination,
-                           describe=mails.describe, role_label=mails.role_label)
+    flt = record.read_filter(request.args)
+    pagination = None if flt.errors else record.page(flt, _page(), unit_id=unit.id)
+    return render_template("notifications/unit_record.html", unit=unit, item=None, pagination=pagination,
+                           endpoint="notifications.unit_record", ids={"unit_id": unit.id},
+                           **_record_context(flt, unit_id=unit.id)), 422 if flt.errors else 200
+
+
+@bp.get("/reminders/units/<int:unit_id>.xlsx")
+@allowed_if(Role.can_read_everything)
+def unit_record_xlsx(unit_id: int):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    flt = record.read_filter(request.args)
+    if flt.errors:
+        return redirect(url_for("notifications.unit_record", unit_id=unit.id, **flt.args()))
+    return _record_sheet(flt, f"{_('Reminder record')}-{unit.name}", unit_id=unit.id)
+
+
+@bp.get("/reminders/items/<int:item_id>")
+@allowed_if(Role.can_read_everything)
+def item_record(item_id: int):
+    item = item_for(current_user, item_id)
+    flt = record.read_filter(request.args)
+    pagination = None if flt.errors else record.page(flt, _page(), item_id=item.id)
+    return render_template("notifications/unit_record.html", unit=None, item=item, pagination=pagination,
+                           endpoint="notifications.item_record", ids={"item_id": item.id},
+                           **_record_context(flt, item_id=item.id)), 422 if flt.errors else 200
+
+
+@bp.get("/reminders/items/<int:item_id>.xlsx")
+@allowed_if(Role.can_read_everything)
+def item_record_xlsx(item_id: int):
+    item = item_for(current_user, item_id)
+    flt = record.read_filter(request.args)
+    if flt.errors:
+        return redirect(url_for("notifications.item_record", item_id=item.id, **flt.args()))
+    return _record_sheet(flt, f"{_('Reminder record')}-{item.id}", item_id=item.id)
 
 
 @bp.get("/admin/outbox")

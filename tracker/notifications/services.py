@@ -52,38 +52,6 @@ def notifications_of(user: User, page: int, per_page: int):
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
-@dataclass(frozen=True)
-class UnitReminders:
-    """One row of the reminder record. (Not a dict: a template's `row.items` would read the dict's
-    `items` method, and the page printed its repr.)"""
-    unit: Unit
-    reminders: int
-    escalations: int
-    items: int
-    last: dt.date | None
-
-
-def unit_summary() -> list[UnitReminders]:
-    """Per lead unit: how many reminders and escalations it received, and the last one's date."""
-    escalation = case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)
-    rows = db.session.execute(
-        select(Unit, func.count(Reminder.id), func.sum(escalation), func.count(func.distinct(Reminder.item_id)),
-               func.max(Reminder.sent_on))
-        .join(Reminder, Reminder.unit_id == Unit.id).group_by(Unit.id)
-        .order_by(func.sum(escalation).desc(), func.count(Reminder.id).desc(), Unit.name)).all()
-    return [UnitReminders(unit, total, int(escalated or 0), items, last) for unit, total, escalated, items, last in rows]
-
-
-def unit_record(unit: Unit, page: int, per_page: int):
-    """Every reminder and escalation a unit received, newest first, with who was told."""
-    query = (select(Reminder).where(Reminder.unit_id == unit.id)
-             .order_by(Reminder.sent_on.desc(), Reminder.id.desc())
-             .options(selectinload(Reminder.item), selectinload(Reminder.milestone),
-                      selectinload(Reminder.part).selectinload(Part.unit),
-                      selectinload(Reminder.notifications).selectinload(Notification.user)))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
-
-
 def outbox_page(status: OutboxStatus | None, page: int, per_page: int):
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status is not None:

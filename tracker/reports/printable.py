@@ -79,7 +79,8 @@ class UnitReport:
 
     @property
     def rate(self) -> float:
-        counted = self.counts["total"] - self.counts["cancelled"]
+        """Closed among the items led (handed out, not cancelled), as on the dashboard."""
+        counted = self.counts["total"]
         return 100.0 * self.counts["closed"] / counted if counted else 0.0
 
 
@@ -92,15 +93,17 @@ def unit_report(unit: Unit, today: dt.date) -> UnitReport:
     order = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.NONE: 3}
     lines.sort(key=lambda line: (order[line.light], not line.lead))
     led = [line for line in lines if line.lead]
+    # The unit's numbers are those of the statistics (tracker/reports/stats.py), as everywhere.
+    from tracker.reports import stats
+    ours = select(Item).where(or_(Item.lead_unit_id == unit.id,
+                                  Item.id.in_(select(Reminder.item_id).where(Reminder.unit_id == unit.id))))
+    row = next((r for r in stats.unit_statistics(as_of=today, items=ours, rollup=False) if r.unit_id == unit.id),
+               stats.UnitStats(unit.id, unit.name))
     counts = {
-        "total": len(led), "closed": sum(1 for ln in led if ln.item.status == Status.CLOSED),
-        "cancelled": sum(1 for ln in led if ln.item.status == Status.CANCELLED),
-        "overdue": sum(1 for ln in led if ln.light == Light.RED),
-        "cooperating": len(lines) - len(led),
-        "reminders": sum(ln.reminders.count for ln in led),
-        "escalations": sum(ln.reminders.escalations for ln in led),
+        "total": row.assigned, "closed": row.closed, "cancelled": row.cancelled, "overdue": row.overdue,
+        "cooperating": len(lines) - len(led), "reminders": row.reminders, "escalations": row.escalations,
+        "open": row.open,
     }
-    counts["open"] = counts["total"] - counts["closed"] - counts["cancelled"]
     return UnitReport(unit, lines, counts)
 
 

@@ -23,7 +23,7 @@ from tracker.items.services import item_for
 from tracker.paging import page_arg
 from tracker.errors import Conflict, Refused
 from tracker.reports import (circular, dashboard, documents, export, importer, notices, printable, progress,
-                             samples, views)
+                             samples, statistics, views)
 from tracker.reports.forms import (CircularForm, ConfirmForm, CreateUnitsForm, ImportForm, IssueNoticeForm,
                                    NoticeForm)
 
@@ -194,6 +194,32 @@ def papers_page():
     evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     return render_template("reports/papers.html", evaluations=evaluations, circular_form=form, today=today)
 
+
+
+@bp.get("/statistics")
+@allowed_if(Role.can_read_everything)
+def statistics_page():
+    """Per unit, for a period and an evaluation: what it was asked to do and how it did (通报, 考核)."""
+    flt = statistics.read_filters(request.args)
+    result = statistics.compute(flt)
+    weeks = result.weeks
+    chart = views.trend_chart(weeks) if weeks else None
+    return render_template("reports/statistics.html", result=result, flt=flt, chart=chart,
+                           ranking_rule=statistics.ranking_rule(),
+                           evaluations=statistics.evaluations()), 422 if flt.errors else 200
+
+
+@bp.get("/statistics.xlsx")
+@allowed_if(Role.can_read_everything)
+def statistics_xlsx():
+    flt = statistics.read_filters(request.args)
+    if flt.errors:
+        for message in flt.errors.values():
+            flash(message, "error")
+        return redirect(url_for("reports.statistics_page", **flt.args()))
+    result = statistics.compute(flt, with_trend=False)
+    name = f"{_('Unit statistics')}-{result.as_of.isoformat()}.xlsx"
+    return xlsx_response(statistics.sheet_rows(result), name, _("Unit statistics"), columns=statistics.COLUMNS)
 
 
 # -- import -----------------------------------------------------------------------------------

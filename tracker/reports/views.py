@@ -10,7 +10,7 @@ from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
 from tracker.links import link_maker
-from tracker.reports import charts, dashboard
+from tracker.reports import charts, dashboard, stats
 from tracker.reports.dashboard import UnitRow, Week
 
 
@@ -25,6 +25,15 @@ def week_chart(weeks: list[Week]) -> charts.LineChart:
     return charts.line_chart([w.start.strftime("%m-%d") for w in weeks], [
         charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
         charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
+    ])
+
+
+def trend_chart(weeks: list[stats.TrendWeek]) -> charts.LineChart:
+    """The statistics page's weekly lines (the table under it has the same numbers)."""
+    return charts.line_chart([w.start.strftime("%m-%d") for w in weeks], [
+        charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
+        charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
+        charts.Series(_("Open at the week's end"), [w.open_at_end for w in weeks], charts.INK),
     ])
 
 
