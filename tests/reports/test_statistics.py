@@ -182,11 +182,12 @@ def test_in_chinese_the_same_table_with_chinese_words(story, login_as):
 
 def test_the_dashboard_digest_unit_report_and_api_agree(story, login_as, app, make, db):
     leader = login_as(story["leader"])
-    # The dashboard, per lead unit: items (not cancelled), open, closed, overdue, completion rate.
+    # The dashboard, per lead unit: items (not cancelled), open, closed, overdue, completion rate,
+    # then open and overdue parts as a cooperating unit (none here).
     dashboard = leader.get("/reports/?lang=en")
     assert sorted(table(dashboard, "by-unit")) == [
-        ["县教育局", "2", "1", "1", "1", "50%"], ["县教育局人事股", "3", "2", "1", "0", "33%"],
-        ["县残联", "1", "1", "0", "1", "0%"]]
+        ["县教育局", "2", "1", "1", "1", "50%", "0", "0"], ["县教育局人事股", "3", "2", "1", "0", "33%", "0", "0"],
+        ["县残联", "1", "1", "0", "1", "0%", "0", "0"]]
     # The leader's digest says the same.
     digests.send_digests(TODAY)
     mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient_id == story["leader"].id))
