@@ -167,17 +167,17 @@ def test_the_progress_report_is_a_draft_with_counts_problems_items_and_what_is_o
 def test_the_circular_ranks_units_and_lists_overdue_items_reminders_and_returns(login_as, make, county):
     text = text_of(login_as(make.user(Role.LEADER)).get("/reports/circular.docx?start=2026-03-01&end=2026-03-16"))
     assert "关于2026年3月1日至2026年3月16日整改工作进展情况的通报" in text
-    assert "本期到期整改事项3项，按期完成2项；截至2026年3月16日逾期未完成1项；共催办2次，升级督办1次，退回整改1次" in text
-    assert "1 | 县财政局 | 1 | 1 | 100% | 0 | 0 | 0 | 1" in text
+    assert "本期交办整改事项4项，按期完成2项；截至2026年3月16日逾期未完成1项；共催办2次，升级督办1次，退回整改1次" in text
+    assert "1 | 县财政局 | 2 | 1 | 50% | 0 | 0 | 0 | 1" in text
     assert "2 | 县教育局 | 2 | 1 | 50% | 1 | 2 | 1 | 0" in text
     assert "1 | 补充音体美专业教师 | 县教育局 | 2026年3月7日 | 9" in text
     assert "1. 送教上门全覆盖（县财政局，2026年3月16日退回）：佐证材料不足" in text
 
 
-def test_circular_numbers_are_one_function_the_statistics_can_take_over(app, county, today):
+def test_circular_numbers_are_the_unit_statistics(app, county, today):
     numbers = circular.circular_numbers(today - D(days=15), today, today)
     assert [(u.name, u.rank, u.due, u.on_time, u.overdue, u.reminders, u.escalations, u.returns)
-            for u in numbers.units] == [("县财政局", 1, 1, 1, 0, 0, 0, 1), ("县教育局", 2, 2, 1, 1, 2, 1, 0)]
+            for u in numbers.units] == [("县财政局", 1, 2, 1, 0, 0, 0, 1), ("县教育局", 2, 2, 1, 1, 2, 1, 0)]
     assert [(o.title, o.days_overdue) for o in numbers.overdue] == [("补充音体美专业教师", 9)]
 
 

@@ -1,11 +1,9 @@
 """The numbers of a circular (通报) for a period, and the document's content.
 
-`circular_numbers(start, end, as_of)` is the one adapter between the circular and the unit
-statistics: per lead unit, the items due in the period and how many were closed on time, the items
-overdue as of `as_of` with their days, the reminders and escalations the unit received in the period
-(the reminder record, counted as the 督办单 and the unit report count them) and the items returned.
-It reads the existing data today; the accountability statistics (issue 19) will compute the same
-numbers, and this function is where they are plugged in, so every paper says the same.
+`circular_numbers(start, end, as_of)`: per unit the numbers of the unit statistics
+(tracker/reports/stats.py, the statistics page's: items handed out in the period, closed on time,
+overdue as of `as_of`, reminders, escalations and returns, and the ranking), so every paper says
+the same; then the overdue items with their days and the returns of the period, by name.
 """
 from __future__ import annotations
 
@@ -19,7 +17,7 @@ from tracker.extensions import db
 from tracker.items.models import LIVE_STATUSES, Item, Status
 from tracker.journal import JournalEntry
 from tracker.notifications.models import Reminder, ReminderKind
-from tracker.reports import documents
+from tracker.reports import documents, stats
 from tracker.units.models import Unit
 
 TEMPLATE = "circular.docx"
@@ -29,13 +27,13 @@ TEMPLATE = "circular.docx"
 class UnitLine:
     unit_id: int
     name: str
-    due: int = 0             # items (not drafts, not cancelled) whose deadline falls in the period
+    due: int = 0             # items handed out in the period (not cancelled): stats' "assigned"
     on_time: int = 0         # of those, closed on or before their deadline
     overdue: int = 0         # open items past their deadline as of `as_of`
     reminders: int = 0       # reminder records in the period (escalations included)
     escalations: int = 0
     returns: int = 0         # returns (退回) of the unit's items in the period
-    rank: int | None = None  # by on-time rate; None when nothing fell due
+    rank: int | None = None  # the statistics' rank by on-time rate
 
     @property
     def rate(self) -> float | None:
@@ -78,34 +76,20 @@ def circular_numbers(start: dt.date, end: dt.date, as_of: dt.date) -> CircularNu
     def line(unit_id: int, name: str) -> UnitLine:
         return lines.setdefault(unit_id, UnitLine(unit_id, name))
 
-    counted = Item.status.notin_([Status.DRAFT, Status.CANCELLED])
-    due = db.session.execute(
-        select(Unit.id, Unit.name, Item.deadline, Item.closed_at, Item.status).join(Unit, Unit.id == Item.lead_unit_id)
-        .where(counted, Item.deadline.between(start, end))).all()
-    for unit_id, name, deadline, closed_at, status in due:
-        entry = line(unit_id, name)
-        entry.due += 1
-        if status == Status.CLOSED and clock.local_date(closed_at) <= deadline:
-            entry.on_time += 1
+    for unit in stats.unit_statistics(start, end, as_of=as_of):  # the statistics page's numbers
+        entry = line(unit.unit_id, unit.name)
+        entry.due, entry.on_time, entry.overdue = unit.assigned, unit.closed_on_time, unit.overdue
+        entry.reminders, entry.escalations, entry.returns = unit.reminders, unit.escalations, unit.returns
+        entry.rank = unit.rank
     numbers = CircularNumbers(start, end, as_of)
     overdue = db.session.execute(
         select(Item.id, Item.title, Item.deadline, Unit.id, Unit.name).join(Unit, Unit.id == Item.lead_unit_id)
         .where(Item.status.in_(LIVE_STATUSES), Item.deadline < as_of).order_by(Item.deadline, Item.id)).all()
     for item_id, title, deadline, unit_id, name in overdue:
-        line(unit_id, name).overdue += 1
         numbers.overdue.append(OverdueLine(item_id, title, name, deadline, (as_of - deadline).days))
-    reminded = db.session.execute(
-        select(Unit.id, Unit.name, func.count(Reminder.id),
-               func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)).cast(Integer))
-        .join(Unit, Unit.id == Reminder.unit_id).where(Reminder.sent_on.between(start, end))
-        .group_by(Unit.id, Unit.name)).all()
-    for unit_id, name, count, escalations in reminded:
-        entry = line(unit_id, name)
-        entry.reminders, entry.escalations = count, escalations or 0
     for entry_at, note, item_id, title, unit_id, name in _returns(start, end):
-        line(unit_id, name).returns += 1
         numbers.returned.append(ReturnLine(item_id, title, name, clock.local_date(entry_at), note or ""))
-    numbers.units = _ranked(list(lines.values()))
+    numbers.units = list(lines.values())  # in the statistics' ranking order
     return numbers
 
 
@@ -119,20 +103,6 @@ def _returns(start: dt.date, end: dt.date):
         .join(Unit, Unit.id == Item.lead_unit_id)
         .where(JournalEntry.action == "return_item", JournalEntry.at >= since, JournalEntry.at < until)
         .order_by(JournalEntry.at, JournalEntry.id)).all()
-
-
-def _ranked(lines: list[UnitLine]) -> list[UnitLine]:
-    """Highest on-time rate first (then fewer overdue, then the name); units with nothing due last."""
-    lines.sort(key=lambda u: (u.rate is None, -(u.rate or 0), u.overdue, -u.due, u.name))
-    rank = 0
-    previous = None
-    for position, entry in enumerate(lines, start=1):
-        if entry.rate is None:
-            continue
-        key = (entry.rate, entry.overdue)
-        rank = rank if key == previous else position
-        entry.rank, previous = rank, key
-    return lines
 
 
 def period_text(start: dt.date, end: dt.date) -> str:

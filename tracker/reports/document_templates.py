@@ -231,11 +231,11 @@ def circular() -> Document:
     document = new_document()
     _p(document, "关于{{ period }}整改工作进展情况的通报", "公文标题")
     _p(document, "各责任单位：", "主送")
-    _p(document, "现将{{ period }}各单位整改事项落实情况通报如下。本期到期整改事项{{ totals.due }}项，按期完成"
+    _p(document, "现将{{ period }}各单位整改事项落实情况通报如下。本期交办整改事项{{ totals.due }}项，按期完成"
                  "{{ totals.on_time }}项；截至{{ as_of }}逾期未完成{{ totals.overdue }}项；共催办{{ totals.reminders }}"
                  "次，升级督办{{ totals.escalations }}次，退回整改{{ totals.returns }}次。")
     _p(document, "一、各单位按期完成情况", "一级标题")
-    _table(document, ["排名", "单位", "到期事项", "按期完成", "按期完成率", "逾期未完成", "催办", "升级督办", "退回"],
+    _table(document, ["排名", "单位", "交办事项", "按期完成", "按期完成率", "逾期未完成", "催办", "升级督办", "退回"],
            ["units", "{{ line.rank }}", "{{ line.name }}", "{{ line.due }}", "{{ line.on_time }}", "{{ line.rate }}",
             "{{ line.overdue }}", "{{ line.reminders }}", "{{ line.escalations }}", "{{ line.returns }}"],
            [12, 40, 14, 14, 18, 16, 12, 14, 12])
