@@ -51,6 +51,7 @@ from tracker.inspection import services as inspection
 from tracker.items import services
 from tracker.items.models import Status
 from tracker.notifications import digests
+from tracker.reports import stats
 from tracker.notifications.models import OutboxMessage, Reminder, ReminderKind
 
 D = dt.timedelta
@@ -315,3 +316,31 @@ def test_only_readers_see_the_statistics(story, login_as, make, app):
     head = make.user(Role.HEAD, unit=story["edu"])
     assert login_as(head).get("/reports/statistics").status_code == 403
     assert ApiClient(app, make.token(head)).get("/api/v1/statistics").status_code == 403
+
+
+def test_a_cooperating_units_parts_count_for_it_on_the_statistics_not_on_the_lead_unit_table(app, db, make, login_as):
+    """县教育局 leads two items; 县财政局 cooperates on both: one part reported done on 03-10 (its
+    deadline 03-12: on time), one still under way, due 03-13 (3 days overdue on 03-16). By hand:
+    县财政局 assigned 2, closed on time 1, open 1, overdue 1 (3 days), rate 50%; 县教育局 assigned 2,
+    open 2, none overdue, rate 0%. The dashboard's lead-unit table shows 县教育局 only, with 县财政局's
+    open and overdue parts in their own columns."""
+    from tracker.parts.models import Part, PartStatus
+    edu, fin = make.unit("县教育局"), make.unit("县财政局")
+    first = make.item(lead_unit=edu, cooperating=[fin], deadline=TODAY + dt.timedelta(days=20))
+    second = make.item(lead_unit=edu, cooperating=[fin], deadline=TODAY + dt.timedelta(days=20))
+    now = dt.datetime(2026, 3, 1, 2, tzinfo=dt.timezone.utc)
+    db.session.add_all([
+        Part(item_id=first.id, unit_id=fin.id, request="落实资金", deadline=dt.date(2026, 3, 12),
+             status=PartStatus.DONE, created_at=now, last_activity_on=dt.date(2026, 3, 10),
+             acknowledged_at=now, done_at=dt.datetime(2026, 3, 10, 2, tzinfo=dt.timezone.utc), statement="资金已拨付"),
+        Part(item_id=second.id, unit_id=fin.id, request="落实资金", deadline=dt.date(2026, 3, 13),
+             status=PartStatus.IN_PROGRESS, created_at=now, last_activity_on=dt.date(2026, 3, 2), acknowledged_at=now)])
+    db.session.commit()
+    by_name = {r.name: r for r in stats.unit_statistics(as_of=TODAY)}
+    assert (by_name["县财政局"].assigned, by_name["县财政局"].closed_on_time, by_name["县财政局"].open,
+            by_name["县财政局"].overdue, by_name["县财政局"].longest_overdue) == (2, 1, 1, 1, 3)
+    assert by_name["县财政局"].on_time_rate == 50.0 and by_name["县财政局"].rank == 1
+    assert (by_name["县教育局"].assigned, by_name["县教育局"].open, by_name["县教育局"].overdue) == (2, 2, 0)
+    leader = login_as(make.user(Role.LEADER))
+    assert table(leader.get("/reports/?lang=en"), "by-unit") == [
+        ["县教育局", "2", "2", "0", "0", "0%", "0", "0"], ["县财政局", "0", "0", "0", "0", "—", "1", "1"]]

@@ -109,7 +109,7 @@ class _Ledger:
         tracker/reports/stats.py (the dashboard's and the statistics page's)."""
         from tracker.reports import stats  # the reports package reads this one's models
         per_unit: dict[str, UnitCompletion] = {}
-        for r in stats.unit_statistics(as_of=self.today, rollup=False):
+        for r in stats.unit_statistics(as_of=self.today, rollup=False, parts=False):
             if r.assigned:   # units that share a name share a row, as they always did
                 row = per_unit.setdefault(r.name, UnitCompletion(r.name, 0, 0))
                 row.total, row.closed = row.total + r.assigned, row.closed + r.closed

@@ -60,7 +60,7 @@ def unit_rows(stmt: Select, today: dt.date) -> list[UnitRow]:
     (tracker/reports/stats.py): the statistics page, the digest and the API say the same. Items
     are those handed out and not cancelled (the rate's denominator: a cancelled item is no task)."""
     return [UnitRow(r.unit_id, r.name, r.assigned, r.closed, 0, r.overdue)
-            for r in stats.unit_statistics(items=stmt, as_of=today, rollup=False) if r.assigned]
+            for r in stats.unit_statistics(items=stmt, as_of=today, rollup=False, parts=False) if r.assigned]
 
 
 def _flag(condition):

@@ -97,7 +97,7 @@ def unit_report(unit: Unit, today: dt.date) -> UnitReport:
     from tracker.reports import stats
     ours = select(Item).where(or_(Item.lead_unit_id == unit.id,
                                   Item.id.in_(select(Reminder.item_id).where(Reminder.unit_id == unit.id))))
-    row = next((r for r in stats.unit_statistics(as_of=today, items=ours, rollup=False) if r.unit_id == unit.id),
+    row = next((r for r in stats.unit_statistics(as_of=today, items=ours, rollup=False, parts=False) if r.unit_id == unit.id),
                stats.UnitStats(unit.id, unit.name))
     counts = {
         "total": row.assigned, "closed": row.closed, "cancelled": row.cancelled, "overdue": row.overdue,

@@ -5,9 +5,10 @@ same question has the same answer everywhere.
 
 The rules (README "Unit statistics" says them to users):
 
-- An *assignment* is one unit asked to do one item. Today an item's lead unit is its only
-  assignment (`lead_assignments`); another source (a cooperating unit's part) is added to
-  `ASSIGNMENT_SOURCES` and every number below counts it too.
+- An *assignment* is one unit asked to do one item: the item's lead unit (`lead_assignments`) and
+  each cooperating unit's part (`part_assignments`: done when reported, 已反馈, by the part's own
+  deadline). The dashboard's unit table, the digest and the unit report count lead units only
+  (`parts=False`) and show parts in columns of their own.
 - Drafts (待交办) count nowhere: only items handed out are counted (`COUNTED_STATUSES`, the statuses
   of `LIVE_STATUSES` plus closed and cancelled). Cancelled items are shown apart and are in no rate.
 - The period chooses the items: those handed out (assigned) in it, both ends included; every
@@ -96,8 +97,28 @@ def _aware(value):
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
 
 
-# Where assignments come from. Issue 17's parts (one per cooperating unit) add a source here.
-ASSIGNMENT_SOURCES: list[Callable[[Select], Iterable[Assignment]]] = [lead_assignments]
+def part_assignments(items: Select) -> Iterable[Assignment]:
+    """Each cooperating unit's part (会签) of the items in `items`: a unit is judged on what it was
+    asked to do. A part reported done (已反馈) counts as closed on the day it was reported."""
+    from tracker.parts.models import Part, PartStatus
+    inner = items.subquery()
+    rows = db.session.execute(
+        select(Part.unit_id, Part.item_id, Part.status, Part.deadline, Part.created_at, Part.acknowledged_at,
+               Part.done_at, Part.cancelled_at, inner.c.status).join(inner, inner.c.id == Part.item_id))
+    for unit_id, item_id, status, deadline, created_at, acknowledged_at, done_at, cancelled_at, item_status in rows:
+        status = PartStatus(status)
+        if status == PartStatus.CANCELLED or Status(item_status) == Status.CANCELLED:
+            as_item = Status.CANCELLED
+        else:
+            as_item = Status.CLOSED if status == PartStatus.DONE else Status.IN_PROGRESS
+        yield Assignment(unit_id, item_id, as_item, deadline, _local(_aware(created_at)),
+                         _local(_aware(acknowledged_at)),
+                         _local(_aware(done_at)) if as_item == Status.CLOSED else None,
+                         _local(_aware(cancelled_at)) if as_item == Status.CANCELLED else None, False)
+
+
+# Where assignments come from: the lead unit of each item, and each cooperating unit's part.
+ASSIGNMENT_SOURCES: list[Callable[[Select], Iterable[Assignment]]] = [lead_assignments, part_assignments]
 
 
 @dataclass
@@ -196,8 +217,9 @@ def counted_items(period_start: dt.date | None = None, period_end: dt.date | Non
     return stmt
 
 
-def assignments(stmt: Select) -> list[Assignment]:
-    return [a for source in ASSIGNMENT_SOURCES for a in source(stmt)]
+def assignments(stmt: Select, parts: bool = True) -> list[Assignment]:
+    sources = ASSIGNMENT_SOURCES if parts else [lead_assignments]
+    return [a for source in sources for a in source(stmt)]
 
 
 class _LeadHistory:
@@ -237,9 +259,10 @@ def top_unit(unit_id: int, units: dict[int, tuple[str, int | None]]) -> int:
 
 def unit_statistics(period_start: dt.date | None = None, period_end: dt.date | None = None,
                     evaluation_id: int | None = None, as_of: dt.date | None = None, *,
-                    items: Select | None = None, rollup: bool = True) -> list[UnitStats]:
+                    items: Select | None = None, rollup: bool = True, parts: bool = True) -> list[UnitStats]:
     """Per unit, the numbers of the module docstring, ranked (best first); units with nothing to
-    count are left out, so an empty list means no data. Raises BadPeriod and UnknownEvaluation."""
+    count are left out, so an empty list means no data. `parts=False`: lead units' items only (the
+dashboard's unit table, which shows parts in columns of their own). Raises BadPeriod and UnknownEvaluation."""
     as_of = as_of or clock.today()
     stmt = counted_items(period_start, period_end, evaluation_id, items)
     per_unit: dict[int, UnitStats] = {}
@@ -251,9 +274,9 @@ def unit_statistics(period_start: dt.date | None = None, period_end: dt.date | N
         return per_unit[unit_id]
 
     lead_of: dict[int, int] = {}
-    for a in assignments(stmt):
+    for a in assignments(stmt, parts):
         r = row(a.unit_id)
-        lead_of.setdefault(a.item_id, a.unit_id)
+        lead_of.setdefault(a.item_id, a.unit_id)  # the lead source comes first
         if a.status == Status.CANCELLED:
             r.cancelled += 1
             continue
