@@ -592,9 +592,9 @@ def _remember_aliases(actor: User, result: Preview) -> None:
         unit = db.session.get(Unit, unit_id)
         if unit is None or name in unit.alias_list:
             continue
-        before = unit.aliases or ""
-        unit.aliases = "\n".join([*unit.alias_list, name])
-        journal.record(actor, "update", unit, {"aliases": [before, unit.aliases]})
+        aliases = "\n".join([*unit.alias_list, name])
+        if len(aliases) <= 2000:  # the admin page's limit
+            journal.record(actor, "update", unit, journal.apply_changes(unit, {"aliases": aliases}))
 
 
 def _update_text(actor: User, row: RowOutcome, note: str) -> None:
