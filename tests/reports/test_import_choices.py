@@ -7,6 +7,7 @@ import re
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.evaluations.models import Evaluation, Finding
 from tracker.items.models import Item
 from tracker.units.models import Unit
@@ -229,3 +230,23 @@ def test_a_30000_character_cell_is_refused_in_its_row_and_nothing_is_written(set
     assert "The column “整改目标” is longer than" in outcomes(page)[2]
     admin.post(url + "/confirm")
     assert count(db, Item) == 0
+
+
+def test_a_closed_item_is_not_offered_for_update(setup, db):
+    from tracker.items.models import Status
+    evaluation, admin = setup
+    rows = [["存在问题", "整改措施", "整改目标", "牵头单位", "整改时限"],
+            ["大班额问题突出", "新建学校", "消除大班额", "县教育局", "2026-12-31"]]
+    url, _page = preview_of(admin, upload(admin, evaluation, xlsx(rows)))
+    admin.post(url + "/confirm")
+    item = db.session.scalar(select(Item))
+    item.status, item.cancelled_at, item.cancel_reason = Status.CANCELLED, clock.now(), "重复事项"
+    db.session.commit()
+    rows[1][2] = "另一个目标"
+    url, page = preview_of(admin, upload(admin, evaluation, xlsx(rows)))
+    assert f"Already imported (item #{item.id}, closed or cancelled): this row is skipped." in outcomes(page)[2]
+    assert 'name="again-2"' not in page.text
+    admin.post(url + "/choices", {"again-2": "update"})
+    admin.post(url + "/confirm")
+    db.session.expire_all()
+    assert db.session.scalars(select(Item.target)).all() == ["消除大班额"]

@@ -30,7 +30,7 @@ from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
 from tracker.extensions import db
 from tracker.items import services as item_services
-from tracker.items.models import LIMITS, Item, ItemKind
+from tracker.items.models import LIMITS, OPEN_STATUSES, Item, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
 from tracker.reports.models import ImportClaim
@@ -206,7 +206,7 @@ def choose(upload: Upload, form) -> None:
                 choices["titles"][str(row.number)] = title
             elif f"title-{row.number}" in form:
                 choices["titles"].pop(str(row.number), None)
-            if row.values.get("existing") and f"again-{row.number}" in form:
+            if row.values.get("updatable") and f"again-{row.number}" in form:
                 update = form.get(f"again-{row.number}") == "update"
                 rows = set(choices["update"]) - {row.number}
                 choices["update"] = sorted(rows | {row.number} if update else rows)
@@ -368,8 +368,13 @@ class _Context:
         self.indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
             Indicator.evaluation_id == (evaluation.id or 0)))}
         self.findings = {f.text: f for f in db.session.scalars(select(Finding).where(ours))}
-        self.existing = {(finding_id, measures.strip()): item_id for item_id, finding_id, measures in db.session.execute(
-            select(Item.id, Item.finding_id, Item.measures).join(Finding).where(ours))}
+        self.existing: dict[tuple, int] = {}
+        self.closed: set[int] = set()   # closed or cancelled items: their text is not updated
+        for item_id, finding_id, measures, status in db.session.execute(
+                select(Item.id, Item.finding_id, Item.measures, Item.status).join(Finding).where(ours)):
+            self.existing[(finding_id, measures.strip())] = item_id
+            if status not in OPEN_STATUSES:
+                self.closed.add(item_id)
         self.users = list(db.session.scalars(select(User).where(User.active.is_(True))))
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
@@ -502,8 +507,12 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     finding = ctx.findings.get(text["problem"])
     clean["finding"] = finding
     clean["existing"] = ctx.existing.get((finding.id, text["measures"])) if finding else None
-    clean["update"] = bool(clean["existing"]) and outcome.number in ctx.update_rows
-    if clean["update"]:
+    clean["updatable"] = bool(clean["existing"]) and clean["existing"] not in ctx.closed
+    clean["update"] = clean["updatable"] and outcome.number in ctx.update_rows
+    if clean["existing"] and not clean["updatable"]:
+        outcome.notes.append(_("Already imported (item #%(id)d, closed or cancelled): this row is skipped.",
+                               id=clean["existing"]))
+    elif clean["update"]:
         outcome.notes.append(_("Already imported (item #%(id)d): its text is updated from this row.",
                                id=clean["existing"]))
     elif clean["existing"]:

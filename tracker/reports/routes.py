@@ -289,7 +289,7 @@ def import_confirm(token: str):
         return redirect(url_for("reports.import_preview", token=token))
     except Conflict:  # the same upload confirmed a moment ago (a double click, another tab)
         flash(_("This sheet was already imported a moment ago; nothing was imported twice."), "info")
-        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
+        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id or None, status="draft"))
     importer.discard(upload)
     if upload.kind == "ledger":
         flash(_("%(n)d items imported as drafts.", n=count), "success")
