@@ -210,11 +210,11 @@ def choose(upload: Upload, form) -> None:
                 update = form.get(f"again-{row.number}") == "update"
                 rows = set(choices["update"]) - {row.number}
                 choices["update"] = sorted(rows | {row.number} if update else rows)
-        for n, (name, _units) in enumerate(before.suggestions):
+        for n, (name, units) in enumerate(before.suggestions):
             picked = form.get(f"unit-{n}")
             if picked is None:
                 continue
-            if picked.isdigit() and int(picked) in {u.id for u in _units}:
+            if picked.isdigit() and int(picked) in {u.id for u in units}:
                 choices["units"][name] = int(picked)
             else:
                 choices["units"].pop(name, None)
