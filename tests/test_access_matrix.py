@@ -82,6 +82,7 @@ ACCESS: dict[str, dict] = {
     "reports.import_create_units": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_confirm": {**ADMIN_ONLY, "admin": REACHED},
     "reports.import_dates": {**ADMIN_ONLY, "admin": REACHED},
+    "reports.import_choices": {**ADMIN_ONLY, "admin": REACHED},
     # the JSON API (token callers)
     "api.unit_statistics": READERS,
     "api.openapi": PUBLIC, "api.me": SIGNED_IN, "api.list_items": SIGNED_IN, "api.list_units": SIGNED_IN,

@@ -197,7 +197,7 @@ PAGES: dict[str, Page] = {
                                                  kind="sheet"),
     "/reports/import": Page(title=Say("Import a sheet", "导入表格"), words=(SELF_EVALUATION,), who=ADMIN),
     "/reports/import/<token>": Page(title=Say("Import preview", "导入预览"), who=ADMIN, words=(
-        "台账.xlsx", ("补充农村学校音体美教师", PERSONNEL), "建成特殊教育学校")),
+        "台账.xlsx", PERSONNEL, "建成特殊教育学校")),   # the item's title is an input there (editable)
     "/reports/import/sample-<any(ledger, indicators):kind>.xlsx": Page(
         who=ADMIN, values={"kind": "ledger"}, kind="sheet", words=("补充农村学校音体美教师", PERSONNEL)),
     "/admin/units": Page(title=Say("Units", "单位管理"), who=ADMIN, words=(

@@ -2,9 +2,9 @@
 from tracker.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, Form, HiddenField, SelectChoice, SelectField, SubmitField,
-                     TextAreaField)
-from wtforms.validators import InputRequired, Optional
+from wtforms import (BooleanField, DateField, Form, HiddenField, IntegerField, SelectChoice, SelectField,
+                     StringField, SubmitField, TextAreaField)
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from tracker.forms import AtMost
 
@@ -26,6 +26,8 @@ IMPORT_KINDS = [SelectChoice("ledger", _l("Ledger (findings and items)")),
 class ImportForm(FlaskForm):
     kind = SelectField(_l("What the sheet holds"), choices=IMPORT_KINDS, validators=[InputRequired()])
     evaluation_id = SelectField(_l("Evaluation"), coerce=int, validators=[InputRequired()])
+    new_title = StringField(_l("Name of the new evaluation"), validators=[Optional(), AtMost(200)])
+    new_year = IntegerField(_l("Year of the new evaluation"), validators=[Optional(), NumberRange(1990, 2100)])
     file = FileField(_l("xlsx file"), validators=[FileRequired()])
     submit = SubmitField(_l("Preview"))
 

@@ -8,6 +8,7 @@ in one transaction with journal entries, or nothing at all.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import logging
@@ -29,11 +30,11 @@ from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.evidence import detect
 from tracker.extensions import db
 from tracker.items import services as item_services
-from tracker.items.models import LIMITS, Item, ItemKind
+from tracker.items.models import LIMITS, OPEN_STATUSES, Item, ItemKind
 from tracker.items.presentation import KIND_LABELS, RATING_LABELS
 from tracker.reports import sheets_in
 from tracker.reports.models import ImportClaim
-from tracker.reports.sheet import INDICATOR_COLUMNS, LEDGER_COLUMNS
+from tracker.reports.sheet import INDICATOR_COLUMNS, LEDGER_COLUMNS, Column
 from tracker.units.models import CODE_MAX, NAME_MAX, Unit
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,13 @@ KEEP_SECONDS = 24 * 3600
 _SPLIT_UNITS = re.compile(r"[、,，;；/\n]+")
 KIND_WORDS = {"立行立改": ItemKind.IMMEDIATE, "限期整改": ItemKind.DEADLINE, "长期坚持": ItemKind.LONG_TERM,
               **{str(k.value): k for k in ItemKind}}
+# What an imported ledger may carry besides the exported columns: 挂牌督办 marked with 是 or √.
+IMPORT_LEDGER_COLUMNS = LEDGER_COLUMNS + (
+    Column("listed", "挂牌督办", "Listed supervision", 8, ("是否挂牌督办", "挂牌", "是否挂牌", "督办")),)
+# The fields a column can be mapped to in the preview (the others are not imported).
+MAPPABLE = ("seq", "source", "problem", "title", "target", "measures", "responsible_leader", "lead_unit",
+            "cooperating_units", "owner", "deadline", "kind", "progress", "remarks", "listed")
+YES_WORDS = frozenset({"是", "√", "✓", "✔", "y", "yes", "1", "true", "挂牌", "挂牌督办", "已挂牌"})
 RATING_WORDS = {"完全落实": Rating.FULLY, "基本落实": Rating.BASICALLY, "尚未落实": Rating.NOT_YET,
                 "未落实": Rating.NOT_YET, **{str(r.value): r for r in Rating}}
 
@@ -64,14 +72,27 @@ class Upload:
     evaluation_id: int
     kind: str
     filename: str
+    new_evaluation: dict | None = None   # {"title", "year"}: the evaluation the confirm creates
 
 
-def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
+def stash(actor: User, file_storage, evaluation_id: int, kind: str, new_evaluation: dict | None = None) -> str:
     """Keep an uploaded workbook for preview and confirmation; return its token. Refused when the
-    file is not an xlsx workbook or too large."""
+    file is not an xlsx workbook or too large. With `new_evaluation` ({"title", "year"}) and no
+    evaluation chosen, the evaluation is created when the import is confirmed."""
     if not actor.role.can_administer():
         raise Refused(_("Only an administrator may import."))
-    if kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
+    if new_evaluation and not evaluation_id:
+        title = (new_evaluation.get("title") or "").strip()
+        year = new_evaluation.get("year")
+        if not title or not isinstance(year, int) or not 1990 <= year <= 2100:
+            raise Refused(_("Give the new evaluation a name and a year."))
+        new_evaluation = {"title": title[:200], "year": year}
+        evaluation_id = 0
+    elif kind not in KINDS or db.session.get(Evaluation, evaluation_id) is None:
+        raise Refused(_("Choose an evaluation and what the sheet holds."))
+    else:
+        new_evaluation = None
+    if kind not in KINDS:
         raise Refused(_("Choose an evaluation and what the sheet holds."))
     max_rows, max_mb, folder = _settings()
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +119,7 @@ def stash(actor: User, file_storage, evaluation_id: int, kind: str) -> str:
         path.unlink(missing_ok=True)
         raise
     meta = {"user_id": actor.id, "evaluation_id": evaluation_id, "kind": kind,
-            "filename": (file_storage.filename or "")[:200]}
+            "filename": (file_storage.filename or "")[:200], "new_evaluation": new_evaluation}
     (folder / f"{token}.json").write_text(json.dumps(meta))
     return token
 
@@ -114,7 +135,8 @@ def upload_for(user: User, token: str) -> Upload:
     meta = json.loads(meta_path.read_text())
     if meta.get("user_id") != user.id:
         abort(404)
-    return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"])
+    return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"],
+                  meta.get("new_evaluation"))
 
 
 def _dates_path(upload: Upload) -> Path:
@@ -143,7 +165,66 @@ def choose_dates(upload: Upload, form: dict) -> int:
     return len(dates)
 
 
+def _choices_path(upload: Upload) -> Path:
+    return upload.path.with_name(upload.token + ".choices.json")
+
+
+def chosen(upload: Upload) -> dict:
+    """What the admin chose in the preview besides dates: `sheet` (a worksheet's name), `mapping`
+    (header text -> field key, "" to ignore), `titles` (row -> title), `units` (name in the sheet ->
+    unit id) and `update` (rows already imported whose text is updated rather than skipped)."""
+    path = _choices_path(upload)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return {"sheet": data.get("sheet"), "mapping": data.get("mapping", {}), "titles": data.get("titles", {}),
+            "units": data.get("units", {}), "update": data.get("update", [])}
+
+
+def choose(upload: Upload, form) -> None:
+    """Keep the choices made in the preview: the sheet, column mapping (`map-<n>` for the n-th
+    mappable header), titles (`title-<row>`), close unit matches (`unit-<n>`), re-imported rows
+    (`again-<row>`: update or skip) and dates (`date-<row>`). A new sheet or mapping is read again."""
+    choose_dates(upload, form)
+    before = preview(upload)
+    choices = chosen(upload)
+    parse_again = False
+    names = sheets_in.sheet_names(upload.path)
+    if form.get("sheet") in names and form.get("sheet") != (choices["sheet"] or names[0]):
+        choices["sheet"], parse_again = form.get("sheet"), True
+        choices["mapping"], choices["titles"], choices["update"] = {}, {}, []  # another sheet, other columns
+    else:
+        for n, text in enumerate(before.mappable):
+            key = form.get(f"map-{n}")
+            if key is None or (key and key not in before.mapping_choices(text)):
+                continue
+            if choices["mapping"].get(text, "") != key:
+                choices["mapping"][text] = key
+                parse_again = True
+        for row in before.rows:
+            title = (form.get(f"title-{row.number}") or "").strip()
+            default = row.values.get("default_title")
+            if title and title != default:
+                choices["titles"][str(row.number)] = title
+            elif f"title-{row.number}" in form:
+                choices["titles"].pop(str(row.number), None)
+            if row.values.get("updatable") and f"again-{row.number}" in form:
+                update = form.get(f"again-{row.number}") == "update"
+                rows = set(choices["update"]) - {row.number}
+                choices["update"] = sorted(rows | {row.number} if update else rows)
+        for n, (name, units) in enumerate(before.suggestions):
+            picked = form.get(f"unit-{n}")
+            if picked is None:
+                continue
+            if picked.isdigit() and int(picked) in {u.id for u in units}:
+                choices["units"][name] = int(picked)
+            else:
+                choices["units"].pop(name, None)
+    _choices_path(upload).write_text(json.dumps(choices, ensure_ascii=False))
+    if parse_again:
+        sheets_in.forget_parsed(upload.path)
+
+
 def discard(upload: Upload) -> None:
+    _choices_path(upload).unlink(missing_ok=True)
     _dates_path(upload).unlink(missing_ok=True)
     upload.path.unlink(missing_ok=True)
     upload.path.with_suffix(".json").unlink(missing_ok=True)
@@ -179,6 +260,32 @@ class Preview:
     unknown_units: list[str] = field(default_factory=list)
     notes: list[list] = field(default_factory=list)   # [row, text] of rows that are not items, ignored
     problem: str | None = None           # the sheet as a whole cannot be imported
+    sheets: list[str] = field(default_factory=list)   # the workbook's worksheets
+    sheet: str = ""                      # the one read
+    mapping: dict[str, str] = field(default_factory=dict)   # header text -> key the admin chose
+    suggestions: list[tuple[str, list]] = field(default_factory=list)  # unknown name -> close units
+    accepted: dict[str, int] = field(default_factory=dict)  # name -> unit id the admin accepted
+    columns: tuple = ()
+
+    @property
+    def mappable(self) -> list[str]:
+        """Header texts the admin may map: those not placed, and those the admin mapped."""
+        return list(dict.fromkeys([*self.ignored, *self.mapping]))
+
+    def mapping_choices(self, text: str) -> list[str]:
+        """The field keys a header may be mapped to: those no other column holds ("" ignores it)."""
+        mine = self.mapping.get(text)
+        taken = {k for k in self.headers if k != mine}
+        keys = [k for k in MAPPABLE if k not in taken] if self.kind == "ledger" else \
+            [c.key for c in INDICATOR_COLUMNS if c.key not in taken]
+        return ["", *keys]
+
+    def column_name(self, key: str) -> str:
+        return next((f"{c.zh} ({c.en})" for c in self.columns if c.key == key), key)
+
+    @property
+    def update_count(self) -> int:
+        return sum(1 for r in self.rows if r.values.get("update"))
 
     @property
     def error_count(self) -> int:
@@ -189,21 +296,35 @@ class Preview:
         return self.problem is None and bool(self.rows) and self.error_count == 0
 
 
-def preview(upload: Upload) -> Preview:
+def _evaluation(upload: Upload) -> Evaluation:
+    """The upload's evaluation; for one the import creates, an unsaved Evaluation to show."""
+    if upload.new_evaluation:
+        return Evaluation(title=upload.new_evaluation["title"], year=upload.new_evaluation["year"], issuing_body="")
     evaluation = db.session.get(Evaluation, upload.evaluation_id)
     if evaluation is None:
         abort(404)
+    return evaluation
+
+
+def preview(upload: Upload) -> Preview:
+    evaluation = _evaluation(upload)
     result = Preview(upload.kind, evaluation, upload.filename)
     max_rows, _mb, _folder = _settings()
-    columns, required = (LEDGER_COLUMNS, "problem") if upload.kind == "ledger" else (INDICATOR_COLUMNS, "code")
+    columns, required = (IMPORT_LEDGER_COLUMNS, "problem") if upload.kind == "ledger" else (INDICATOR_COLUMNS, "code")
+    choices = chosen(upload)
+    result.sheets = sheets_in.sheet_names(upload.path)
+    result.sheet = choices["sheet"] if choices["sheet"] in result.sheets else (result.sheets or [""])[0]
+    result.mapping = {t: k for t, k in choices["mapping"].items() if k}
+    result.columns = columns
     try:
-        sheet = sheets_in.read(upload.path, columns, required, max_rows)
+        sheet = sheets_in.read(upload.path, columns, required, max_rows, result.sheet or None, result.mapping)
     except sheets_in.SheetError as exc:
         result.problem = exc.message
         return result
     result.headers, result.ignored, result.notes = sheet.headers, sheet.ignored, sheet.notes
+    result.mapping = {t: k for t, k in result.mapping.items() if result.headers.get(k) == t}
     check = _check_ledger_row if upload.kind == "ledger" else _check_indicator_row
-    context = _Context(evaluation, chosen_dates(upload))
+    context = _Context(evaluation, chosen_dates(upload), choices)
     for row in sheet.rows:
         outcome = RowOutcome(row.number)
         for key in row.formula_errors:
@@ -214,6 +335,10 @@ def preview(upload: Upload) -> Preview:
         check(row.values, outcome, context)
         result.rows.append(outcome)
     result.unknown_units = sorted(context.unknown_units)
+    result.suggestions = [(name, context.close_units(name)) for name in
+                          sorted(set(context.unknown_units) | set(context.accepted_names))]
+    result.suggestions = [(name, units) for name, units in result.suggestions if units]
+    result.accepted = {name: unit.id for name, unit in context.accepted.items()}
     if not result.rows:
         result.problem = _("The sheet has a header row but no data rows.")
     return result
@@ -222,26 +347,45 @@ def preview(upload: Upload) -> Preview:
 class _Context:
     """What the rows are checked against, loaded once per preview."""
 
-    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None):
+    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None, choices: dict | None = None):
+        choices = choices or {}
         self.evaluation = evaluation
         self.units: dict[str, Unit] = {}
         active = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
+        self.active = active
         for unit in active:  # official names first: an alias never hides another unit's name
             self.units[_unit_key(unit.name)] = unit
         for unit in active:
             for alias in unit.alias_list:
                 self.units.setdefault(_unit_key(alias), unit)
-        self.indicators = {i.code: i for i in db.session.scalars(
-            select(Indicator).where(Indicator.evaluation_id == evaluation.id))}
-        self.findings = {f.text: f for f in db.session.scalars(
-            select(Finding).where(Finding.evaluation_id == evaluation.id))}
-        self.existing = {(finding_id, measures.strip()): item_id for item_id, finding_id, measures in db.session.execute(
-            select(Item.id, Item.finding_id, Item.measures).join(Finding).where(Finding.evaluation_id == evaluation.id))}
+        by_id = {u.id: u for u in active}
+        self.accepted: dict[str, Unit] = {}           # names matched by the admin to a close unit
+        self.accepted_names = [n for n, uid in choices.get("units", {}).items() if uid in by_id]
+        self.choice_units = {n: by_id[uid] for n, uid in choices.get("units", {}).items() if uid in by_id}
+        self.titles: dict[str, str] = choices.get("titles", {})
+        self.update_rows = set(choices.get("update", []))
+        ours = Finding.evaluation_id == (evaluation.id or 0)   # a new evaluation has nothing yet
+        self.indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
+            Indicator.evaluation_id == (evaluation.id or 0)))}
+        self.findings = {f.text: f for f in db.session.scalars(select(Finding).where(ours))}
+        self.existing: dict[tuple, int] = {}
+        self.closed: set[int] = set()   # closed or cancelled items: their text is not updated
+        for item_id, finding_id, measures, status in db.session.execute(
+                select(Item.id, Item.finding_id, Item.measures, Item.status).join(Finding).where(ours)):
+            self.existing[(finding_id, measures.strip())] = item_id
+            if status not in OPEN_STATUSES:
+                self.closed.add(item_id)
         self.users = list(db.session.scalars(select(User).where(User.active.is_(True))))
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
         self.immediate_days = current_app.config.get("IMPORT_IMMEDIATE_DAYS", 15)
         self.dates: dict[str, dt.date] = dates or {}
+
+    def close_units(self, name: str) -> list[Unit]:
+        """Up to three active units whose name or alias is close to `name` (an unknown name)."""
+        keys = list(self.units)
+        found = difflib.get_close_matches(_unit_key(name), keys, n=6, cutoff=0.6)
+        return list(dict.fromkeys(self.units[k] for k in found))[:3]
 
 
 def _unit_key(name: str) -> str:
@@ -253,6 +397,9 @@ def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
     unit = ctx.units.get(_unit_key(name))
     if unit is not None and unit.name != name and _unit_key(name) != _unit_key(unit.name):
         outcome.notes.append(_("“%(name)s” is another name of %(unit)s.", name=name, unit=unit.name))
+    if unit is None and name in ctx.choice_units:
+        unit = ctx.accepted[name] = ctx.choice_units[name]
+        outcome.notes.append(_("“%(name)s” taken as %(unit)s (accepted in the preview).", name=name, unit=unit.name))
     if unit is None:
         ctx.unknown_units.add(name)
         outcome.errors.append(_("Unknown unit “%(name)s”.", name=name))
@@ -262,7 +409,7 @@ def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
 def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     text = {key: sheets_in.as_text(values.get(key)) for key in
             ("source", "problem", "title", "target", "measures", "responsible_leader", "lead_unit",
-             "cooperating_units", "owner", "kind", "seq", "remarks", "progress")}
+             "cooperating_units", "owner", "kind", "seq", "remarks", "progress", "listed")}
     clean: dict = {"problem": text["problem"]}
     if not text["problem"]:
         outcome.errors.append(_("The problem text is missing."))
@@ -274,8 +421,18 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
         elif len(text[key]) > LIMITS[key]:
             outcome.errors.append(_("The column “%(column)s” is longer than %(n)d characters.",
                                     column=next(c.zh for c in LEDGER_COLUMNS if c.key == key), n=LIMITS[key]))
-    clean["title"] = (text["title"] or sheets_in.short_title(text["measures"])
-                      or text["problem"].split("\n")[0])[:LIMITS["title"]]
+    clean["default_title"] = (text["title"] or sheets_in.short_title(text["measures"])
+                              or text["problem"].split("\n")[0])[:LIMITS["title"]]
+    clean["title"] = clean["default_title"]
+    edited = ctx.titles.get(str(outcome.number))
+    if edited:
+        if len(edited) > LIMITS["title"]:
+            outcome.errors.append(_("The title is longer than %(n)d characters.", n=LIMITS["title"]))
+        clean["title"] = edited[:LIMITS["title"]]
+        outcome.notes.append(_("Title edited in the preview."))
+    clean["listed"] = text["listed"].lower() in YES_WORDS
+    if clean["listed"]:
+        outcome.notes.append(_("Listed for supervision (挂牌督办), as the sheet marks it."))
     clean["responsible_leader"] = text["responsible_leader"][:LIMITS["responsible_leader"]]
 
     lead = _unit(text["lead_unit"], outcome, ctx) if text["lead_unit"] else None
@@ -350,7 +507,15 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     finding = ctx.findings.get(text["problem"])
     clean["finding"] = finding
     clean["existing"] = ctx.existing.get((finding.id, text["measures"])) if finding else None
-    if clean["existing"]:
+    clean["updatable"] = bool(clean["existing"]) and clean["existing"] not in ctx.closed
+    clean["update"] = clean["updatable"] and outcome.number in ctx.update_rows
+    if clean["existing"] and not clean["updatable"]:
+        outcome.notes.append(_("Already imported (item #%(id)d, closed or cancelled): this row is skipped.",
+                               id=clean["existing"]))
+    elif clean["update"]:
+        outcome.notes.append(_("Already imported (item #%(id)d): its text is updated from this row.",
+                               id=clean["existing"]))
+    elif clean["existing"]:
         outcome.notes.append(_("Already imported (item #%(id)d): this row is skipped, nothing is added twice.",
                                id=clean["existing"]))
     elif text["problem"]:
@@ -410,6 +575,16 @@ def confirm(actor: User, upload: Upload) -> int:
     with uow.settled():  # the claim first: a second confirm of this upload stops here, a Conflict
         db.session.add(ImportClaim(token=upload.token, user_id=actor.id, claimed_at=clock.now()))
         db.session.flush()
+    if upload.new_evaluation:  # the evaluation the upload form named, created with the rows
+        evaluation = Evaluation(title=upload.new_evaluation["title"], year=upload.new_evaluation["year"],
+                                issuing_body="")
+        db.session.add(evaluation)
+        db.session.flush()
+        journal.record(actor, "create", evaluation, {"title": [None, evaluation.title],
+                                                     "year": [None, evaluation.year]}, note=note)
+        result.evaluation = evaluation
+        upload.evaluation_id = evaluation.id
+    _remember_aliases(actor, result)
     if upload.kind == "ledger":
         written = _write_ledger(actor, result, note)
     else:
@@ -420,11 +595,44 @@ def confirm(actor: User, upload: Upload) -> int:
     return written
 
 
+def _remember_aliases(actor: User, result: Preview) -> None:
+    """A close match the admin accepted becomes an alternative name of the unit, for next time."""
+    for name, unit_id in result.accepted.items():
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or name in unit.alias_list:
+            continue
+        aliases = "\n".join([*unit.alias_list, name])
+        if len(aliases) <= 2000:  # the admin page's limit
+            journal.record(actor, "update", unit, journal.apply_changes(unit, {"aliases": aliases}))
+
+
+def _update_text(actor: User, row: RowOutcome, note: str) -> None:
+    """Update an imported item's text from its row again (title, target, leader, remarks, 序号)."""
+    v = row.values
+    item = db.session.get(Item, v["existing"])
+    values = {"finding_id": item.finding_id, "title": v["title"], "measures": item.measures, "target": v["target"],
+              "kind": item.kind, "lead_unit_id": item.lead_unit_id, "owner_id": item.owner_id,
+              "cooperating_unit_ids": [u.id for u in item.cooperating_units],
+              "responsible_leader": v["responsible_leader"] or item.responsible_leader,
+              "deadline": item.deadline, "listed_supervision": item.listed_supervision,
+              "ledger_no": v["ledger_no"] or item.ledger_no, "remarks": v["remarks"] or item.remarks,
+              "owner_text": item.owner_text, "deadline_text": item.deadline_text}
+    try:
+        item_services.update_item(actor, item, values)
+    except (Invalid, Refused) as exc:
+        message = "; ".join(exc.errors.values()) if isinstance(exc, Invalid) else exc.message
+        raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number, errors=message))
+
+
 def _write_ledger(actor: User, result: Preview, note: str) -> int:
     new_findings: dict[str, Finding] = {}
     written = 0
     for row in result.rows:
         v = row.values
+        if v.get("update"):
+            _update_text(actor, row, note)
+            written += 1
+            continue
         if v.get("existing"):
             continue  # the same problem and measure imported before: never a silent duplicate
         finding = v["finding"] or new_findings.get(v["problem"])
@@ -441,7 +649,7 @@ def _write_ledger(actor: User, result: Preview, note: str) -> int:
                   "cooperating_unit_ids": [u.id for u in v["cooperating"]],
                   "responsible_leader": v["responsible_leader"], "deadline": v["deadline"],
                   "ledger_no": v["ledger_no"], "owner_text": v["owner_text"], "remarks": v["remarks"],
-                  "deadline_text": v["deadline_text"],
+                  "deadline_text": v["deadline_text"], "listed_supervision": v["listed"],
                   "confirm_past_deadline": True}  # the preview showed the sheet's dates; confirming takes them
         try:
             item = item_services.create_item(actor, values, note=f"{note}, {_('row %(n)d', n=row.number)}")

@@ -22,6 +22,7 @@ from tracker.items.lights import light_settings
 from tracker.items.services import item_for
 from tracker.paging import page_arg
 from tracker.errors import Conflict, Refused
+from tracker.items.models import LIMITS
 from tracker.reports import (circular, dashboard, documents, export, importer, notices, printable, progress,
                              samples, statistics, views)
 from tracker.reports.forms import (CircularForm, ConfirmForm, CreateUnitsForm, ImportForm, IssueNoticeForm,
@@ -227,7 +228,8 @@ def statistics_xlsx():
 def _import_form() -> ImportForm:
     form = ImportForm()
     form.evaluation_id.choices = [SelectChoice(e.id, f"{e.year} · {e.title}") for e in db.session.scalars(
-        select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc()))]
+        select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc()))] + [
+        SelectChoice(0, _("A new evaluation (name and year below)"))]
     return form
 
 
@@ -238,7 +240,9 @@ def import_page():
     form = _import_form()
     if form.validate_on_submit():
         try:
-            token = importer.stash(current_user, form.file.data, form.evaluation_id.data, form.kind.data)
+            new = {"title": form.new_title.data or "", "year": form.new_year.data} \
+                if form.evaluation_id.data == 0 else None
+            token = importer.stash(current_user, form.file.data, form.evaluation_id.data, form.kind.data, new)
         except Refused as exc:
             form.file.errors = list(form.file.errors) + [exc.message]
         else:
@@ -251,7 +255,8 @@ def import_page():
 def import_preview(token: str):
     upload = importer.upload_for(current_user, token)
     return render_template("reports/import_preview.html", preview=importer.preview(upload), upload=upload,
-                           confirm_form=ConfirmForm(), units_form=CreateUnitsForm())
+                           confirm_form=ConfirmForm(), units_form=CreateUnitsForm(),
+                           limits=LIMITS)
 
 
 @bp.post("/import/<token>/units")
@@ -282,6 +287,19 @@ def import_dates(token: str):
     return redirect(url_for("reports.import_preview", token=token))
 
 
+@bp.post("/import/<token>/choices")
+@allowed_if(Role.can_administer)
+def import_choices(token: str):
+    """Keep what the admin chose in the preview (sheet, column mapping, titles, close units, re-imported
+    rows, dates); the preview is computed again with them. Nothing is written to the ledger."""
+    upload = importer.upload_for(current_user, token)
+    if not ConfirmForm().validate_on_submit():
+        flash_expired()
+    else:
+        importer.choose(upload, request.form)
+    return redirect(url_for("reports.import_preview", token=token))
+
+
 @bp.post("/import/<token>/confirm")
 @allowed_if(Role.can_administer)
 def import_confirm(token: str):
@@ -297,7 +315,7 @@ def import_confirm(token: str):
         return redirect(url_for("reports.import_preview", token=token))
     except Conflict:  # the same upload confirmed a moment ago (a double click, another tab)
         flash(_("This sheet was already imported a moment ago; nothing was imported twice."), "info")
-        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id, status="draft"))
+        return redirect(url_for("items.ledger_page", evaluation=upload.evaluation_id or None, status="draft"))
     importer.discard(upload)
     if upload.kind == "ledger":
         flash(_("%(n)d items imported as drafts.", n=count), "success")

@@ -54,12 +54,12 @@ class Sheet:
     notes: list[list] = field(default_factory=list)  # [row number, text] of rows that are not items
 
 
-def _merged_ranges(path: Path, row_limit: int) -> dict[tuple[int, int], tuple[int, int]]:
+def _merged_ranges(path: Path, row_limit: int, sheet_name: str | None = None) -> dict[tuple[int, int], tuple[int, int]]:
     """(row, col) of every covered cell -> (row, col) of its merged range's top-left cell, for the
     rows and columns that are read: a range may claim a million rows (`A1:BH1048576`) in a file
     of 2 KB, so the work is bounded by what the sheet can hold, not by what a range says."""
     covered: dict[tuple[int, int], tuple[int, int]] = {}
-    with zipfile.ZipFile(path) as archive, archive.open(_first_sheet(archive)) as xml:
+    with zipfile.ZipFile(path) as archive, archive.open(_first_sheet(archive, sheet_name)) as xml:
         for _event, element in iterparse(xml):
             if element.tag.endswith("}mergeCell") and element.get("ref"):
                 min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
@@ -72,12 +72,14 @@ def _merged_ranges(path: Path, row_limit: int) -> dict[tuple[int, int], tuple[in
     return covered
 
 
-def _first_sheet(archive: zipfile.ZipFile) -> str:
-    """The archive path of the workbook's first worksheet (read-only openpyxl does not expose
-    merged cells, so the sheet's XML is read for them), from the workbook and its relationships."""
+def _first_sheet(archive: zipfile.ZipFile, sheet_name: str | None = None) -> str:
+    """The archive path of the workbook's first worksheet, or of the one named `sheet_name`
+    (read-only openpyxl does not expose merged cells, so the sheet's XML is read for them), from
+    the workbook and its relationships."""
     main, rels = "{%s}" % SPREADSHEET_NS, "{%s}" % RELATIONSHIPS_NS
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    first = workbook.find(f"{main}sheets/{main}sheet")
+    sheets = workbook.findall(f"{main}sheets/{main}sheet")
+    first = next((s for s in sheets if s.get("name") == sheet_name), sheets[0])
     targets = {rel.get("Id"): rel.get("Target")
                for rel in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
     target = targets[first.get(f"{rels}id")]
@@ -88,19 +90,38 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
-    """The first worksheet's data rows keyed by column; SheetError when it cannot be read at all.
-    Parsed once per upload: the preview is shown, re-shown and confirmed from the kept result."""
+def sheet_names(path: Path) -> list[str]:
+    """The names of the workbook's worksheets, in their order (empty when it cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return []
+    main = "{%s}" % SPREADSHEET_NS
+    return [s.get("name") or "" for s in workbook.findall(f"{main}sheets/{main}sheet")]
+
+
+def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int,
+         sheet_name: str | None = None, mapping: dict[str, str] | None = None) -> Sheet:
+    """The data rows of the first worksheet (or the one named `sheet_name`) keyed by column;
+    `mapping` places header texts the columns' spellings do not know (header text -> key).
+    SheetError when it cannot be read at all. Parsed once per upload and choice of sheet and
+    mapping: the preview is shown, re-shown and confirmed from the kept result (`forget_parsed`
+    when the choice changes)."""
     kept = parsed_path(path)
     if kept.exists():
         return _loads(kept.read_text())
-    sheet = _parse(path, columns, required_key, max_rows)
+    sheet = _parse(path, columns, required_key, max_rows, sheet_name, mapping or {})
     kept.write_text(_dumps(sheet))
     return sheet
 
 
 def parsed_path(path: Path) -> Path:
     return path.with_name(path.name + ".parsed.json")
+
+
+def forget_parsed(path: Path) -> None:
+    parsed_path(path).unlink(missing_ok=True)
 
 
 # Cell values as JSON: dates and times tagged so they come back as they were read.
@@ -127,7 +148,8 @@ def _loads(text: str) -> Sheet:
                  data.get("notes", []))
 
 
-def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int) -> Sheet:
+def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int,
+           sheet_name: str | None, mapping: dict[str, str]) -> Sheet:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not know
         unreadable = SheetError(_("This file is not an Excel workbook (.xlsx) that can be read. "
@@ -144,7 +166,7 @@ def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows:
         try:
             if not values_book.worksheets:
                 raise unreadable
-            return _read(path, values_book, formula_book, columns, required_key, max_rows)
+            return _read(path, values_book, formula_book, columns, required_key, max_rows, sheet_name, mapping)
         except SheetError:
             raise
         except Exception:  # a damaged part inside an otherwise valid archive
@@ -155,12 +177,19 @@ def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows:
             formula_book.close()
 
 
-def _read(path, values_book, formula_book, columns, required_key, max_rows) -> Sheet:
-    values_sheet, formula_sheet = values_book.worksheets[0], formula_book.worksheets[0]
+def _read(path, values_book, formula_book, columns, required_key, max_rows, sheet_name=None, mapping=None) -> Sheet:
+    if sheet_name not in values_book.sheetnames:
+        sheet_name = None
+    values_sheet = values_book[sheet_name] if sheet_name else values_book.worksheets[0]
+    formula_sheet = formula_book[sheet_name] if sheet_name else formula_book.worksheets[0]
     scanned_limit = max_rows + 1000  # empty rows are allowed, within reason
-    covered = _merged_ranges(path, scanned_limit)
+    covered = _merged_ranges(path, scanned_limit, sheet_name)
     anchors = set(covered.values())
     index = header_index(columns)
+    known = {c.key for c in columns}
+    for text, key in (mapping or {}).items():  # the admin's mapping of columns the spellings missed
+        if key in known:
+            index[normalise_header(text)] = key
     rows_iter = zip(values_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
                     formula_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
     header_at: dict[str, int] = {}
@@ -204,7 +233,7 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows) -> S
                       if not _blank(v) and col < len(header_row) and v != header_row[col]}
             placed = {col: key for col, key in second.items() if key and key not in header_at}
             header_top, header_row = header_row, None
-            if placed:
+            if placed and 2 * sum(1 for k in second.values() if k) >= len(second):  # a data row may hold a header word
                 for col, key in placed.items():
                     header_at[key] = col
                     headers[key] = str(values[col]).strip()
