@@ -204,3 +204,24 @@ def test_a_unit_with_3000_items_is_paged(db, make, login_as, people, today):
     assert len(read(last)) == 50 and "60 / 60" in last.text
     assert re.search(r"page=2", first.text)
     assert table(leader.get("/reminders?lang=en"), "record-units")[0][:4] == ["县教育局人事股", "3000", "0", "3000"]
+
+
+def test_the_record_lists_the_supervision_notices_and_the_groups_messages(db, login_as, people, record):
+    from tracker.notifications.models import OutboxChannel
+    from tracker.reports.models import SupervisionNotice
+    db.session.add(SupervisionNotice(item_id=record["classes"].id, year=2026, number=7, issued_on=dt.date(2026, 3, 15),
+                                     issued_by_id=people["inspector"].id, requirement="限期整改", reply_by=dt.date(2026, 3, 22)))
+    db.session.add(OutboxMessage(dedup_key="robot:1", kind="reminders", channel=OutboxChannel.ROBOT, unit_id=people["unit"].id,
+                                 to_address="", subject="【整改通】今日催办：2项", body_text="t", body_html="",
+                                 status=OutboxStatus.FAILED, last_error="errcode 310000 sign not match",
+                                 created_at=dt.datetime(2026, 3, 14, 1, tzinfo=dt.timezone.utc)))
+    db.session.commit()
+    page = login_as(people["leader"]).get(url(people, "?lang=en"))
+    assert read(page, "supervision-notices") == [["Mar 15, 2026", "〔2026〕第7号", "大班额化解", "赵督学", "Mar 22, 2026"]]
+    assert read(page, "group-messages") == [
+        ["Mar 14, 2026", "【整改通】今日催办：2项", "Not delivered errcode 310000 sign not match"]]
+    # The item's own record has its 督办单; a period before it leaves it out.
+    item_page = login_as(people["leader"]).get(f"/reminders/items/{record['classes'].id}?lang=en")
+    assert read(item_page, "supervision-notices")[0][1] == "〔2026〕第7号"
+    earlier = login_as(people["leader"]).get(url(people, "?lang=en&start=2026-03-01&end=2026-03-10"))
+    assert "No supervision notice was issued." in earlier.text and "No message went to the unit’s group." in earlier.text

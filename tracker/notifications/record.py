@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items.models import Item
 from tracker.notifications import mails
-from tracker.notifications.models import Notification, OutboxStatus, Reminder, ReminderKind
+from tracker.notifications.models import Notification, OutboxChannel, OutboxMessage, OutboxStatus, Reminder, ReminderKind
 from tracker.reports.sheet import Column
 from tracker.units.models import Unit
 
@@ -159,6 +159,10 @@ def delivery(notification: Notification) -> Delivery:
     message = notification.outbox_message
     if message is None:
         return Delivery(str(_l("In the app")), True, _("Shown in the notifications list"))
+    return message_delivery(message)
+
+
+def message_delivery(message: OutboxMessage) -> Delivery:
     channel = getattr(message, "channel", None) or "email"
     label = str(CHANNEL_LABELS.get(channel, channel))
     if message.status == OutboxStatus.SENT:
@@ -209,3 +213,49 @@ def sheet_rows(flt: RecordFilter, **owner):
             d = delivery(n)
             yield {**base, "to": n.user.name, "role": mails.role_label(n.role), "channel": d.channel,
                    "state": d.state, "detail": d.detail}
+
+
+# -- beside the reminders: the 督办单 issued and the messages to the unit's group --------------
+
+OTHERS_SHOWN = 50  # the latest of each, newest first (the page says how many there are in all)
+
+
+def _in_period(stmt: Select, column, flt: RecordFilter) -> Select:
+    if flt.start is not None:
+        stmt = stmt.where(column >= flt.start)
+    if flt.end is not None:
+        stmt = stmt.where(column <= flt.end)
+    return stmt
+
+
+def supervision_notices(flt: RecordFilter, unit_id: int | None = None, item_id: int | None = None):
+    """The 督办单 issued about the unit's (lead) items or the item in the period: (count, latest)."""
+    from tracker.reports.models import SupervisionNotice
+    stmt = select(SupervisionNotice).join(Item, Item.id == SupervisionNotice.item_id)
+    if unit_id is not None:
+        stmt = stmt.where(Item.lead_unit_id == unit_id)
+    if item_id is not None:
+        stmt = stmt.where(SupervisionNotice.item_id == item_id)
+    stmt = _in_period(stmt, SupervisionNotice.issued_on, flt)
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    rows = db.session.scalars(stmt.options(selectinload(SupervisionNotice.item), selectinload(SupervisionNotice.issued_by))
+                              .order_by(SupervisionNotice.issued_on.desc(), SupervisionNotice.id.desc())
+                              .limit(OTHERS_SHOWN)).all()
+    return total or 0, rows
+
+
+def group_messages(flt: RecordFilter, unit_id: int):
+    """The messages queued for the unit's group robot in the period: (count, latest as (day, message))."""
+    stmt = select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.ROBOT, OutboxMessage.unit_id == unit_id)
+    if flt.start is not None:
+        stmt = stmt.where(OutboxMessage.created_at >= _utc_start(flt.start))
+    if flt.end is not None:
+        stmt = stmt.where(OutboxMessage.created_at < _utc_start(flt.end + dt.timedelta(days=1)))
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+    rows = db.session.scalars(stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                              .limit(OTHERS_SHOWN)).all()
+    return total or 0, [(clock.local_date(m.created_at), m) for m in rows]
+
+
+def _utc_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=clock.tz()).astimezone(dt.timezone.utc)

@@ -77,7 +77,8 @@ def _record_context(flt, **owner) -> dict:
     total, escalated = record.count(flt, **owner)
     return {"flt": flt, "kinds": record.KIND_LABELS, "total": total, "escalated": escalated,
             "describe": mails.describe, "role_label": mails.role_label, "delivery": record.delivery,
-            "number_label": record.number_label, "kind_label": record.kind_label}
+            "number_label": record.number_label, "kind_label": record.kind_label,
+            "message_delivery": record.message_delivery}
 
 
 def _record_sheet(flt, name: str, **owner):
@@ -107,8 +108,10 @@ def unit_record(unit_id: int):
         abort(404)
     flt = record.read_filter(request.args)
     pagination = None if flt.errors else record.page(flt, _page(), unit_id=unit.id)
+    others = {} if flt.errors else {"notices": record.supervision_notices(flt, unit_id=unit.id),
+                                    "group": record.group_messages(flt, unit.id)}
     return render_template("notifications/unit_record.html", unit=unit, item=None, pagination=pagination,
-                           endpoint="notifications.unit_record", ids={"unit_id": unit.id},
+                           endpoint="notifications.unit_record", ids={"unit_id": unit.id}, **others,
                            **_record_context(flt, unit_id=unit.id)), 422 if flt.errors else 200
 
 
@@ -130,8 +133,9 @@ def item_record(item_id: int):
     item = item_for(current_user, item_id)
     flt = record.read_filter(request.args)
     pagination = None if flt.errors else record.page(flt, _page(), item_id=item.id)
+    others = {} if flt.errors else {"notices": record.supervision_notices(flt, item_id=item.id)}
     return render_template("notifications/unit_record.html", unit=None, item=item, pagination=pagination,
-                           endpoint="notifications.item_record", ids={"item_id": item.id},
+                           endpoint="notifications.item_record", ids={"item_id": item.id}, **others,
                            **_record_context(flt, item_id=item.id)), 422 if flt.errors else 200
 
 
