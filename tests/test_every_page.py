@@ -169,10 +169,11 @@ PAGES: dict[str, Page] = {
     "/reminders/items/<int:item_id>.xlsx": Page(who=READERS, ids={"item_id": "escalated_item_id"}, kind="sheet",
                                                 words=(ESCALATED, "县教育局负责人")),
     "/reports/": Page(title=DASHBOARD_OF, also=DASHBOARD, queries=("?evaluation=1", "?evaluation=999999")),
-    # Unit statistics (tracker/reports/stats.py): 县教育局 with its two sub-units rolled up, ranked first;
+    # Unit statistics (tracker/reports/stats.py): 县教育局 with its two sub-units rolled up, items led
+    # and parts as a cooperating unit (the cooperating units that reported their parts rank first);
     # rank, unit, assigned, closed on time, closed late, still open, overdue now, longest overdue.
     "/reports/statistics": Page(title=Say("Unit statistics", "单位统计"), who=READERS, words=(
-        ("1", EDU, "9", "1", "0", "8", "1", "10"), ("2", DISABLED, "1", "0", "0", "1", "1", "3"), PERSONNEL,
+        ("5", EDU, "11", "1", "0", "10", "2", "10"), ("8", DISABLED, "2", "0", "0", "2", "1", "3"), PERSONNEL,
         Say("How the ranking is made", "排名规则")),
         # (bad filters answer 422 with the reason: tests/reports/test_statistics.py)
         queries=("?start=2026-01-01&end=2026-03-16", "?evaluation=1", "?start=2030-01-01")),

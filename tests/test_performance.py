@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import text
 
 from tests.helpers import ApiClient, counted, query_plan, scans_every_item
 from tracker.auth.models import Role
@@ -113,6 +114,11 @@ def test_a_units_status_counts_read_its_led_items_from_an_index_alone(db, make, 
         plan = query_plan(db, part.with_only_columns(Item.status))
         assert not scans_every_item(plan, db.engine.dialect.name), plan
     assert len(parts) == 2
+    if db.engine.dialect.name == "postgresql":
+        # An index-only scan needs pages marked all-visible, as autovacuum keeps a real table; after
+        # the suite's thousands of deleted rows the planner would rather check the heap.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE items"))
     led = query_plan(db, parts[0].with_only_columns(Item.status))
     assert ("Index Only Scan" if db.engine.dialect.name == "postgresql" else "COVERING INDEX") in led, led
 
