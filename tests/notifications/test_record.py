@@ -215,13 +215,20 @@ def test_the_record_lists_the_supervision_notices_and_the_groups_messages(db, lo
                                  to_address="", subject="【整改通】今日催办：2项", body_text="t", body_html="",
                                  status=OutboxStatus.FAILED, last_error="errcode 310000 sign not match",
                                  created_at=dt.datetime(2026, 3, 14, 1, tzinfo=dt.timezone.utc)))
+    db.session.add(OutboxMessage(dedup_key="sms:1", kind="reminder", channel=OutboxChannel.SMS, recipient_id=people["owner"].id,
+                                 to_address="13900139000", subject="李联络您好：整改事项“大班额化解”已逾期", body_text="t",
+                                 body_html="", status=OutboxStatus.SENT,
+                                 created_at=dt.datetime(2026, 3, 13, 1, tzinfo=dt.timezone.utc),
+                                 sent_at=dt.datetime(2026, 3, 13, 1, 1, tzinfo=dt.timezone.utc)))
     db.session.commit()
     page = login_as(people["leader"]).get(url(people, "?lang=en"))
     assert read(page, "supervision-notices") == [["Mar 15, 2026", "〔2026〕第7号", "大班额化解", "赵督学", "Mar 22, 2026"]]
     assert read(page, "group-messages") == [
-        ["Mar 14, 2026", "【整改通】今日催办：2项", "Not delivered errcode 310000 sign not match"]]
+        ["Mar 14, 2026", "Robot message", "The unit’s group", "【整改通】今日催办：2项",
+         "Not delivered errcode 310000 sign not match"],
+        ["Mar 13, 2026", "SMS", "李联络", "李联络您好：整改事项“大班额化解”已逾期", "Delivered 2026-03-13"]]
     # The item's own record has its 督办单; a period before it leaves it out.
     item_page = login_as(people["leader"]).get(f"/reminders/items/{record['classes'].id}?lang=en")
     assert read(item_page, "supervision-notices")[0][1] == "〔2026〕第7号"
     earlier = login_as(people["leader"]).get(url(people, "?lang=en&start=2026-03-01&end=2026-03-10"))
-    assert "No supervision notice was issued." in earlier.text and "No message went to the unit’s group." in earlier.text
+    assert "No supervision notice was issued." in earlier.text and "No group robot or SMS message was sent." in earlier.text

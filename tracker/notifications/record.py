@@ -245,8 +245,13 @@ def supervision_notices(flt: RecordFilter, unit_id: int | None = None, item_id: 
 
 
 def group_messages(flt: RecordFilter, unit_id: int):
-    """The messages queued for the unit's group robot in the period: (count, latest as (day, message))."""
-    stmt = select(OutboxMessage).where(OutboxMessage.channel == OutboxChannel.ROBOT, OutboxMessage.unit_id == unit_id)
+    """The messages of the other channels about the unit, in the period: those queued for its group
+    robot and the SMS to its people: (count, latest as (day, message))."""
+    from tracker.auth.models import User
+    people = select(User.id).where(User.unit_id == unit_id)
+    stmt = select(OutboxMessage).where(
+        ((OutboxMessage.channel == OutboxChannel.ROBOT) & (OutboxMessage.unit_id == unit_id))
+        | ((OutboxMessage.channel == OutboxChannel.SMS) & OutboxMessage.recipient_id.in_(people)))
     if flt.start is not None:
         stmt = stmt.where(OutboxMessage.created_at >= _utc_start(flt.start))
     if flt.end is not None:
