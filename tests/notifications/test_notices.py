@@ -337,3 +337,51 @@ def test_a_deactivated_owner_is_not_addressed_the_head_is(db, make, people):
     services.perform(people["inspector"], item, "return_item", reason="补充材料")
     uow.commit()
     assert told(db) == {"王股长": "head"}
+
+
+def test_a_staff_submission_tells_the_head_it_waits_for_their_sign_off(db, make, people, smtp_server, login_as):
+    """单位负责人审核: 李联络 submits; 王股长 sees "Waiting for your sign-off" at once and has the mail."""
+    item = make.item(lead_unit=people["unit"], owner=people["owner"], with_evidence=True, title="操场改造")
+    at(0)
+    services.perform(people["owner"], item, "submit_for_signoff")
+    uow.commit()
+    assert told(db, NoticeKind.SIGNOFF_REQUESTED) == {"王股长": "head"}
+    page = login_as(people["head"]).get("/notifications").text
+    assert "Waiting for your sign-off" in page and "操场改造" in page
+    window_passes()
+    (mail,) = smtp_server.to(people["head"].email)
+    assert mail["Subject"] == "[Rectify] Waiting for your sign-off: 操场改造"
+
+
+def test_a_staff_submission_in_a_unit_without_an_active_head_tells_the_coordinators(db, make, people):
+    unit = make.unit("县体育局")
+    make.user(Role.HEAD, unit=unit, name="离任局长", active=False)
+    staff = make.user(Role.STAFF, unit=unit, name="吴干事")
+    item = make.item(lead_unit=unit, owner=staff, with_evidence=True)
+    services.perform(staff, item, "submit_for_signoff")
+    uow.commit()
+    heard = told(db, NoticeKind.SIGNOFF_REQUESTED)
+    assert "整改办" in heard and set(heard.values()) == {"coordinator"} and "离任局长" not in heard
+
+
+def test_a_submission_sent_back_tells_the_staff_who_submitted_with_the_heads_comment(
+        db, make, people, smtp_server, login_as):
+    other = make.user(Role.STAFF, unit=people["unit"], name="周干事", language="en")
+    item = make.item(lead_unit=people["unit"], owner=people["owner"], with_evidence=True, title="围墙加固")
+    at(0)
+    services.perform(other, item, "submit_for_signoff")     # not the owner: the one who submitted hears
+    uow.commit()
+    services.perform(people["head"], item, "send_back", reason="照片不清楚，请补拍")
+    uow.commit()
+    assert told(db, NoticeKind.SENT_BACK) == {"周干事": "submitter"}
+    page = login_as(other).get("/notifications").text
+    assert "Sent back by the unit head" in page and "照片不清楚，请补拍" in page
+    window_passes()
+    (mail,) = smtp_server.to(other.email)
+    assert mail["Subject"] == "[Rectify] Sent back by the unit head: 围墙加固"
+    assert "照片不清楚，请补拍" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_sign_off_notices_can_be_switched_off_on_the_profile(db, people, login_as):
+    page = login_as(people["head"]).get("/profile").text
+    assert "A staff submission waits for my sign-off" in page and "The unit head sends my submission back" in page

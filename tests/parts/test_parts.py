@@ -230,3 +230,28 @@ def test_the_parts_table_reads_in_chinese(handed_out, make, db):
     rows = table(page, "parts-table")
     assert len(rows) == 3 and all("待签收" in r[2] for r in rows)
     assert "配合单位任务" in page.text
+
+
+def test_my_items_lists_first_the_items_where_my_unit_has_a_part_to_acknowledge_and_says_so(
+        handed_out, make, db):
+    """县财政局's head: its own item waiting for 签收 would come first, but the part of 建成特殊教育学校
+    waiting for the unit's 签收 comes before it, and the page says why; once acknowledged, not."""
+    import re
+
+    from tracker import clock
+    crew = handed_out
+    finance, head = crew.units[1], crew.heads[1]
+    make.item(status=Status.ASSIGNED, lead_unit=finance, owner=head, title="财政局自己的事项",
+              deadline=clock.today() - dt.timedelta(days=3))
+    browser = crew.login(head)
+    page = browser.get("/my").text
+    assert "1 item has a part of your unit waiting for acknowledgement (签收): it is listed first." in page
+    titles = re.findall(r'<td class="title-cell"><a [^>]*>([^<]+)</a>', page)
+    assert titles[:2] == ["建成特殊教育学校", "财政局自己的事项"]
+
+    part = db.session.scalar(select(Part).where(Part.item_id == crew.item.id, Part.unit_id == finance.id))
+    browser.post(f"/items/{crew.item.id}/parts/{part.id}/steps/acknowledge")
+    page = browser.get("/my").text
+    assert "waiting for acknowledgement (签收)" not in page
+    titles = re.findall(r'<td class="title-cell"><a [^>]*>([^<]+)</a>', page)
+    assert titles[0] == "财政局自己的事项"

@@ -86,6 +86,26 @@ def test_the_lead_head_submits_with_a_reason_which_is_journaled_and_shown_to_the
     assert _status(db, crew.item.id) == Status.CLOSED
 
 
+def test_the_review_queue_shows_which_parts_a_submission_went_without_and_why(handed_out, db):
+    crew = handed_out
+    lead = _finish(crew, db, leave=("县财政局", "县住建局"))
+    _submit(lead, crew.item.id, reason="两单位资金已落实，待拨付")
+    assert _status(db, crew.item.id) == Status.SUBMITTED
+    queue = crew.login(crew.inspector).get("/review").text
+    row = re.search(r'<tr><td data-label="[^"]*">%d</td>(.*?)</tr>' % crew.item.id, queue, re.S).group(1)
+    override = re.search(r'class="sub parts-override">(.*?)</div>', row, re.S).group(1)
+    assert "Submitted while parts were not done" in override
+    assert "县财政局" in override and "县住建局" in override and "县发改委" not in override
+    assert "两单位资金已落实，待拨付" in override and crew.lead_head.name in override
+
+
+def test_the_review_queue_says_nothing_of_parts_for_a_submission_with_every_part_done(handed_out, db):
+    crew = handed_out
+    _submit(_finish(crew, db), crew.item.id)
+    queue = crew.login(crew.inspector).get("/review").text
+    assert crew.item.title in queue and "Submitted while parts were not done" not in queue
+
+
 def test_a_returned_item_needs_the_override_again(handed_out, db):
     crew = handed_out
     lead = _finish(crew, db, leave=("县财政局",))

@@ -21,6 +21,7 @@ from tracker.inspection.forms import (ExtensionDecisionForm, ExtensionRequestFor
 from tracker.inspection.models import ExtensionRequest, ExtensionStatus, Recheck
 from tracker.items.models import Item, ProgressUpdate, Status
 from tracker.items.services import item_for
+from tracker.parts.models import OPEN_PART_STATUSES, Part
 
 bp = Blueprint("inspection", __name__)
 
@@ -67,7 +68,19 @@ def queue():
         select(Recheck).where(Recheck.done_at.is_(None)).options(selectinload(Recheck.item))
         .order_by(Recheck.due_on)).all()
     return render_template("inspection/queue.html", rows=rows, extensions=extensions, rechecks=rechecks,
-                           today=today)
+                           today=today, overridden=_overridden_parts([item.id for item, _n, _l in rows]))
+
+
+def _overridden_parts(item_ids: list[int]) -> dict[int, list[Part]]:
+    """The parts each submission went without (not done, the lead unit's head gave a reason), by item."""
+    found: dict[int, list[Part]] = {}
+    if item_ids:
+        for part in db.session.scalars(
+                select(Part).where(Part.item_id.in_(item_ids), Part.override_reason.is_not(None),
+                                   Part.status.in_(OPEN_PART_STATUSES))
+                .options(selectinload(Part.unit), selectinload(Part.overridden_by)).order_by(Part.id)):
+            found.setdefault(part.item_id, []).append(part)
+    return found
 
 
 @bp.post("/items/<int:item_id>/extension")

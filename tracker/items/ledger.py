@@ -176,13 +176,30 @@ def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_
     return stmt
 
 
-def _ordered(stmt: Select, sort: str, today: dt.date) -> Select:
+def _part_to_acknowledge(unit_id: int):
+    """Whether `unit_id` has a part (会签) of the item waiting for its 签收 (a correlated EXISTS)."""
+    from tracker.parts.models import Part, PartStatus   # the parts package builds on items
+    return (select(Part.id).where(Part.item_id == Item.id, Part.unit_id == unit_id,
+                                  Part.status == PartStatus.PENDING).correlate(Item).exists())
+
+
+def parts_to_acknowledge(user: User) -> int:
+    """How many items the user's unit has a part of waiting for its 签收 (My items says so)."""
+    if user.unit_id is None or not user.role.acts_for_unit():
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Item).where(
+        Item.status != Status.DRAFT, _part_to_acknowledge(user.unit_id))) or 0
+
+
+def _ordered(stmt: Select, sort: str, today: dt.date, unit_id: int | None = None) -> Select:
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key == "light":
         column = light_order(today)
     elif key == "attention":  # what asks something of the unit first: to sign off, acknowledge, redo
-        waiting = case((Item.status == Status.SIGNOFF, literal(0)), (Item.status == Status.ASSIGNED, literal(1)),
+        # ... and first of all a cooperating unit's own part waiting for its 签收.
+        part = ((_part_to_acknowledge(unit_id), literal(-1)),) if unit_id is not None else ()
+        waiting = case(*part, (Item.status == Status.SIGNOFF, literal(0)), (Item.status == Status.ASSIGNED, literal(1)),
                        (Item.status == Status.RETURNED, literal(2)), else_=literal(3))
         stmt = stmt.order_by(waiting.desc() if descending else waiting.asc())
         column = light_order(today)
@@ -263,7 +280,8 @@ def waiting_for_signoff(user: User) -> int:
 def matching_ids(flt: LedgerFilter, user: User, today: dt.date) -> Select:
     """The ids of every item the filter matches for `user`, in the filter's order (exports, and
     actions on "all matching the filter")."""
-    return _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today).with_only_columns(Item.id)
+    return _ordered(_filtered(visible_to(user), flt, user, today), flt.sort, today, user.unit_id
+                    ).with_only_columns(Item.id)
 
 
 def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0, total: int = 0) -> Select:
@@ -273,8 +291,8 @@ def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0
         # PostgreSQL's planner may walk the deadline order itself (see search.matching); in another
         # order each match is re-checked and sorted, best with the candidates collected first.
         scanned = db.engine.dialect.name == "postgresql" and flt.sort.lstrip("-") == "deadline"
-        return _ordered(_filtered(visible_to(user), flt, user, today, scanned=scanned), flt.sort, today
-                        ).with_only_columns(Item.id)
+        return _ordered(_filtered(visible_to(user), flt, user, today, scanned=scanned), flt.sort, today,
+                        user.unit_id).with_only_columns(Item.id)
     # The search and the open filter tested on each entry of the walk, never used to look items up
     # (SQLite would rather find the open items by ix_items_status_deadline and sort them all).
     # When the page's rows come within PROBES entries of the walk, each entry is asked of the
@@ -285,7 +303,7 @@ def _page_statement(flt: LedgerFilter, user: User, today: dt.date, rows: int = 0
         stmt = _filtered(select(Item), replace(flt, open=False), user, today, scanned=True)
     if flt.open:
         stmt = stmt.where(literal_column("items.status", String).concat("").in_(sorted(OPEN_STATUSES)))
-    return _ordered(stmt, flt.sort, today).with_only_columns(Item.id)
+    return _ordered(stmt, flt.sort, today, user.unit_id).with_only_columns(Item.id)
 
 
 def _reading(flt: LedgerFilter):

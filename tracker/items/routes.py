@@ -124,7 +124,8 @@ def my_items():
     pagination = ledger.page_of_items(flt, current_user, today, current_app.config["ITEMS_PER_PAGE"],
                                       load=ledger.plain_rows, counts=counts)
     return render_template("items/my.html", flt=flt, pagination=pagination, counts=counts, today=today,
-                           signoff=Status.SIGNOFF, waiting=ledger.waiting_for_signoff(current_user))
+                           signoff=Status.SIGNOFF, waiting=ledger.waiting_for_signoff(current_user),
+                           parts_waiting=ledger.parts_to_acknowledge(current_user))
 
 
 @bp.route("/items/new", methods=["GET", "POST"])

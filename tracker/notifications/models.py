@@ -191,6 +191,8 @@ class NoticeKind(enum.StrEnum):
     CANCELLED = "cancelled"
     REQUIREMENT_ADDED = "requirement_added"      # a new required-evidence entry
     MILESTONE_MISSED = "milestone_missed"
+    SIGNOFF_REQUESTED = "signoff_requested"      # staff submitted: waiting for the unit head's sign-off
+    SENT_BACK = "sent_back"                      # the unit head sent the staff's submission back
 
 
 class Notice(db.Model):

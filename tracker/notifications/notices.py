@@ -38,7 +38,8 @@ K = NoticeKind
 # The workflow steps that are notices (a re-check's reopening is told by the re-check's notice).
 ACTIONS = {"assign": K.ASSIGNED, "return_item": K.RETURNED, "submit_for_closure": K.SUBMITTED,
            "approve_submission": K.SUBMITTED,  # the unit head's sign-off passes it on to the inspectors
-           "reopen": K.REOPENED, "cancel": K.CANCELLED}
+           "reopen": K.REOPENED, "cancel": K.CANCELLED,
+           "submit_for_signoff": K.SIGNOFF_REQUESTED, "send_back": K.SENT_BACK}
 
 # What a person switches on or off on the profile page: a topic covers a decision's two outcomes.
 TOPICS = {K.ASSIGNED: "assigned", K.RETURNED: "returned", K.SUBMITTED: "submitted",
@@ -46,7 +47,8 @@ TOPICS = {K.ASSIGNED: "assigned", K.RETURNED: "returned", K.SUBMITTED: "submitte
           K.EXTENSION_REFUSED: "extension_decided", K.LISTED: "supervision", K.UNLISTED: "supervision",
           K.RECHECK_HOLDS: "recheck", K.RECHECK_BACK: "recheck", K.REOPENED: "reopened",
           K.CANCELLED: "cancelled", K.REQUIREMENT_ADDED: "requirement_added",
-          K.MILESTONE_MISSED: "milestone_missed"}
+          K.MILESTONE_MISSED: "milestone_missed", K.SIGNOFF_REQUESTED: "signoff_requested",
+          K.SENT_BACK: "sent_back"}
 TOPIC_LABELS = {
     "assigned": _l("An item is handed to my unit (交办)"),
     "returned": _l("An item is returned (退回)"),
@@ -59,6 +61,8 @@ TOPIC_LABELS = {
     "cancelled": _l("An item is cancelled"),
     "requirement_added": _l("A required-evidence entry is added"),
     "milestone_missed": _l("A milestone is missed"),
+    "signoff_requested": _l("A staff submission waits for my sign-off (单位负责人审核)"),
+    "sent_back": _l("The unit head sends my submission back"),
 }
 CHANNELS = ("email",)   # the channels a preference is kept for (more are added per deployment)
 # The notices a unit's group robot may hear too, chosen per unit on the unit form (listed
@@ -79,6 +83,8 @@ def what(kind: str) -> str:
         K.RECHECK_BACK: _l("Re-check: the problem is back, the item is reopened"),
         K.REOPENED: _l("Item reopened"), K.CANCELLED: _l("Item cancelled"),
         K.REQUIREMENT_ADDED: _l("New required evidence"), K.MILESTONE_MISSED: _l("Milestone missed"),
+        K.SIGNOFF_REQUESTED: _l("Waiting for your sign-off"),
+        K.SENT_BACK: _l("Sent back by the unit head"),
     }[NoticeKind(kind)])
 
 
@@ -86,7 +92,8 @@ def why(role: str) -> str:
     """Why the person is told, in the current language."""
     labels = {"owner": _l("as the responsible person"), "head": _l("as head of the lead unit"),
               "cooperating": _l("as head of a cooperating unit"), "coordinator": _l("as coordinator"),
-              "inspector": _l("as inspector"), "requester": _l("as the one who asked")}
+              "inspector": _l("as inspector"), "requester": _l("as the one who asked"),
+              "submitter": _l("as the one who submitted it")}
     return str(labels.get(role, role))
 
 
@@ -132,6 +139,11 @@ def recipients(actor: User | None, item: Item, kind: NoticeKind, requester_id: i
         requester = db.session.get(User, requester_id) if requester_id else None
         found = ([(requester, "requester")] if requester is not None and requester.active else [])
         found += _heads_or_coordinators(item.lead_unit_id, "head")
+    elif kind == K.SIGNOFF_REQUESTED:   # the head signs off; a unit without an active head, the coordinators
+        found = _heads_or_coordinators(item.lead_unit_id, "head")
+    elif kind == K.SENT_BACK:           # the staff member who submitted reads the head's comment
+        submitter = db.session.get(User, requester_id) if requester_id else None
+        found = [(submitter, "submitter")] if submitter is not None and submitter.active else []
     elif kind == K.MILESTONE_MISSED:  # the owner has the milestone's reminder already
         found = _heads_or_coordinators(item.lead_unit_id, "head")
     else:
@@ -180,8 +192,18 @@ def tell_groups(item: Item, kind: NoticeKind, detail: str | None = None) -> int:
 def _on_event(actor, item, event: str, details: dict) -> None:
     kind = ACTIONS.get(event) or (NoticeKind(event) if event in set(NoticeKind) else None)
     if kind is not None:
-        notify(actor, item, kind, details.get("detail"), details.get("on_date"), details.get("requester_id"))
+        requester_id = details.get("requester_id")
+        if kind == K.SENT_BACK and requester_id is None:
+            requester_id = _submitter_id(item)
+        notify(actor, item, kind, details.get("detail"), details.get("on_date"), requester_id)
         tell_groups(item, kind, details.get("detail"))
+
+
+def _submitter_id(item: Item) -> int | None:
+    """Who submitted `item` for the head's sign-off last (the journal's latest such step)."""
+    return db.session.scalar(select(journal.JournalEntry.actor_id).where(
+        journal.JournalEntry.item_id == item.id, journal.JournalEntry.action == "submit_for_signoff")
+        .order_by(journal.JournalEntry.id.desc()).limit(1))
 
 
 hooks.events.append(_on_event)
