@@ -69,7 +69,7 @@ class LineChart:
 
 def line_chart(labels: list[str], series: list[Series]) -> LineChart:
     """Lines over equally spaced points (e.g. weeks), with a y axis from 0 and a legend below."""
-    left, right, top, plot_h, width = 36, 12, 10, 180, 640
+    left, right, top, plot_h, width = 36, 24, 10, 180, 640  # room for the last label, centred on its point
     plot_w = width - left - right
     peak = max([v for s in series for v in s.values] + [1])
     step_y = max(1, -(-peak // 4))  # four grid lines, whole numbers
