@@ -109,3 +109,34 @@ from tests.factories import Factory  # noqa: E402
 @pytest.fixture
 def make(db):
     return Factory(db)
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on a database of its own with no tables at all, for the migration tests to upgrade."""
+    base = postgres_url()
+    schema = None
+    if base:
+        schema = f"m_{uuid.uuid4().hex[:10]}"
+        _run_on(base, f'CREATE SCHEMA "{schema}"')
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    application = create_app(Config)
+    with application.app_context():
+        yield application
+        _db.session.remove()
+        _db.engine.dispose()
+    if schema:
+        _run_on(base, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _run_on(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()

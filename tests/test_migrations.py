@@ -1,48 +1,12 @@
 """Migrations build the whole schema from empty, go down again, and agree with the models."""
-import uuid
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from config import TestConfig
-from tests.helpers import postgres_url
-from tracker import create_app
 from tracker.extensions import db
 from tracker.items import search
-
-
-def _run_on(url: str, statement: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
-@pytest.fixture
-def empty_app(tmp_path):
-    base = postgres_url()
-    schema = None
-    if base:
-        schema = f"m_{uuid.uuid4().hex[:10]}"
-        _run_on(base, f'CREATE SCHEMA "{schema}"')
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-
-    application = create_app(Config)
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-    if schema:
-        _run_on(base, f'DROP SCHEMA "{schema}" CASCADE')
-
 
 def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
     def tables():
@@ -70,7 +34,6 @@ def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
     assert tables() == full
     downgrade(revision="base")
     assert tables() <= {"alembic_version", "alembic_version.version_num"}
-
 
 def test_models_and_migrations_agree(empty_app):
     upgrade()

@@ -1,49 +1,15 @@
 """Migration 0022 gives the open, handed-out items of an existing database a part per cooperating
 unit: under way when someone of the unit has posted progress on the item, else waiting for 签收."""
 import datetime as dt
-import uuid
 
-import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from config import TestConfig
 from tests.factories import Factory
-from tests.helpers import postgres_url
-from tracker import clock, create_app
+from tracker import clock
 from tracker.auth.models import Role
 from tracker.extensions import db
 from tracker.items.models import ProgressUpdate, Status
-
-
-def _run_on(url: str, statement: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
-@pytest.fixture
-def empty_app(tmp_path):
-    base = postgres_url()
-    schema = None
-    if base:
-        schema = f"m_{uuid.uuid4().hex[:10]}"
-        _run_on(base, f'CREATE SCHEMA "{schema}"')
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-
-    application = create_app(Config)
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-    if schema:
-        _run_on(base, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_open_items_get_a_part_per_cooperating_unit_with_the_status_their_progress_says(empty_app):
