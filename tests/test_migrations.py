@@ -1,5 +1,4 @@
 """Migrations build the whole schema from empty, go down again, and agree with the models."""
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -7,6 +6,7 @@ from sqlalchemy import inspect, text
 
 from tracker.extensions import db
 from tracker.items import search
+
 
 def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
     def tables():
@@ -34,6 +34,7 @@ def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
     assert tables() == full
     downgrade(revision="base")
     assert tables() <= {"alembic_version", "alembic_version.version_num"}
+
 
 def test_models_and_migrations_agree(empty_app):
     upgrade()
