@@ -25,8 +25,15 @@ from tracker.reports.ledger_book import FIRST_DATA_ROW
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "papers"
 ESCALATED = "建立书记、校长履职监督和科学评价机制"  # the demo's escalated item (10 days overdue)
-pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdfinfo")),
-                                reason="needs LibreOffice and poppler-utils (.ci/browser-deps installs them)")
+
+
+@pytest.fixture(autouse=True)
+def _renderers():
+    """A missing LibreOffice or poppler fails these tests rather than skipping them unseen."""
+    missing = [tool for tool in ("soffice", "pdftotext", "pdfinfo") if not shutil.which(tool)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: apt-get install -y libreoffice-calc libreoffice-writer "
+                    "poppler-utils (.ci/browser-deps does this)")
 
 
 def pdfinfo(path: Path, pages: int) -> list[tuple[float, float]]:
