@@ -4,7 +4,8 @@
     DATABASE_URL=sqlite:////tmp/rectify-bench.sqlite3 .venv/bin/python bench/generate.py --items 100000
 
 Deterministic: the same --seed, --items and --today give the same rows. Per 100,000 items: 2,000
-units, 5,000 users, 300,000 progress updates, 200,000 evidence rows, 1,000,000 journal entries.
+units, 5,000 users, ~115,000 cooperating units' parts, 300,000 progress updates, 200,000 evidence
+rows, 1,000,000 journal entries.
 The demo accounts (admin, inspector, leader, head-<unit code>) sign in with the demo password.
 Rows go in with SQLAlchemy Core bulk inserts (executemany) on SQLite and with COPY on PostgreSQL,
 which then gets a VACUUM ANALYZE (SQLite an ANALYZE).
@@ -269,6 +270,7 @@ class Generator:
         rows, coops = [], []
         lead_choices = rng.choices(self.unit_ids, self.unit_weights, k=self.n_items)
         self.item_meta: list[tuple[int, str, dt.date, int, int | None]] = []
+        self.part_meta: list[tuple[int, int, str, dt.date, dt.date]] = []
         for i in range(1, self.n_items + 1):
             lead = 1 if i == 1 else lead_choices[i - 1]
             created = today - dt.timedelta(days=rng.randint(0, 5 * 365))
@@ -281,6 +283,7 @@ class Generator:
             self.item_meta.append((i, status, created, lead, owner))
             for unit_id in set(rng.sample(self.unit_ids, rng.choice((0, 0, 1, 1, 2, 3)))) - {lead}:
                 coops.append({"item_id": i, "unit_id": unit_id})
+                self.part_meta.append((i, unit_id, status, created, deadline))
             if len(rows) >= CHUNK:
                 self._insert(Item.__table__, rows)
                 rows = []
@@ -330,6 +333,35 @@ class Generator:
             "cancel_reason": "事项已合并至其他整改任务" if status == "cancelled" else None,
             "return_reason": "佐证材料不充分，请补充" if status == "returned" else None, "version": 1 + rng.randint(0, 6),
         }
+
+    def parts(self, Part) -> None:
+        """A part for every cooperating unit, in the state its item's stage makes likely."""
+        rng, today = self.rng, self.today
+
+        def status_of(item_status: str) -> str:
+            if item_status in ("draft", "assigned"):
+                return "pending"
+            if item_status in ("submitted", "closed"):
+                return "done"
+            return rng.choices(["pending", "in_progress", "done", "returned"], [15, 45, 35, 5])[0]
+
+        def rows():
+            for pid, (item_id, unit_id, item_status, created, deadline) in enumerate(self.part_meta, 1):
+                status = status_of(item_status)
+                started = status != "pending"
+                done_day = min(today, created + dt.timedelta(days=rng.randint(5, 60)))
+                head = self.unit_people.get(unit_id, [None])[0]
+                yield {"id": pid, "item_id": item_id, "unit_id": unit_id, "request": sentence(rng, 30, 120),
+                       "deadline": deadline - dt.timedelta(days=rng.choice((0, 0, 7, 14))), "status": status,
+                       "created_at": _utc(created, rng), "last_activity_on": done_day if started else created,
+                       "acknowledged_at": _utc(created + dt.timedelta(days=1), rng) if started else None,
+                       "acknowledged_by_id": head if started else None,
+                       "done_at": _utc(done_day, rng) if status == "done" else None,
+                       "done_by_id": head if status == "done" else None,
+                       "statement": sentence(rng, 40, 160) if status == "done" else None,
+                       "return_reason": "反馈材料不完整，请补充" if status == "returned" else None,
+                       "cancelled_at": None, "override_reason": None, "overridden_by_id": None, "version": 1}
+        self.n_parts = self._stream(Part.__table__, rows())
 
     def progress(self, ProgressUpdate) -> None:
         """~3 updates per acknowledged item (30 on item 1); remembers ids for the evidence rows."""
@@ -448,6 +480,7 @@ def generate(app, db, clock, args) -> int:
     from tracker.items.lights import behind_on
     from tracker.items.models import Item, Milestone, ProgressUpdate, item_cooperating_units
     from tracker.journal import JournalEntry
+    from tracker.parts.models import Part
     from tracker.items import search
     from tracker.units.models import Unit
 
@@ -469,6 +502,7 @@ def generate(app, db, clock, args) -> int:
                  ("users", lambda: gen.users(User, password_hash)),
                  ("framework", lambda: gen.framework(Evaluation, Indicator, Finding)),
                  ("items", lambda: gen.items(Item, item_cooperating_units, behind_on)),
+                 ("parts", lambda: gen.parts(Part)),
                  ("progress", lambda: gen.progress(ProgressUpdate)),
                  ("evidence", lambda: gen.evidence(Evidence, files)),
                  ("milestones", lambda: gen.milestones(Milestone)),
@@ -493,7 +527,8 @@ def generate(app, db, clock, args) -> int:
     meta = {"items": args.items, "seed": args.seed, "today": today.isoformat(), "unit_id": 1, "unit_code": "edu",
             "item_id": 1, "api_token": secret, "database_url": app.config["SQLALCHEMY_DATABASE_URI"],
             "counts": {"units": len(gen.unit_ids), "users": gen.n_users, "progress": gen.n_progress,
-                       "evidence": gen.n_evidence, "journal": gen.n_journal}}
+                       "evidence": gen.n_evidence, "journal": gen.n_journal,
+                       "parts": gen.n_parts}}
     Path(args.meta).parent.mkdir(parents=True, exist_ok=True)
     Path(args.meta).write_text(json.dumps(meta, indent=2))
     log.info("generated %s items in %.1f s: %s; meta in %s", args.items, time.perf_counter() - started,
@@ -518,8 +553,8 @@ def _fix_sequences(db) -> None:
     if db.engine.dialect.name != "postgresql":
         return
     with db.engine.begin() as conn:
-        for table in ("units", "users", "evaluations", "indicators", "findings", "items", "progress_updates",
-                      "evidence", "milestones", "journal_entries"):
+        for table in ("units", "users", "evaluations", "indicators", "findings", "items", "parts",
+                      "progress_updates", "evidence", "milestones", "journal_entries"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                               f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
