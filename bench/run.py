@@ -145,6 +145,7 @@ def scenarios(meta: dict, only: list[str] | None = None) -> list[tuple[str, str,
         ("item page", "admin", f"/items/{item}"),
         ("my items (head)", f"head-{meta['unit_code']}", "/my"),
         ("dashboard", "admin", "/reports/"),
+        ("statistics", "admin", "/reports/statistics"),
         ("api list", "api", f"/api/v1/items?unit={unit}&open=1&sort=deadline"),
     ]
     if only:

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, select
 
 from tracker import clock
 from tracker.evaluations.models import Evaluation, Finding
@@ -69,8 +69,8 @@ class Assignment:
     listed: bool
 
 
-def _local(moment: dt.datetime | None) -> dt.date | None:
-    return clock.local_date(moment) if moment is not None else None
+def _local(moment, zone) -> dt.date | None:
+    return clock.local_date(_aware(moment), zone) if moment is not None else None
 
 
 def lead_assignments(items: Select) -> Iterable[Assignment]:
@@ -80,12 +80,13 @@ def lead_assignments(items: Select) -> Iterable[Assignment]:
         inner.c.lead_unit_id, inner.c.id, inner.c.status, inner.c.deadline,
         func.coalesce(inner.c.assigned_at, inner.c.created_at), inner.c.acknowledged_at, inner.c.closed_at,
         inner.c.cancelled_at, inner.c.listed_supervision))
+    zone = clock.tz()
     for unit_id, item_id, status, deadline, assigned_at, acknowledged_at, closed_at, cancelled_at, listed in rows:
         status = Status(status)
-        yield Assignment(unit_id, item_id, status, deadline, _local(_aware(assigned_at)),
-                         _local(_aware(acknowledged_at)),
-                         _local(_aware(closed_at)) if status == Status.CLOSED else None,
-                         _local(_aware(cancelled_at)) if status == Status.CANCELLED else None, bool(listed))
+        yield Assignment(unit_id, item_id, status, deadline, _local(assigned_at, zone),
+                         _local(acknowledged_at, zone),
+                         _local(closed_at, zone) if status == Status.CLOSED else None,
+                         _local(cancelled_at, zone) if status == Status.CANCELLED else None, bool(listed))
 
 
 def _aware(value):
@@ -105,16 +106,17 @@ def part_assignments(items: Select) -> Iterable[Assignment]:
     rows = db.session.execute(
         select(Part.unit_id, Part.item_id, Part.status, Part.deadline, Part.created_at, Part.acknowledged_at,
                Part.done_at, Part.cancelled_at, inner.c.status).join(inner, inner.c.id == Part.item_id))
+    zone = clock.tz()
     for unit_id, item_id, status, deadline, created_at, acknowledged_at, done_at, cancelled_at, item_status in rows:
         status = PartStatus(status)
         if status == PartStatus.CANCELLED or Status(item_status) == Status.CANCELLED:
             as_item = Status.CANCELLED
         else:
             as_item = Status.CLOSED if status == PartStatus.DONE else Status.IN_PROGRESS
-        yield Assignment(unit_id, item_id, as_item, deadline, _local(_aware(created_at)),
-                         _local(_aware(acknowledged_at)),
-                         _local(_aware(done_at)) if as_item == Status.CLOSED else None,
-                         _local(_aware(cancelled_at)) if as_item == Status.CANCELLED else None, False)
+        yield Assignment(unit_id, item_id, as_item, deadline, _local(created_at, zone),
+                         _local(acknowledged_at, zone),
+                         _local(done_at, zone) if as_item == Status.CLOSED else None,
+                         _local(cancelled_at, zone) if as_item == Status.CANCELLED else None, False)
 
 
 # Where assignments come from: the lead unit of each item, and each cooperating unit's part.
@@ -225,12 +227,17 @@ def assignments(stmt: Select, parts: bool = True) -> list[Assignment]:
 class _LeadHistory:
     """Which unit led an item at a moment, from the journal's changes of `lead_unit_id`."""
 
-    def __init__(self, item_ids):
+    def __init__(self, item_ids: set[int]):
         self.changes: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+        if not item_ids:
+            return
+        # Only the edits that name the lead unit: decoding every edit's changes took seconds.
+        names_lead = cast(JournalEntry.changes, String).like('%"lead_unit_id"%')
         for item_id, at, changes in db.session.execute(
                 select(JournalEntry.item_id, JournalEntry.at, JournalEntry.changes)
                 .where(JournalEntry.object_type == Item.__tablename__, JournalEntry.action == "update",
-                       JournalEntry.item_id.in_(item_ids)).order_by(JournalEntry.at, JournalEntry.id)):
+                       JournalEntry.item_id.in_(item_ids), names_lead)
+                .order_by(JournalEntry.at, JournalEntry.id)):
             change = (changes or {}).get("lead_unit_id")
             if change and len(change) == 2:
                 self.changes[item_id].append((_aware(at), change[0], change[1]))
@@ -259,10 +266,13 @@ def top_unit(unit_id: int, units: dict[int, tuple[str, int | None]]) -> int:
 
 def unit_statistics(period_start: dt.date | None = None, period_end: dt.date | None = None,
                     evaluation_id: int | None = None, as_of: dt.date | None = None, *,
-                    items: Select | None = None, rollup: bool = True, parts: bool = True) -> list[UnitStats]:
+                    items: Select | None = None, rollup: bool = True, parts: bool = True,
+                    found: list[Assignment] | None = None) -> list[UnitStats]:
     """Per unit, the numbers of the module docstring, ranked (best first); units with nothing to
     count are left out, so an empty list means no data. `parts=False`: lead units' items only (the
-dashboard's unit table, which shows parts in columns of their own). Raises BadPeriod and UnknownEvaluation."""
+dashboard's unit table, which shows parts in columns of their own). `found`: the assignments of
+    the same arguments, already read (the statistics page counts them for its trend too). Raises
+    BadPeriod and UnknownEvaluation."""
     as_of = as_of or clock.today()
     stmt = counted_items(period_start, period_end, evaluation_id, items)
     per_unit: dict[int, UnitStats] = {}
@@ -274,7 +284,7 @@ dashboard's unit table, which shows parts in columns of their own). Raises BadPe
         return per_unit[unit_id]
 
     lead_of: dict[int, int] = {}
-    for a in assignments(stmt, parts):
+    for a in found if found is not None else assignments(stmt, parts):
         r = row(a.unit_id)
         lead_of.setdefault(a.item_id, a.unit_id)  # the lead source comes first
         if a.status == Status.CANCELLED:
@@ -316,14 +326,15 @@ def _count_events(stmt: Select, as_of: dt.date, row, lead_of: dict[int, int]) ->
         r.reminders += 1
         if ReminderKind(kind) == ReminderKind.ESCALATION:
             r.escalations += 1
-    history = _LeadHistory(ids)
-    for item_id, at in db.session.execute(
-            select(JournalEntry.item_id, JournalEntry.at).where(
-                JournalEntry.action == "return_item", JournalEntry.item_id.in_(ids), JournalEntry.at < end)):
+    returns = db.session.execute(select(JournalEntry.item_id, JournalEntry.at).where(
+        JournalEntry.action == "return_item", JournalEntry.item_id.in_(ids), JournalEntry.at < end)).all()
+    requests = db.session.execute(
+        select(ExtensionRequest.item_id, ExtensionRequest.requested_at, ExtensionRequest.status).where(
+            ExtensionRequest.item_id.in_(ids), ExtensionRequest.requested_at < end)).all()
+    history = _LeadHistory({row_[0] for row_ in returns} | {row_[0] for row_ in requests})
+    for item_id, at in returns:
         row(history.at(item_id, at, lead_of[item_id])).returns += 1
-    for item_id, at, status in db.session.execute(
-            select(ExtensionRequest.item_id, ExtensionRequest.requested_at, ExtensionRequest.status).where(
-                ExtensionRequest.item_id.in_(ids), ExtensionRequest.requested_at < end)):
+    for item_id, at, status in requests:
         r = row(history.at(item_id, at, lead_of[item_id]))
         r.extensions_asked += 1
         if ExtensionStatus(status) == ExtensionStatus.APPROVED:
@@ -391,12 +402,13 @@ class TrendWeek:
 
 def weekly_trend(period_start: dt.date | None = None, period_end: dt.date | None = None,
                  evaluation_id: int | None = None, as_of: dt.date | None = None, *,
-                 items: Select | None = None) -> list[TrendWeek]:
+                 items: Select | None = None, found: list[Assignment] | None = None) -> list[TrendWeek]:
     """Per week (Monday to Sunday) from the first item handed out to `as_of`: closures, items newly
     overdue (the day after the deadline, unless closed or cancelled by then) and items open at the
     week's end (handed out and not yet closed or cancelled). Same items as unit_statistics()."""
     as_of = as_of or clock.today()
-    found = assignments(counted_items(period_start, period_end, evaluation_id, items))
+    if found is None:
+        found = assignments(counted_items(period_start, period_end, evaluation_id, items))
     if not found:
         return []
     this_monday = as_of - dt.timedelta(days=as_of.weekday())
