@@ -176,19 +176,20 @@ def _filtered(stmt: Select, flt: LedgerFilter, user: User, today: dt.date, with_
     return stmt
 
 
-def _part_to_acknowledge(unit_id: int):
-    """Whether `unit_id` has a part (会签) of the item waiting for its 签收 (a correlated EXISTS)."""
+def _parts_to_acknowledge(unit_id: int) -> Select:
+    """The items on which `unit_id` has a part (会签) waiting for its 签收, found from the unit's
+    parts: asked per item (a correlated EXISTS) it read every item of the ledger to count them."""
     from tracker.parts.models import Part, PartStatus   # the parts package builds on items
-    return (select(Part.id).where(Part.item_id == Item.id, Part.unit_id == unit_id,
-                                  Part.status == PartStatus.PENDING).correlate(Item).exists())
+    return select(Part.item_id).where(Part.unit_id == unit_id, Part.status == PartStatus.PENDING)
 
 
 def parts_to_acknowledge(user: User) -> int:
     """How many items the user's unit has a part of waiting for its 签收 (My items says so)."""
     if user.unit_id is None or not user.role.acts_for_unit():
         return 0
-    return db.session.scalar(select(func.count()).select_from(Item).where(
-        Item.status != Status.DRAFT, _part_to_acknowledge(user.unit_id))) or 0
+    waiting = _parts_to_acknowledge(user.unit_id).subquery()
+    return db.session.scalar(select(func.count()).select_from(waiting).join(Item, Item.id == waiting.c.item_id)
+                             .where(Item.status != Status.DRAFT)) or 0
 
 
 def _ordered(stmt: Select, sort: str, today: dt.date, unit_id: int | None = None) -> Select:
@@ -198,7 +199,7 @@ def _ordered(stmt: Select, sort: str, today: dt.date, unit_id: int | None = None
         column = light_order(today)
     elif key == "attention":  # what asks something of the unit first: to sign off, acknowledge, redo
         # ... and first of all a cooperating unit's own part waiting for its 签收.
-        part = ((_part_to_acknowledge(unit_id), literal(-1)),) if unit_id is not None else ()
+        part = ((Item.id.in_(_parts_to_acknowledge(unit_id)), literal(-1)),) if unit_id is not None else ()
         waiting = case(*part, (Item.status == Status.SIGNOFF, literal(0)), (Item.status == Status.ASSIGNED, literal(1)),
                        (Item.status == Status.RETURNED, literal(2)), else_=literal(3))
         stmt = stmt.order_by(waiting.desc() if descending else waiting.asc())

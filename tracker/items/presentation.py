@@ -1,5 +1,5 @@
 """Human labels for the domain's enums, shared by pages, forms and exports."""
-from tracker.i18n import lazy_gettext as _l
+from tracker.i18n import gettext as _, lazy_gettext as _l
 
 from tracker.auth.models import Role
 from tracker.evaluations.models import Rating
@@ -74,6 +74,15 @@ light = LIGHT_LABELS
 Light = Light
 light_of = light_of
 Status = Status
+
+
+def row_words() -> dict:
+    """What every row of a ledger table says alike, translated once for the table."""
+    return {"no": _("No."), "lead_unit": _("Lead unit"), "owner": _("Owner"), "deadline": _("Deadline"),
+            "status": _("Status"), "light": _("Light"), "progress": _("Progress"), "originally": _("originally"),
+            "listed": _("Listed supervision"), "kind": {k: str(v) for k, v in KIND_LABELS.items()},
+            "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
+            "lights": {k: str(v) for k, v in LIGHT_LABELS.items()}}
 
 
 def enum_label(mapping, value) -> str:
