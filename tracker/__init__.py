@@ -113,6 +113,7 @@ def _import_models() -> None:
     import tracker.auth.kept  # noqa: F401
     import tracker.auth.models  # noqa: F401
     import tracker.cache  # noqa: F401
+    import tracker.days  # noqa: F401  (SQLite's local-day function, on every connection)
     import tracker.evaluations.models  # noqa: F401
     import tracker.evidence.models  # noqa: F401
     import tracker.inspection.models  # noqa: F401

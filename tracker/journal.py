@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker import clock
@@ -15,6 +15,8 @@ from tracker.extensions import db
 
 class JournalEntry(db.Model):
     __tablename__ = "journal_entries"
+    # The statistics count the returns (退回) up to a day.
+    __table_args__ = (Index("ix_journal_entries_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

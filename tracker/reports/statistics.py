@@ -77,9 +77,8 @@ def compute(flt: Filters, as_of: dt.date | None = None, with_trend: bool = True)
     as_of = as_of or clock.today()
     if flt.errors:
         return Statistics(flt, [], stats.UnitStats(0, ""), [], as_of)
-    found = stats.assignments(stats.counted_items(flt.start, flt.end, flt.evaluation_id))
-    rows = stats.unit_statistics(flt.start, flt.end, flt.evaluation_id, as_of, found=found)
-    weeks = stats.weekly_trend(flt.start, flt.end, flt.evaluation_id, as_of, found=found) if with_trend else []
+    rows = stats.unit_statistics(flt.start, flt.end, flt.evaluation_id, as_of)
+    weeks = stats.weekly_trend(flt.start, flt.end, flt.evaluation_id, as_of) if with_trend else []
     return Statistics(flt, rows, stats.totals(rows), weeks, as_of)
 
 

@@ -5,8 +5,8 @@ same question has the same answer everywhere.
 
 The rules (README "Unit statistics" says them to users):
 
-- An *assignment* is one unit asked to do one item: the item's lead unit (`lead_assignments`) and
-  each cooperating unit's part (`part_assignments`: done when reported, 已反馈, by the part's own
+- An *assignment* is one unit asked to do one item: the item's lead unit (`_lead_assignments`) and
+  each cooperating unit's part (`_part_assignments`: done when reported, 已反馈, by the part's own
   deadline). The dashboard's unit table, the digest and the unit report count lead units only
   (`parts=False`) and show parts in columns of their own.
 - Drafts (待交办) count nowhere: only items handed out are counted (`COUNTED_STATUSES`, the statuses
@@ -28,12 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, union_all
 
-from tracker import clock
+from tracker import clock, days
 from tracker.evaluations.models import Evaluation, Finding
 from tracker.extensions import db
 from tracker.inspection.models import ExtensionRequest, ExtensionStatus
@@ -55,72 +54,55 @@ class UnknownEvaluation(LookupError):
     """The evaluation named does not exist (deleted, or never did)."""
 
 
-@dataclass(frozen=True)
-class Assignment:
-    """One unit asked to do one item, with the facts the statistics count."""
-    unit_id: int
-    item_id: int
-    status: Status
-    deadline: dt.date
-    assigned_on: dt.date
-    acknowledged_on: dt.date | None
-    closed_on: dt.date | None
-    cancelled_on: dt.date | None
-    listed: bool
+# What became of an assignment, as the SQL below counts it.
+OPEN, CLOSED, CANCELLED = 0, 1, 2
 
 
-def _local(moment, zone) -> dt.date | None:
-    return clock.local_date(_aware(moment), zone) if moment is not None else None
+def _lead_assignments(inner) -> Select:
+    """The lead unit of every item of `inner` (a subquery of counted items)."""
+    state = case((inner.c.status == Status.CLOSED, CLOSED), (inner.c.status == Status.CANCELLED, CANCELLED),
+                 else_=OPEN)
+    return select(
+        inner.c.lead_unit_id.label("unit_id"), inner.c.id.label("item_id"), state.label("state"),
+        days.day_number(inner.c.deadline).label("deadline"),
+        days.local_day(func.coalesce(inner.c.assigned_at, inner.c.created_at)).label("assigned"),
+        days.local_day(inner.c.acknowledged_at).label("acknowledged"),
+        case((inner.c.status == Status.CLOSED, days.local_day(inner.c.closed_at))).label("closed"),
+        case((inner.c.status == Status.CANCELLED, days.local_day(inner.c.cancelled_at))).label("cancelled"),
+        case((inner.c.listed_supervision, 1), else_=0).label("listed"))
 
 
-def lead_assignments(items: Select) -> Iterable[Assignment]:
-    """The lead unit of every item in `items` (a select of Item, drafts already left out)."""
+def _part_assignments(inner) -> Select:
+    """Each cooperating unit's part (会签) of the items of `inner`: a unit is judged on what it was
+    asked to do. A part reported done (已反馈) counts as closed on the day it was reported."""
+    from tracker.parts.models import Part, PartStatus
+    cancelled = or_(Part.status == PartStatus.CANCELLED, inner.c.status == Status.CANCELLED)
+    state = case((cancelled, CANCELLED), (Part.status == PartStatus.DONE, CLOSED), else_=OPEN)
+    return (select(
+        Part.unit_id, Part.item_id, state.label("state"), days.day_number(Part.deadline).label("deadline"),
+        days.local_day(Part.created_at).label("assigned"), days.local_day(Part.acknowledged_at).label("acknowledged"),
+        case((and_(~cancelled, Part.status == PartStatus.DONE), days.local_day(Part.done_at))).label("closed"),
+        case((cancelled, days.local_day(Part.cancelled_at))).label("cancelled"), literal(0).label("listed"))
+        .join(inner, inner.c.id == Part.item_id))
+
+
+def assignments(items: Select, parts: bool = True):
+    """One row per unit asked to do an item of `items`: the lead unit, and (`parts`) each
+    cooperating unit's part; what became of it (OPEN, CLOSED, CANCELLED) and its days as day
+    numbers (tracker/days.py), so that every count below is a sum the database does. A common
+    table expression: a statement that reads it more than once has it computed once."""
     inner = items.subquery()
-    rows = db.session.execute(select(
-        inner.c.lead_unit_id, inner.c.id, inner.c.status, inner.c.deadline,
-        func.coalesce(inner.c.assigned_at, inner.c.created_at), inner.c.acknowledged_at, inner.c.closed_at,
-        inner.c.cancelled_at, inner.c.listed_supervision))
-    zone = clock.tz()
-    for unit_id, item_id, status, deadline, assigned_at, acknowledged_at, closed_at, cancelled_at, listed in rows:
-        status = Status(status)
-        yield Assignment(unit_id, item_id, status, deadline, _local(assigned_at, zone),
-                         _local(acknowledged_at, zone),
-                         _local(closed_at, zone) if status == Status.CLOSED else None,
-                         _local(cancelled_at, zone) if status == Status.CANCELLED else None, bool(listed))
+    sources = [_lead_assignments(inner)] + ([_part_assignments(inner)] if parts else [])
+    return (union_all(*sources) if len(sources) > 1 else sources[0]).cte("assignments")
 
 
 def _aware(value):
-    """Rows read through a subquery's coalesce() may come back as naive UTC (SQLite) or strings."""
+    """Rows read through a subquery may come back as naive UTC (SQLite) or strings."""
     if value is None or isinstance(value, dt.datetime) and value.tzinfo:
         return value
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
-
-
-def part_assignments(items: Select) -> Iterable[Assignment]:
-    """Each cooperating unit's part (会签) of the items in `items`: a unit is judged on what it was
-    asked to do. A part reported done (已反馈) counts as closed on the day it was reported."""
-    from tracker.parts.models import Part, PartStatus
-    inner = items.subquery()
-    rows = db.session.execute(
-        select(Part.unit_id, Part.item_id, Part.status, Part.deadline, Part.created_at, Part.acknowledged_at,
-               Part.done_at, Part.cancelled_at, inner.c.status).join(inner, inner.c.id == Part.item_id))
-    zone = clock.tz()
-    for unit_id, item_id, status, deadline, created_at, acknowledged_at, done_at, cancelled_at, item_status in rows:
-        status = PartStatus(status)
-        if status == PartStatus.CANCELLED or Status(item_status) == Status.CANCELLED:
-            as_item = Status.CANCELLED
-        else:
-            as_item = Status.CLOSED if status == PartStatus.DONE else Status.IN_PROGRESS
-        yield Assignment(unit_id, item_id, as_item, deadline, _local(created_at, zone),
-                         _local(acknowledged_at, zone),
-                         _local(done_at, zone) if as_item == Status.CLOSED else None,
-                         _local(cancelled_at, zone) if as_item == Status.CANCELLED else None, False)
-
-
-# Where assignments come from: the lead unit of each item, and each cooperating unit's part.
-ASSIGNMENT_SOURCES: list[Callable[[Select], Iterable[Assignment]]] = [lead_assignments, part_assignments]
 
 
 @dataclass
@@ -219,11 +201,6 @@ def counted_items(period_start: dt.date | None = None, period_end: dt.date | Non
     return stmt
 
 
-def assignments(stmt: Select, parts: bool = True) -> list[Assignment]:
-    sources = ASSIGNMENT_SOURCES if parts else [lead_assignments]
-    return [a for source in sources for a in source(stmt)]
-
-
 class _LeadHistory:
     """Which unit led an item at a moment, from the journal's changes of `lead_unit_id`."""
 
@@ -266,13 +243,11 @@ def top_unit(unit_id: int, units: dict[int, tuple[str, int | None]]) -> int:
 
 def unit_statistics(period_start: dt.date | None = None, period_end: dt.date | None = None,
                     evaluation_id: int | None = None, as_of: dt.date | None = None, *,
-                    items: Select | None = None, rollup: bool = True, parts: bool = True,
-                    found: list[Assignment] | None = None) -> list[UnitStats]:
+                    items: Select | None = None, rollup: bool = True, parts: bool = True) -> list[UnitStats]:
     """Per unit, the numbers of the module docstring, ranked (best first); units with nothing to
     count are left out, so an empty list means no data. `parts=False`: lead units' items only (the
-dashboard's unit table, which shows parts in columns of their own). `found`: the assignments of
-    the same arguments, already read (the statistics page counts them for its trend too). Raises
-    BadPeriod and UnknownEvaluation."""
+    dashboard's unit table, which shows parts in columns of their own). Raises BadPeriod and
+    UnknownEvaluation."""
     as_of = as_of or clock.today()
     stmt = counted_items(period_start, period_end, evaluation_id, items)
     per_unit: dict[int, UnitStats] = {}
@@ -283,39 +258,38 @@ dashboard's unit table, which shows parts in columns of their own). `found`: the
             per_unit[unit_id] = UnitStats(unit_id, units.get(unit_id, ("?", None))[0])
         return per_unit[unit_id]
 
-    lead_of: dict[int, int] = {}
-    for a in found if found is not None else assignments(stmt, parts):
-        r = row(a.unit_id)
-        lead_of.setdefault(a.item_id, a.unit_id)  # the lead source comes first
-        if a.status == Status.CANCELLED:
-            r.cancelled += 1
-            continue
-        r.assigned += 1
-        if a.status == Status.CLOSED:
-            if a.closed_on is not None and a.closed_on <= a.deadline:
-                r.closed_on_time += 1
-            else:
-                r.closed_late += 1
-        else:
-            r.open += 1
-            if a.deadline < as_of:
-                days = (as_of - a.deadline).days
-                r.overdue += 1
-                r.overdue_days += days
-                r.longest_overdue = max(r.longest_overdue, days)
-            if a.listed:
-                r.listed += 1
-        if a.acknowledged_on is not None:
-            r.acknowledged += 1
-            r.acknowledge_days += max(0, (a.acknowledged_on - a.assigned_on).days)
-    _count_events(stmt, as_of, row, lead_of)
+    for unit_id, *numbers in db.session.execute(_unit_counts(assignments(stmt, parts), as_of.toordinal())):
+        r = row(unit_id)
+        (r.cancelled, r.assigned, r.closed_on_time, closed, r.open, r.overdue, r.overdue_days, r.longest_overdue,
+         r.listed, r.acknowledged, r.acknowledge_days) = (int(n or 0) for n in numbers)
+        r.closed_late = closed - r.closed_on_time
+    _count_events(stmt, as_of, row)
     rows = list(per_unit.values())
     if rollup:
         rows = _rolled_up(rows, units)
     return ranked(rows)
 
 
-def _count_events(stmt: Select, as_of: dt.date, row, lead_of: dict[int, int]) -> None:
+def _unit_counts(a, today: int) -> Select:
+    """Per unit, in UnitStats' terms: cancelled, assigned, closed on time, closed, open, overdue,
+    overdue days, longest overdue, listed, acknowledged, acknowledge days."""
+    def number(condition, value=1):
+        return func.sum(case((condition, value), else_=0))
+
+    kept, is_open = a.c.state != CANCELLED, a.c.state == OPEN
+    overdue = and_(is_open, a.c.deadline < today)
+    acknowledged = and_(kept, a.c.acknowledged.is_not(None))
+    waited = a.c.acknowledged - a.c.assigned
+    return select(
+        a.c.unit_id, number(a.c.state == CANCELLED), number(kept),
+        number(and_(a.c.state == CLOSED, a.c.closed <= a.c.deadline)), number(a.c.state == CLOSED),
+        number(is_open), number(overdue), number(overdue, today - a.c.deadline),
+        func.max(case((overdue, today - a.c.deadline), else_=0)), number(and_(is_open, a.c.listed == 1)),
+        number(acknowledged), number(and_(acknowledged, waited > 0), waited),
+    ).group_by(a.c.unit_id)
+
+
+def _count_events(stmt: Select, as_of: dt.date, row) -> None:
     """Reminders, returns and extension requests about the counted items, with the unit that was
     lead at the time (reminders record it; the others read it from the journal)."""
     ids = stmt.with_only_columns(Item.id).scalar_subquery()
@@ -331,7 +305,10 @@ def _count_events(stmt: Select, as_of: dt.date, row, lead_of: dict[int, int]) ->
     requests = db.session.execute(
         select(ExtensionRequest.item_id, ExtensionRequest.requested_at, ExtensionRequest.status).where(
             ExtensionRequest.item_id.in_(ids), ExtensionRequest.requested_at < end)).all()
-    history = _LeadHistory({row_[0] for row_ in returns} | {row_[0] for row_ in requests})
+    asked_about = {row_[0] for row_ in returns} | {row_[0] for row_ in requests}
+    history = _LeadHistory(asked_about)
+    lead_of = dict(db.session.execute(select(Item.id, Item.lead_unit_id).where(Item.id.in_(asked_about))).all()
+                   if asked_about else {})
     for item_id, at in returns:
         row(history.at(item_id, at, lead_of[item_id])).returns += 1
     for item_id, at, status in requests:
@@ -402,43 +379,71 @@ class TrendWeek:
 
 def weekly_trend(period_start: dt.date | None = None, period_end: dt.date | None = None,
                  evaluation_id: int | None = None, as_of: dt.date | None = None, *,
-                 items: Select | None = None, found: list[Assignment] | None = None) -> list[TrendWeek]:
+                 items: Select | None = None) -> list[TrendWeek]:
     """Per week (Monday to Sunday) from the first item handed out to `as_of`: closures, items newly
     overdue (the day after the deadline, unless closed or cancelled by then) and items open at the
     week's end (handed out and not yet closed or cancelled). Same items as unit_statistics()."""
     as_of = as_of or clock.today()
-    if found is None:
-        found = assignments(counted_items(period_start, period_end, evaluation_id, items))
-    if not found:
+    counted = _weekly_counts(assignments(counted_items(period_start, period_end, evaluation_id, items)),
+                             as_of.toordinal())
+    if not counted:
         return []
     this_monday = as_of - dt.timedelta(days=as_of.weekday())
-    first = min(a.assigned_on for a in found)
-    first = min(first - dt.timedelta(days=first.weekday()), this_monday)
+    first = _monday(min(week for kind, week, *_rest in counted if kind == _OPEN_FROM))
+    first = min(first, this_monday)
     count = min((this_monday - first).days // 7 + 1, MAX_TREND_WEEKS)
     first = this_monday - dt.timedelta(weeks=count - 1)
     weeks = [TrendWeek(first + dt.timedelta(weeks=n)) for n in range(count)]
+    first_week = _week(first.toordinal())
 
-    def week_of(day: dt.date | None) -> int | None:
-        if day is None or day > as_of:
-            return None
-        return max(0, (day - first).days // 7)
+    def index(week: int) -> int:  # weeks before the first are counted in it
+        return max(0, week - first_week)
 
     opened = [0] * (count + 1)   # open at the end of week n: handed out by then, not ended by then
-    for a in found:
-        ended = a.closed_on or a.cancelled_on
-        if ended is not None and ended >= first and (n := week_of(a.closed_on)) is not None:
-            weeks[n].closures += 1
-        if not (ended is not None and ended <= a.deadline):
-            due = a.deadline + dt.timedelta(days=1)
-            if due >= first and (n := week_of(due)) is not None:
-                weeks[n].new_overdue += 1
-        since = week_of(a.assigned_on)
-        until = week_of(ended) if ended is not None else count
-        if since is not None and until is not None and until > since:
-            opened[since] += 1
-            opened[until] -= 1
+    for kind, week, until, by_today, number in counted:
+        if kind == _CLOSED_IN and week >= first_week:
+            weeks[index(week)].closures += number
+        elif kind == _OVERDUE_FROM and week >= first_week:
+            weeks[index(week)].new_overdue += number
+        elif kind == _OPEN_FROM and by_today:
+            since, until = index(week), count if until is None else index(until)
+            if until > since:
+                opened[since] += number
+                opened[until] -= number
     running = 0
     for n, week in enumerate(weeks):
         running += opened[n]
         week.open_at_end = running
     return weeks
+
+
+_CLOSED_IN, _OVERDUE_FROM, _OPEN_FROM = 1, 2, 3
+
+
+def _week(day):
+    """The week of a day number (day 1, 0001-01-01, was a Monday): plain integers, or SQL."""
+    return (day - 1) // 7
+
+
+def _monday(week: int) -> dt.date:
+    return dt.date.fromordinal(week * 7 + 1)
+
+
+def _weekly_counts(a, today: int) -> list[tuple]:
+    """In one statement (one read of the assignments): (kind, week, until, by today, how many).
+    _CLOSED_IN and _OVERDUE_FROM: the weeks assignments were closed in and became overdue from,
+    by today. _OPEN_FROM: every assignment by the week it was handed out in (so an empty answer
+    means there are none), the week it ended in (None while open) and whether both were by today."""
+    ended = func.coalesce(a.c.closed, a.c.cancelled)
+    due = a.c.deadline + 1
+
+    def grouped(kind, columns, where=()):
+        chosen = select(*(c.label(f"c{n}") for n, c in enumerate(columns))).where(*where).subquery()
+        return select(literal(kind), *chosen.c, *[literal(None)] * (3 - len(columns)),
+                      func.count()).group_by(*chosen.c)
+
+    by_today = case((and_(a.c.assigned <= today, or_(ended.is_(None), ended <= today)), 1), else_=0)
+    return [tuple(r) for r in db.session.execute(union_all(
+        grouped(_OPEN_FROM, [_week(a.c.assigned), _week(ended), by_today]),
+        grouped(_CLOSED_IN, [_week(a.c.closed)], [a.c.closed <= today]),
+        grouped(_OVERDUE_FROM, [_week(due)], [or_(ended.is_(None), ended > a.c.deadline), due <= today])))]
