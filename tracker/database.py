@@ -9,7 +9,9 @@ free again. SQLite gets the same limit as its busy timeout.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+from collections.abc import Callable
 
 from flask import Flask, g, has_request_context
 from sqlalchemy import create_engine, event, text
@@ -189,3 +191,23 @@ def check_connection(url: str) -> str | None:
     finally:
         engine.dispose()
     return None
+
+
+# Python functions that SQLite statements call by name (the search index's triggers, the
+# statistics' local days): registered by their modules, installed on every SQLite connection.
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Callable]] = {}
+
+
+def sqlite_function(name: str, arity: int, function: Callable) -> None:
+    _SQLITE_FUNCTIONS[name] = (arity, function)
+
+
+def install_sqlite_functions(dbapi_connection) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        for name, (arity, function) in _SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, arity, function, deterministic=True)
+
+
+@event.listens_for(Engine, "connect")
+def _install_sqlite_functions(dbapi_connection, _record):
+    install_sqlite_functions(dbapi_connection)

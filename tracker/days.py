@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sqlite3
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, cast, event, func, literal
-from sqlalchemy.engine import Engine
+from sqlalchemy import Date, Integer, String, cast, func, literal
 
-from tracker import clock
+from tracker import clock, database
 from tracker.extensions import db
 
 SQL_FUNCTION = "rectify_local_day"
@@ -77,11 +75,4 @@ def _day_of_hour(hour: str, zone_name: str) -> int | None:
     return first.date().toordinal()
 
 
-def install_function(dbapi_connection) -> None:
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(SQL_FUNCTION, 2, local_day_of, deterministic=True)
-
-
-@event.listens_for(Engine, "connect")
-def _on_connect(dbapi_connection, _record):
-    install_function(dbapi_connection)
+database.sqlite_function(SQL_FUNCTION, 2, local_day_of)

@@ -19,13 +19,14 @@ connection of the app; PostgreSQL's are PL/pgSQL (migration 0007).
 """
 from __future__ import annotations
 
-import sqlite3
 import unicodedata
 from contextlib import contextmanager
 
-from sqlalchemy import Integer, Select, Text, any_, bindparam, event, exists, func, literal_column, or_, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Integer, Select, Text, any_, bindparam, exists, func, literal_column, or_, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import column, table
+
+from tracker import database
 
 SQL_FUNCTION = "rectify_search_terms"
 # Tables of the index; autogenerate must not mistake them (or FTS5's shadow tables) for strays.
@@ -168,15 +169,7 @@ _fts_index = table("item_search", column("rowid", Integer))
 _pg_index = table("item_search", column("item_id", Integer), column("terms"))
 
 
-def install_function(dbapi_connection) -> None:
-    """Make `rectify_search_terms` available to SQLite's triggers on this connection."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(SQL_FUNCTION, 3, terms, deterministic=True)
-
-
-@event.listens_for(Engine, "connect")
-def _on_connect(dbapi_connection, _record):
-    install_function(dbapi_connection)
+database.sqlite_function(SQL_FUNCTION, 3, terms)  # the triggers' own function
 
 
 def include_name(name, type_, _parent_names) -> bool:
@@ -277,7 +270,7 @@ def create_index(bind: Connection) -> None:
     """Create the search index with its triggers and fill it from the items already there."""
     statements = POSTGRES_CREATE if bind.dialect.name == "postgresql" else SQLITE_CREATE
     if bind.dialect.name == "sqlite":
-        install_function(bind.connection.driver_connection)
+        database.install_sqlite_functions(bind.connection.driver_connection)
     for statement in statements:
         bind.exec_driver_sql(statement)
 
