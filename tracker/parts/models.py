@@ -45,10 +45,11 @@ class Part(db.Model):
         CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_time"),
         # The reminder scan and the per-unit counts: open parts by deadline.
         Index("ix_parts_status_deadline", "status", "deadline"),
+        Index("ix_parts_item_status_unit_deadline", "item_id", "status", "unit_id", "deadline"),  # the counts by unit
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     request: Mapped[str] = mapped_column(Text)           # what the unit is asked to do
     deadline: Mapped[dt.date]                            # never later than the item's

@@ -333,15 +333,16 @@ def counts_by_unit(today: dt.date, unit_ids=None, items=None) -> dict[int, dict[
     grouped statement. A unit is judged on what it was asked to do, as lead or cooperating unit.
     `items`: a statement selecting the items to count (a reader's scope), else every item."""
     overdue = func.sum(_case(Part.status.in_(OPEN_PART_STATUSES) & (Part.deadline < today)))
+    live = (items.with_only_columns(Item.id) if items is not None else select(Item.id)).where(
+        Item.status.in_(LIVE_STATUSES))
+    # The live items' ids first, then their parts from the covering ix_parts_item_status_unit_deadline:
+    # joined, SQLite may walk every part by unit and look up its item.
     statement = (select(Part.unit_id, func.count(), func.sum(_case(Part.status.in_(OPEN_PART_STATUSES))), overdue,
                         func.sum(_case(Part.status == PartStatus.PENDING)))
-                 .join(Item, Item.id == Part.item_id)
-                 .where(Part.status != PartStatus.CANCELLED, Item.status.in_(LIVE_STATUSES))
+                 .where(Part.status != PartStatus.CANCELLED, Part.item_id.in_(live))
                  .group_by(Part.unit_id))
     if unit_ids is not None:
         statement = statement.where(Part.unit_id.in_(list(unit_ids)))
-    if items is not None:
-        statement = statement.where(Part.item_id.in_(items.with_only_columns(Item.id).scalar_subquery()))
     return {unit_id: {"parts": total, "open": int(open_ or 0), "overdue": int(late or 0),
                       "unacknowledged": int(pending or 0)}
             for unit_id, total, open_, late, pending in db.session.execute(statement)}
