@@ -156,7 +156,7 @@ def part_candidates_query(today: dt.date, s: dict):
     rows; a part the lead unit's head submitted without waits no more."""
     horizon = today + dt.timedelta(days=s["horizon"])
     unacknowledged = and_(Part.status == PartStatus.PENDING,
-                          Part.created_at < _local_midnight(today - dt.timedelta(days=s["ack"] - 1)))
+                          Part.created_at < clock.local_midnight(today - dt.timedelta(days=s["ack"] - 1)))
     return (select(Part.id.label("part_id"), Part.deadline, Part.status, Part.created_at, Part.unit_id,
                    Unit.name.label("unit_name"), Item.id.label("item_id"), Item.title, Item.listed_supervision,
                    Item.lead_unit_id)
@@ -167,11 +167,6 @@ def part_candidates_query(today: dt.date, s: dict):
 
 
 # -- what can be in a slot today ------------------------------------------------------------
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    """The UTC moment at which local `day` begins (assigned_at is stored in UTC)."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.tz()).astimezone(dt.timezone.utc)
-
 
 def _milestones_due(today: dt.date, s: dict):
     """Open milestones whose due date is in a before/after slot today (index on done, due_on)."""
@@ -188,7 +183,7 @@ def candidate_ids(today: dt.date, s: dict):
     return union(
         select(Item.id).where(Item.status.in_(REMINDED_STATUSES), Item.deadline <= horizon),
         select(Item.id).where(Item.status == Status.ASSIGNED,
-                              Item.assigned_at < _local_midnight(today - dt.timedelta(days=s["ack"] - 1))),
+                              Item.assigned_at < clock.local_midnight(today - dt.timedelta(days=s["ack"] - 1))),
         select(Item.id).where(Item.status.in_(acting),
                               Item.last_activity_on <= today - dt.timedelta(days=s["stale"])),
         select(Milestone.item_id).where(_milestones_due(today, s)),
