@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tracker import bulk
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.i18n import in_language
+from tracker.i18n import in_language, lazy_gettext as _l
 from tracker.notifications import outbox
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
@@ -49,9 +49,7 @@ class _Phrases:
     templates' own translations and links (`gettext`, `url_for`: they shadow the globals)."""
 
     def __init__(self):
-        self._links: dict[int, str] = {}
-        self._texts: dict[tuple, str] = {}
-        self._urls: dict[tuple, str] = {}
+        self._known: dict[tuple, str] = {}
         translated: dict[str, str] = {}
 
         @pass_context
@@ -63,35 +61,29 @@ class _Phrases:
             return text % variables
         self.gettext = gettext
 
+    def _once(self, key: tuple, make: Callable[[], str]) -> str:
+        if key not in self._known:
+            self._known[key] = make()
+        return self._known[key]
+
     def url_for(self, endpoint: str, **values) -> str:
-        key = (endpoint, *sorted(values.items()))
-        if key not in self._urls:
-            self._urls[key] = url_for(endpoint, **values)
-        return self._urls[key]
+        return self._once(("url", endpoint, *sorted(values.items())), lambda: url_for(endpoint, **values))
 
     def item_url(self, item_id: int) -> str:
-        if item_id not in self._links:
-            self._links[item_id] = url_for("items.detail", item_id=item_id, _external=True)
-        return self._links[item_id]
+        return self.url_for("items.detail", item_id=item_id, _external=True)
 
     def describe(self, reminder) -> str:
         milestone, part = reminder.milestone, getattr(reminder, "part", None)
-        key = (reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
+        key = ("describe", reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
                milestone.title if milestone is not None else None, milestone.due_on if milestone is not None else None,
                (part.deadline, part.unit.name) if part is not None else None)
-        if key not in self._texts:
-            self._texts[key] = describe(reminder)
-        return self._texts[key]
+        return self._once(key, lambda: describe(reminder))
 
     def role_label(self, role: str) -> str:
-        if role not in self._texts:
-            self._texts[role] = role_label(role)
-        return self._texts[role]
+        return self._once(("role", role), lambda: role_label(role))
 
     def heading(self, number: int) -> str:
-        if number not in self._texts:
-            self._texts[number] = _("Reminder no. %(n)d", n=number)
-        return self._texts[number]
+        return self._once(("heading", number), lambda: _("Reminder no. %(n)d", n=number))
 
     def shown(self, line: MailLine) -> ShownLine:
         """A reminder mail's line with its words and link in this language."""
@@ -113,8 +105,7 @@ def _render(user, template: str, subject: Callable[[], str], context: dict | Cal
 
 def render(user: User, template: str, subject: Callable[[], str], **context) -> tuple[str, str, str]:
     """(subject, text, html) of templates/email/<template>.{txt,html} in the user's language."""
-    with _in_language(language_of(user)):
-        return _render(user, template, subject, context, _Phrases())
+    return render_each(template, [(user, subject, context)])[0]
 
 
 def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict]]) -> list[tuple[str, str, str]]:
@@ -175,16 +166,16 @@ def _describe(reminder: Reminder, deadline: str) -> str:
                     "Milestone “%(title)s” overdue by %(num)d days (%(date)s)", days, title=title, date=due_on)
 
 
+# Why a person is told: the roles of reminders (part_head: of a part) and of event notices.
+ROLE_LABELS = {"owner": _l("as the responsible person"), "head": _l("as head of the lead unit"),
+               "part_head": _l("as head of a cooperating unit"), "cooperating": _l("as head of a cooperating unit"),
+               "coordinator": _l("as coordinator"), "inspector": _l("as inspector"),
+               "requester": _l("as the one who asked"), "submitter": _l("as the one who submitted it")}
+
+
 def role_label(role: str) -> str:
-    if role == "owner":
-        return _("as the responsible person")
-    if role == "head":
-        return _("as head of the lead unit")
-    if role == "part_head":
-        return _("as head of a cooperating unit")
-    if role == "coordinator":
-        return _("as coordinator")
-    return role
+    """Why the person is told, in the current language."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def mine():
     pagination = services.notifications_of(current_user, _page(), PER_PAGE)
     return render_template("notifications/mine.html", pagination=pagination, describe=mails.describe,
                            role_label=mails.role_label, notices=notices.notices_of(current_user),
-                           what=notices.what, why=notices.why)
+                           what=notices.what, why=mails.role_label)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
