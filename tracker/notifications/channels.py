@@ -29,8 +29,8 @@ from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items import hooks
 from tracker.items.models import Status
-from tracker.notifications import gateways, mails, outbox
-from tracker.notifications.models import OutboxChannel, OutboxStatus, ReminderKind
+from tracker.notifications import mails, outbox
+from tracker.notifications.models import OutboxChannel, ReminderKind
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -99,27 +99,11 @@ def masked(mobile: str | None) -> str:
 
 # -- queueing ---------------------------------------------------------------------------------
 
-def _due_from(now: dt.datetime) -> dt.datetime:
-    """When a robot or SMS message queued now is due: at once, or when the quiet hours end."""
-    wait = gateways.quiet_wait(now)
-    return now + wait if wait is not None else now
-
-
-def _row(channel: OutboxChannel, kind: str, key: str, subject: str, text: str, *, recipient=None,
-         unit: Unit | None = None, address: str = "", name: str = "") -> dict:
-    now = clock.now()
-    return {"dedup_key": key[:200], "kind": kind, "channel": channel, "unit_id": unit.id if unit else None,
-            "recipient_id": recipient.id if recipient is not None else None, "to_address": address[:254],
-            "to_name": outbox.one_line(name, 100), "subject": outbox.one_line(subject, 300), "body_text": text,
-            "body_html": "", "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
-            "next_attempt_at": _due_from(now)}
-
-
 def robot_row(unit: Unit, topic: str, key: str, title: str, text: str) -> dict | None:
     """The outbox row of a markdown message to the unit's group, or None when it does not hear `topic`."""
     if not unit.robot_hears(topic):
         return None
-    return _row(OutboxChannel.ROBOT, topic, key, title, text, unit=unit, name=unit.name)
+    return outbox.row(OutboxChannel.ROBOT, topic, key[:200], title, text, unit=unit, name=unit.name)
 
 
 def queue_robot(unit: Unit, topic: str, key: str, title: str, text: str) -> bool:
@@ -133,7 +117,8 @@ def sms_row(person, kind: str, key: str, text: str) -> dict | None:
     gateway, no number, or the person switched SMS off."""
     if not current_app.config["SMS_GATEWAY_URL"] or not person.mobile or not person.sms_enabled:
         return None
-    return _row(OutboxChannel.SMS, kind, key, text, text, recipient=person, address=person.mobile, name=person.name)
+    return outbox.row(OutboxChannel.SMS, kind, key[:200], text, text, recipient=person, address=person.mobile,
+                      name=person.name)
 
 
 def _fill(template: str, **values) -> str:
@@ -170,11 +155,9 @@ def queue_for_scan(occasions: list, per_person: dict, today: dt.date) -> dict[st
     """The scan's robot messages (one per unit) and SMS (one per person); added, not committed."""
     language = current_app.config["BABEL_DEFAULT_LOCALE"]
     with mails.phrasebook(language) as phrases:
-        rows = _robot_rows(occasions, today, phrases)
-        robots = len(outbox.queue_rows(rows)) if rows else 0
-        rows = _sms_rows(per_person, today, phrases)
-        texts = len(outbox.queue_rows(rows)) if rows else 0
-    return {"robot": robots, "sms": texts}
+        robots = outbox.queue_rows(_robot_rows(occasions, today, phrases))
+        texts = outbox.queue_rows(_sms_rows(per_person, today, phrases))
+    return {"robot": len(robots), "sms": len(texts)}
 
 
 def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
@@ -200,8 +183,8 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
                                lines=lines, more=len(heard) - len(lines),
                                list_url=phrases.url_for("items.ledger_page", _external=True))
         # (the unit hears every occasion in `heard`: no robot_row check that could refuse the whole)
-        rows.append(_row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
-                         f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
+        rows.append(outbox.row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
+                               f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
     return rows
 
 
@@ -215,17 +198,15 @@ def _sms_rows(per_person: dict, today: dt.date, phrases) -> list[dict]:
         if not worthy or not person.mobile or not person.sms_enabled:
             continue
         first = worthy[0].reminder
+        escalated = any(line.reminder.kind == ReminderKind.ESCALATION for line in worthy)
         if len(worthy) == 1:
-            escalated = first.kind == ReminderKind.ESCALATION
             template = cfg["SMS_TEMPLATE_ESCALATION" if escalated else "SMS_TEMPLATE_REMINDER"]
-            text = _fill(template, name=person.name, title=_short(first.item.title), unit=worthy[0].unit_name,
-                         days=first.days, deadline=first.item.deadline.isoformat(), number=first.number, count=1,
-                         url=phrases.item_url(first.item.id))
-        else:
-            escalated = any(line.reminder.kind == ReminderKind.ESCALATION for line in worthy)
-            text = _fill(cfg["SMS_TEMPLATE_MANY"], name=person.name, count=len(worthy), title=_short(first.item.title),
-                         unit=worthy[0].unit_name, days=first.days, deadline=first.item.deadline.isoformat(),
-                         number=first.number, url=phrases.url_for("notifications.mine", _external=True))
+            url = phrases.item_url(first.item.id)
+        else:   # one text for them all, linking to the person's notifications
+            template, url = cfg["SMS_TEMPLATE_MANY"], phrases.url_for("notifications.mine", _external=True)
+        text = _fill(template, name=person.name, title=_short(first.item.title), unit=worthy[0].unit_name,
+                     days=first.days, deadline=first.item.deadline.isoformat(), number=first.number,
+                     count=len(worthy), url=url)
         key = f"sms:{person.id}:{today.isoformat()}:{min(line.notification_id for line in worthy)}"
         rows.append(sms_row(person, "escalation" if escalated else "reminder", key, text))
     return [row for row in rows if row is not None]

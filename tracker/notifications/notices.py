@@ -178,8 +178,7 @@ def tell_groups(item: Item, kind: NoticeKind, detail: str | None = None) -> int:
                 detail=channels.md(detail or ""), url=url)
             rows.append(channels.robot_row(unit, f"notice_{topic}", f"robot:{topic}:{item.id}:{unit.id}:{stamp}",
                                            title, text))
-    rows = [row for row in rows if row is not None]
-    return len(outbox.queue_rows(rows)) if rows else 0
+    return len(outbox.queue_rows([row for row in rows if row is not None]))
 
 
 def _on_event(actor, item, event: str, details: dict) -> None:

@@ -82,15 +82,25 @@ class Mail:
     body_html: str
 
 
+def row(channel: OutboxChannel, kind: str, key: str, subject: str, text: str, html: str = "", *,
+        recipient=None, unit=None, address: str = "", name: str = "") -> dict:
+    """An outbox row's columns, for queue_rows(). An e-mail is due at once; a robot or SMS message
+    queued in the quiet hours is due when they end."""
+    now = clock.now()
+    wait = gateways.quiet_wait(now) if channel != OutboxChannel.EMAIL else None
+    return {"dedup_key": key, "kind": kind, "channel": channel, "unit_id": unit.id if unit is not None else None,
+            "recipient_id": recipient.id if recipient is not None else None, "to_address": address[:254],
+            "to_name": one_line(name, 100), "subject": one_line(subject, 300), "body_text": text, "body_html": html,
+            "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
+            "next_attempt_at": now + wait if wait is not None else now}
+
+
 def _values(mail: Mail) -> dict:
-    """The outbox row's columns. A user without a usable address still gets a row, marked failed,
-    so an administrator sees it on the outbox page, fixes the address and retries it."""
-    user, now = mail.recipient, clock.now()
-    values = {"dedup_key": mail.dedup_key, "kind": mail.kind, "channel": OutboxChannel.EMAIL, "unit_id": None,
-              "recipient_id": user.id,
-              "to_address": (user.email or "")[:254], "to_name": one_line(user.name, 100),
-              "subject": one_line(mail.subject, 300), "body_text": mail.body_text, "body_html": mail.body_html,
-              "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
+    """The e-mail's row. A user without a usable address still gets a row, marked failed, so an
+    administrator sees it on the outbox page, fixes the address and retries it."""
+    user = mail.recipient
+    values = row(OutboxChannel.EMAIL, mail.kind, mail.dedup_key, mail.subject, mail.body_text, mail.body_html,
+                 recipient=user, address=user.email or "", name=user.name)
     if usable_address(user.email) is None:
         values.update(status=OutboxStatus.FAILED, last_error="no valid e-mail address")
     return values
@@ -124,14 +134,14 @@ def queue_many(mails: list[Mail]) -> dict[str, int]:
 def queue_rows(rows: list[dict]) -> dict[str, int]:
     """Insert outbox rows (column values, any channel) whose key is new: the new ids by key."""
     taken: set[str] = set()
-    for chunk in bulk.in_chunks([row["dedup_key"] for row in rows]):
+    for chunk in bulk.in_chunks([values["dedup_key"] for values in rows]):
         taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(
             bulk.one_of([OutboxMessage.dedup_key], [(key,) for key in chunk]))))
     new = []
-    for row in rows:
-        if row["dedup_key"] not in taken:
-            taken.add(row["dedup_key"])
-            new.append(row)
+    for values in rows:
+        if values["dedup_key"] not in taken:
+            taken.add(values["dedup_key"])
+            new.append(values)
     if not new:
         return {}
     return dict(bulk.insert_many(OutboxMessage.__table__, new, OutboxMessage.dedup_key, OutboxMessage.id))

@@ -91,25 +91,34 @@ def _date_occasions(due: dt.date, today: dt.date, s: dict, prefix: str) -> tuple
     return "overdue", f"{prefix}overdue:{due.isoformat()}:{slot}", days_over
 
 
+def _deadline_occasion(item, today: dt.date, s: dict, prefix: str, **extra) -> Occasion | None:
+    """The deadline's slot today: due soon, overdue, or escalated (listed, or overdue long enough)."""
+    hit = _date_occasions(item.deadline, today, s, prefix)
+    if hit is None:
+        return None
+    slot, key, days = hit
+    if slot == "due":
+        return Occasion(item, ReminderKind.DUE_SOON, key, days, **extra)
+    escalate = item.listed_supervision or days >= s["escalate"]
+    kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
+    return Occasion(item, kind, key, days, escalate=escalate, **extra)
+
+
+def _unacknowledged(item, handed_at: dt.datetime, today: dt.date, s: dict, prefix: str, **extra) -> Occasion | None:
+    """The slot of a hand-over not acknowledged (签收) within ACKNOWLEDGE_DAYS, if it is late."""
+    handed_on = clock.local_date(handed_at)
+    late = (today - handed_on).days - s["ack"]
+    if late < 0:
+        return None
+    return Occasion(item, ReminderKind.UNACKNOWLEDGED, f"{prefix}unack:{handed_on.isoformat()}:{late // s['every']}",
+                    late + s["ack"], escalate=late >= s["escalate"], **extra)
+
+
 def occasions_for(item, milestones, today: dt.date, s: dict) -> list[Occasion]:
     """Every reminder slot `item` is in today (the caller drops those already filled)."""
-    found: list[Occasion] = []
-    hit = _date_occasions(item.deadline, today, s, "")
-    if hit:
-        slot, key, days = hit
-        if slot == "due":
-            found.append(Occasion(item, ReminderKind.DUE_SOON, key, days))
-        else:
-            escalate = item.listed_supervision or days >= s["escalate"]
-            kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
-            found.append(Occasion(item, kind, key, days, escalate=escalate))
+    found = [_deadline_occasion(item, today, s, "")]
     if item.status == Status.ASSIGNED and item.assigned_at is not None:
-        assigned_on = clock.local_date(item.assigned_at)
-        late = (today - assigned_on).days - s["ack"]
-        if late >= 0:
-            found.append(Occasion(item, ReminderKind.UNACKNOWLEDGED,
-                                  f"unack:{assigned_on.isoformat()}:{late // s['every']}", late + s["ack"],
-                                  escalate=late >= s["escalate"]))
+        found.append(_unacknowledged(item, item.assigned_at, today, s, ""))
     idle = (today - item.last_activity_on).days
     if item.status != Status.ASSIGNED and idle >= s["stale"]:
         found.append(Occasion(item, ReminderKind.STALE,
@@ -120,7 +129,7 @@ def occasions_for(item, milestones, today: dt.date, s: dict) -> list[Occasion]:
             slot, key, days = hit
             kind = ReminderKind.MILESTONE_DUE if slot == "due" else ReminderKind.MILESTONE_OVERDUE
             found.append(Occasion(item, kind, key, days, milestone=milestone))
-    return found
+    return [occasion for occasion in found if occasion is not None]
 
 
 def part_occasions(row, today: dt.date, s: dict) -> list[Occasion]:
@@ -131,24 +140,10 @@ def part_occasions(row, today: dt.date, s: dict) -> list[Occasion]:
                            unit_name=row.unit_name)
     part = SimpleNamespace(id=row.part_id, deadline=row.deadline, unit=SimpleNamespace(name=row.unit_name))
     prefix = f"part{row.part_id}:"
-    found: list[Occasion] = []
-    hit = _date_occasions(row.deadline, today, s, prefix)
-    if hit:
-        slot, key, days = hit
-        if slot == "due":
-            found.append(Occasion(item, ReminderKind.DUE_SOON, key, days, part=part))
-        else:
-            escalate = row.listed_supervision or days >= s["escalate"]
-            kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
-            found.append(Occasion(item, kind, key, days, part=part, escalate=escalate))
+    found = [_deadline_occasion(item, today, s, prefix, part=part)]
     if row.status == PartStatus.PENDING:
-        created_on = clock.local_date(row.created_at)
-        late = (today - created_on).days - s["ack"]
-        if late >= 0:
-            found.append(Occasion(item, ReminderKind.UNACKNOWLEDGED,
-                                  f"{prefix}unack:{created_on.isoformat()}:{late // s['every']}", late + s["ack"],
-                                  part=part, escalate=late >= s["escalate"]))
-    return found
+        found.append(_unacknowledged(item, row.created_at, today, s, prefix, part=part))
+    return [occasion for occasion in found if occasion is not None]
 
 
 def part_candidates_query(today: dt.date, s: dict):
@@ -263,22 +258,18 @@ class _People:
         if occasion.part is not None:
             # The cooperating unit's head answers for its part; an escalation also reaches the lead
             # unit's head and the coordinators, and names the unit.
-            for head in self.heads.get(item.lead_unit_id, []):
-                found[head] = "part_head"
+            found = dict.fromkeys(self.heads.get(item.lead_unit_id, []), "part_head")
             if occasion.escalate or not found:
                 for head in self.heads.get(item.item_lead_unit_id, []):
                     found.setdefault(head, "head")
-            if occasion.escalate:
-                for coordinator in self.coordinators:
-                    found.setdefault(coordinator, "coordinator")
-            return found
-        owner = self.by_id.get(item.owner_id)  # None when unset or no longer active
-        if owner is not None:
-            found[owner] = "owner"
-        # The owner left (or was never set): the unit head answers for the item.
-        if owner is None or occasion.escalate or occasion.kind == ReminderKind.UNACKNOWLEDGED:
-            for head in self.heads.get(item.lead_unit_id, []):
-                found.setdefault(head, "head")
+        else:
+            owner = self.by_id.get(item.owner_id)  # None when unset or no longer active
+            if owner is not None:
+                found[owner] = "owner"
+            # The owner left (or was never set): the unit head answers for the item.
+            if owner is None or occasion.escalate or occasion.kind == ReminderKind.UNACKNOWLEDGED:
+                for head in self.heads.get(item.lead_unit_id, []):
+                    found.setdefault(head, "head")
         if occasion.escalate:
             for coordinator in self.coordinators:
                 found.setdefault(coordinator, "coordinator")
