@@ -168,7 +168,6 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
         return []
     units = db.session.scalars(select(Unit).where(Unit.robot_kind.is_not(None), Unit.robot_webhook.is_not(None),
                                                   Unit.id.in_(list(per_unit)))).all()
-    template = current_app.jinja_env.get_template("notifications/robot_reminders.md")
     rows = []
     for unit in units:
         heard = [o for o in per_unit[unit.id] if unit.robot_hears(_topic(o))]
@@ -177,11 +176,10 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
         lines = [{"heading": phrases.heading(o.number), "title": md(o.item.title), "url": phrases.item_url(o.item.id),
                   "text": phrases.describe(o)} for o in heard[:ROBOT_LINES]]
         escalated = any(_topic(o) == "escalations" for o in heard)
-        title = (_("[Rectify] Escalation: %(n)d rectification items need action", n=len(heard)) if escalated
-                 else _("[Rectify] Reminder: %(n)d rectification items need action", n=len(heard)))
-        text = template.render(gettext=phrases.gettext, title=md(title), unit=md(unit.name), today=today,
-                               lines=lines, more=len(heard) - len(lines),
-                               list_url=phrases.url_for("items.ledger_page", _external=True))
+        title = mails.reminder_title(escalated, len(heard))
+        text = phrases.robot_text("reminders", title=md(title), unit=md(unit.name), today=today, lines=lines,
+                                  more=len(heard) - len(lines),
+                                  list_url=phrases.url_for("items.ledger_page", _external=True))
         # (the unit hears every occasion in `heard`: no robot_row check that could refuse the whole)
         rows.append(outbox.row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
                                f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
@@ -232,9 +230,8 @@ def queue_supervision_listed(item) -> dict[str, int]:
             cfg["SMS_TEMPLATE_SUPERVISION"], name=person.name, title=_short(item.title), unit=unit.name, days=0,
             deadline=item.deadline.isoformat(), number=0, count=1, url=url)) for person in people]
         title = _("[Rectify] Listed supervision: %(title)s", title=md(item.title))
-        text = current_app.jinja_env.get_template("notifications/robot_supervision.md").render(
-            gettext=phrases.gettext, title=md(title), item_title=md(item.title), unit=md(unit.name),
-            deadline=item.deadline.isoformat(), url=url)
+        text = phrases.robot_text("supervision", title=md(title), item_title=md(item.title), unit=md(unit.name),
+                                  deadline=item.deadline.isoformat(), url=url)
         robot = robot_row(unit, "supervision", f"robot:supervision:{item.id}:{stamp}", title, text)
     texts = [row for row in rows if row is not None]
     queued = outbox.queue_rows(texts + ([robot] if robot else []))

@@ -204,16 +204,15 @@ def build_scheduler(app: Flask, scheduler_class=None):
     cfg = app.config
     zone = cfg["TRACKER_TIMEZONE"]
     scheduler = (scheduler_class or BlockingScheduler)(timezone=zone)
-    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-    scheduler.add_job(_in_app(app, scan_if_due), IntervalTrigger(minutes=1, timezone=zone),
-                      id="reminders", name="reminders", **common)
-    scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
-                                                            minute=0, timezone=zone), id="digest", name="digest", **common)
-    scheduler.add_job(_in_app(app, notices_job), IntervalTrigger(minutes=1, timezone=zone), id="notices",
-                      name="notices", **common)
-    scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", name="outbox", **common)
-    scheduler.add_job(_in_app(app, evidence_sweep_job), CronTrigger(hour=3, minute=30, timezone=zone),
-                      id="evidence-sweep", name="evidence-sweep", **common)
+    for name, job, trigger in (
+            ("reminders", scan_if_due, IntervalTrigger(minutes=1, timezone=zone)),
+            ("digest", digest_job, CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"], minute=0,
+                                               timezone=zone)),
+            ("notices", notices_job, IntervalTrigger(minutes=1, timezone=zone)),
+            ("outbox", outbox_job, IntervalTrigger(minutes=1, timezone=zone)),
+            ("evidence-sweep", evidence_sweep_job, CronTrigger(hour=3, minute=30, timezone=zone))):
+        scheduler.add_job(_in_app(app, job), trigger, id=name, name=name, coalesce=True, max_instances=1,
+                          misfire_grace_time=3600)
     return scheduler
 
 

@@ -85,6 +85,11 @@ class _Phrases:
     def heading(self, number: int) -> str:
         return self._once(("heading", number), lambda: _("Reminder no. %(n)d", n=number))
 
+    def robot_text(self, name: str, **values) -> str:
+        """A group robot's markdown: templates/notifications/robot_<name>.md in this language."""
+        template = current_app.jinja_env.get_template(f"notifications/robot_{name}.md")
+        return template.render(gettext=self.gettext, **values)
+
     def shown(self, line: MailLine) -> ShownLine:
         """A reminder mail's line with its words and link in this language."""
         reminder = line.reminder
@@ -215,14 +220,16 @@ def queue_reminder_mails(per_person: dict, today: dt.date) -> int:
     return len(queued)
 
 
+def reminder_title(escalated: bool, n: int) -> str:
+    """A reminder mail's subject, a robot's reminder message's title."""
+    if escalated:
+        return _("[Rectify] Escalation: %(n)d rectification items need action", n=n)
+    return _("[Rectify] Reminder: %(n)d rectification items need action", n=n)
+
+
 def _reminder_subject(lines: list[MailLine]) -> Callable[[], str]:
     escalated = any(line.reminder.is_escalation for line in lines)
-
-    def subject():
-        if escalated:
-            return _("[Rectify] Escalation: %(n)d rectification items need action", n=len(lines))
-        return _("[Rectify] Reminder: %(n)d rectification items need action", n=len(lines))
-    return subject
+    return lambda: reminder_title(escalated, len(lines))
 
 
 @contextmanager

@@ -172,10 +172,9 @@ def tell_groups(item: Item, kind: NoticeKind, detail: str | None = None) -> int:
         url = phrases.item_url(item.id)
         title = _("[Rectify] %(what)s: %(title)s", what=what(kind), title=channels.md(item.title))
         for unit in units:
-            text = current_app.jinja_env.get_template("notifications/robot_notice.md").render(
-                gettext=phrases.gettext, title=channels.md(title), unit=channels.md(unit.name),
-                item_title=channels.md(item.title), deadline=item.deadline.isoformat(),
-                detail=channels.md(detail or ""), url=url)
+            text = phrases.robot_text("notice", title=channels.md(title), unit=channels.md(unit.name),
+                                      item_title=channels.md(item.title), deadline=item.deadline.isoformat(),
+                                      detail=channels.md(detail or ""), url=url)
             rows.append(channels.robot_row(unit, f"notice_{topic}", f"robot:{topic}:{item.id}:{unit.id}:{stamp}",
                                            title, text))
     return len(outbox.queue_rows([row for row in rows if row is not None]))

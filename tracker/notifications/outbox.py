@@ -31,6 +31,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -203,6 +204,12 @@ def _backoff(attempts: int) -> dt.timedelta:
 MARK_TRIES = 3
 
 
+def _still_claimed(worker: str, *conditions):
+    """An UPDATE of the rows `worker` still holds (another sender may have taken one over)."""
+    return (update(OutboxMessage).execution_options(synchronize_session=False)
+            .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by == worker, *conditions))
+
+
 def _mark_sent(message: OutboxMessage, worker: str) -> None:
     """Mark the row sent (unless another sender took it over after a timeout: it owns it now).
     The relay has the message: when the database connection drops now, reconnect and mark again
@@ -210,11 +217,8 @@ def _mark_sent(message: OutboxMessage, worker: str) -> None:
     message_id = message.id
     for attempt in range(1, MARK_TRIES + 1):
         try:
-            db.session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.claimed_by == worker).values(
-                status=OutboxStatus.SENT, sent_at=clock.now(), last_error=None, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False))
+            db.session.execute(_still_claimed(worker, OutboxMessage.id == message_id).values(
+                status=OutboxStatus.SENT, sent_at=clock.now(), last_error=None, attempts=OutboxMessage.attempts + 1))
             db.session.commit()
             return
         except DBAPIError as exc:
@@ -229,10 +233,8 @@ def _release(messages: list[OutboxMessage], worker: str) -> None:
     ids = [m.id for m in messages]
     if not ids:
         return
-    db.session.execute(update(OutboxMessage).where(
-        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING,
-        OutboxMessage.claimed_by == worker).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
+    db.session.execute(_still_claimed(worker, OutboxMessage.id.in_(ids)).values(
+        status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None))
     db.session.commit()
     # (committed at once, as a job step: another sender may take them in the same minute)
     log.info("outbox: stopping or out of time; %s claimed messages handed back unsent", len(ids))
@@ -349,8 +351,8 @@ def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> di
         return counts
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                   .order_by(OutboxMessage.id)).all()
-    mail = _MailConnection()
-    try:
+    with ExitStack() as connection:
+        mail = _MailConnection(connection)
         for index, message in enumerate(messages):
             if stopping.is_set() or (until is not None and clock.real_now() >= until):
                 _release(messages[index:], worker)
@@ -365,8 +367,6 @@ def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> di
                 counts[outcome] += 1
             if beat is not None:
                 beat()
-    finally:
-        mail.close()
     return counts
 
 
@@ -374,14 +374,15 @@ class _MailConnection:
     """The batch's SMTP connection, opened at its first e-mail: a batch of robot and SMS messages
     needs no mail server, and a mail server that is down fails only the batch's e-mails."""
 
-    def __init__(self):
+    def __init__(self, stack: ExitStack):
+        self.stack = stack   # closes the connection at the end of the batch
         self.transport = None
         self.down: str | None = None
 
     def send(self, message: OutboxMessage) -> str:
         if self.down is None and self.transport is None:
             try:
-                self.transport = _transport().__enter__()
+                self.transport = self.stack.enter_context(_transport())
             except (OSError, smtplib.SMTPException) as exc:  # server down: everyone waits for the next try
                 self.down = f"cannot reach the mail server: {exc}"
         if self.down is not None:
@@ -393,10 +394,6 @@ class _MailConnection:
             _mark_failed(message, str(exc))
             return "failed"
         return "sent"
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.__exit__(None, None, None)
 
 
 def drain(beat=None) -> dict[str, int]:
