@@ -35,14 +35,6 @@ def language_of(user) -> str:
     return user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-@contextmanager
-def _in_language(language: str):
-    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), \
-            in_language(language):
-        yield
-
-
 class _Phrases:
     """What the mails of one language and run share, worked out once: an item's link, the text
     of a reminder line, a role's label (each costs a url_for or a few gettext calls), and the
@@ -122,8 +114,7 @@ def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict
     for index, (user, _subject, _context) in enumerate(mails):
         by_language[language_of(user)].append(index)
     for language, indexes in by_language.items():
-        phrases = _Phrases()
-        with _in_language(language):
+        with phrasebook(language) as phrases:
             for index in indexes:
                 user, subject, context = mails[index]
                 rendered[index] = _render(user, template, subject, context, phrases)
@@ -234,7 +225,8 @@ def _reminder_subject(lines: list[MailLine]) -> Callable[[], str]:
 
 @contextmanager
 def phrasebook(language: str):
-    """The shared phrases of `language` (links on BASE_URL, reminder lines, gettext), for the
-    texts of the other channels (a group robot's markdown, an SMS) rendered in that language."""
-    with _in_language(language):
+    """The shared phrases of `language` (links on BASE_URL, reminder lines, gettext), for the mails
+    and the texts of the other channels (a group robot's markdown, an SMS) in that language."""
+    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), in_language(language):
         yield _Phrases()

@@ -41,14 +41,11 @@ ACTIONS = {"assign": K.ASSIGNED, "return_item": K.RETURNED, "submit_for_closure"
            "reopen": K.REOPENED, "cancel": K.CANCELLED,
            "submit_for_signoff": K.SIGNOFF_REQUESTED, "send_back": K.SENT_BACK}
 
-# What a person switches on or off on the profile page: a topic covers a decision's two outcomes.
-TOPICS = {K.ASSIGNED: "assigned", K.RETURNED: "returned", K.SUBMITTED: "submitted",
-          K.EXTENSION_REQUESTED: "extension_requested", K.EXTENSION_APPROVED: "extension_decided",
-          K.EXTENSION_REFUSED: "extension_decided", K.LISTED: "supervision", K.UNLISTED: "supervision",
-          K.RECHECK_HOLDS: "recheck", K.RECHECK_BACK: "recheck", K.REOPENED: "reopened",
-          K.CANCELLED: "cancelled", K.REQUIREMENT_ADDED: "requirement_added",
-          K.MILESTONE_MISSED: "milestone_missed", K.SIGNOFF_REQUESTED: "signoff_requested",
-          K.SENT_BACK: "sent_back"}
+# What a person switches on or off on the profile page: a kind of notice is its own topic, but
+# one topic covers a decision's two outcomes.
+TOPICS = {kind: kind.value for kind in NoticeKind} | {
+    K.EXTENSION_APPROVED: "extension_decided", K.EXTENSION_REFUSED: "extension_decided",
+    K.LISTED: "supervision", K.UNLISTED: "supervision", K.RECHECK_HOLDS: "recheck", K.RECHECK_BACK: "recheck"}
 TOPIC_LABELS = {
     "assigned": _l("An item is handed to my unit (交办)"),
     "returned": _l("An item is returned (退回)"),

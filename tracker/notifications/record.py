@@ -30,7 +30,6 @@ KIND_LABELS = {
     ReminderKind.STALE: _l("No progress"), ReminderKind.MILESTONE_DUE: _l("Milestone due"),
     ReminderKind.MILESTONE_OVERDUE: _l("Milestone overdue"),
 }
-# Issue 18 adds SMS and robot channels (OutboxMessage.channel); a message without one is an e-mail.
 CHANNEL_LABELS = {"email": _l("By e-mail"), "sms": _l("SMS"), "robot": _l("Robot message")}
 SORTS = {"date": (Reminder.sent_on, Reminder.id), "number": (Reminder.number, Reminder.sent_on, Reminder.id),
          "item": (Item.title, Reminder.sent_on, Reminder.id), "kind": (Reminder.kind, Reminder.sent_on, Reminder.id)}
@@ -169,7 +168,7 @@ def delivery(notification: Notification) -> Delivery:
 
 
 def message_delivery(message: OutboxMessage) -> Delivery:
-    channel = getattr(message, "channel", None) or "email"
+    channel = message.channel or "email"
     label = str(CHANNEL_LABELS.get(channel, channel))
     if message.status == OutboxStatus.SENT:
         sent_on = clock.local_date(message.sent_at)

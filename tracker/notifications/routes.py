@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
-
 from sqlalchemy import select
 
 from tracker import clock, uow
@@ -14,6 +12,7 @@ from tracker.auth.models import Role
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.feedback import show_errors
+from tracker.i18n import lazy_gettext as _l
 from tracker.items.services import item_for
 from tracker.notifications import channels, jobs, mails, notices, outbox, record, services
 from tracker.notifications.forms import ProfileForm, RetryForm
@@ -26,8 +25,6 @@ bp = Blueprint("notifications", __name__)
 PER_PAGE = 50
 OUTBOX_LABELS = {OutboxStatus.PENDING: _l("Pending"), OutboxStatus.SENDING: _l("Sending"),
                  OutboxStatus.SENT: _l("Sent"), OutboxStatus.FAILED: _l("Failed")}
-
-
 CHANNEL_LABELS = {OutboxChannel.EMAIL: _l("E-mail"), OutboxChannel.ROBOT: _l("Group robot"),
                   OutboxChannel.SMS: _l("SMS")}
 
