@@ -54,7 +54,7 @@ def topic_choices() -> list[tuple[str, object]]:
 # -- what the forms accept --------------------------------------------------------------------
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
 _SEPARATORS = re.compile(r"[\s\-()（）]+")
 
 
@@ -79,13 +79,10 @@ def normalise_mobile(raw: str | None) -> str | None:
     text = _SEPARATORS.sub("", raw or "")
     if not text:
         return None
-    for prefix in ("+86", "0086", "86"):
-        if text.startswith(prefix) and len(text) == len(prefix) + 11:
-            text = text[len(prefix):]
-            break
-    if not _MOBILE.fullmatch(text):
+    number = _MOBILE.fullmatch(text)
+    if number is None:
         raise ValueError(text)
-    return text
+    return number.group(1)
 
 
 def mobile_error() -> str:

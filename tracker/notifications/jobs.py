@@ -64,10 +64,15 @@ def acquire(name: str, holder: str | None = None) -> bool:
     return True
 
 
+def _extend(name: str, holder: str, until: dt.datetime) -> bool:
+    """Move the end of `holder`'s lease on `name` (False: the lease is another's now)."""
+    return db.session.execute(
+        update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
+        .values(expires_at=until).execution_options(synchronize_session=False)).rowcount == 1
+
+
 def release(name: str, holder: str | None = None) -> None:
-    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
-                                                    SchedulerLease.holder == (holder or HOLDER))
-                       .values(expires_at=clock.real_now()).execution_options(synchronize_session=False))
+    _extend(name, holder or HOLDER, clock.real_now())
     db.session.commit()
 
 
@@ -81,12 +86,10 @@ def heartbeat() -> None:
     now, ttl = clock.real_now(), lease_ttl()
     if now - renewed < ttl / 3:
         return
-    kept = db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
-                                                           SchedulerLease.holder == holder)
-                              .values(expires_at=now + ttl).execution_options(synchronize_session=False))
+    kept = _extend(name, holder, now + ttl)
     db.session.commit()
     _held.lease = (name, holder, now)
-    if kept.rowcount != 1:
+    if not kept:
         log.warning("job %s: the lease was taken over by another process (this one was too slow)", name)
 
 
