@@ -60,6 +60,11 @@ def real_today() -> dt.date:
     return real_now().astimezone(tz()).date()
 
 
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The UTC moment at which local `day` begins (timestamps are stored in UTC)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz()).astimezone(dt.timezone.utc)
+
+
 def freeze(moment: dt.datetime | dt.date | None) -> None:
     """Pin the clock (a date means local noon of that day); None releases it."""
     global _frozen_now

@@ -29,8 +29,8 @@ from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items import hooks
 from tracker.items.models import Status
-from tracker.notifications import gateways, mails, outbox
-from tracker.notifications.models import OutboxChannel, OutboxStatus, ReminderKind
+from tracker.notifications import mails, outbox
+from tracker.notifications.models import OutboxChannel, ReminderKind
 from tracker.units.models import Unit
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def topic_choices() -> list[tuple[str, object]]:
 # -- what the forms accept --------------------------------------------------------------------
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
 _SEPARATORS = re.compile(r"[\s\-()（）]+")
 
 
@@ -79,13 +79,10 @@ def normalise_mobile(raw: str | None) -> str | None:
     text = _SEPARATORS.sub("", raw or "")
     if not text:
         return None
-    for prefix in ("+86", "0086", "86"):
-        if text.startswith(prefix) and len(text) == len(prefix) + 11:
-            text = text[len(prefix):]
-            break
-    if not _MOBILE.fullmatch(text):
+    number = _MOBILE.fullmatch(text)
+    if number is None:
         raise ValueError(text)
-    return text
+    return number.group(1)
 
 
 def mobile_error() -> str:
@@ -99,27 +96,11 @@ def masked(mobile: str | None) -> str:
 
 # -- queueing ---------------------------------------------------------------------------------
 
-def _due_from(now: dt.datetime) -> dt.datetime:
-    """When a robot or SMS message queued now is due: at once, or when the quiet hours end."""
-    wait = gateways.quiet_wait(now)
-    return now + wait if wait is not None else now
-
-
-def _row(channel: OutboxChannel, kind: str, key: str, subject: str, text: str, *, recipient=None,
-         unit: Unit | None = None, address: str = "", name: str = "") -> dict:
-    now = clock.now()
-    return {"dedup_key": key[:200], "kind": kind, "channel": channel, "unit_id": unit.id if unit else None,
-            "recipient_id": recipient.id if recipient is not None else None, "to_address": address[:254],
-            "to_name": outbox.one_line(name, 100), "subject": outbox.one_line(subject, 300), "body_text": text,
-            "body_html": "", "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
-            "next_attempt_at": _due_from(now)}
-
-
 def robot_row(unit: Unit, topic: str, key: str, title: str, text: str) -> dict | None:
     """The outbox row of a markdown message to the unit's group, or None when it does not hear `topic`."""
     if not unit.robot_hears(topic):
         return None
-    return _row(OutboxChannel.ROBOT, topic, key, title, text, unit=unit, name=unit.name)
+    return outbox.row(OutboxChannel.ROBOT, topic, key[:200], title, text, unit=unit, name=unit.name)
 
 
 def queue_robot(unit: Unit, topic: str, key: str, title: str, text: str) -> bool:
@@ -133,7 +114,8 @@ def sms_row(person, kind: str, key: str, text: str) -> dict | None:
     gateway, no number, or the person switched SMS off."""
     if not current_app.config["SMS_GATEWAY_URL"] or not person.mobile or not person.sms_enabled:
         return None
-    return _row(OutboxChannel.SMS, kind, key, text, text, recipient=person, address=person.mobile, name=person.name)
+    return outbox.row(OutboxChannel.SMS, kind, key[:200], text, text, recipient=person, address=person.mobile,
+                      name=person.name)
 
 
 def _fill(template: str, **values) -> str:
@@ -170,11 +152,9 @@ def queue_for_scan(occasions: list, per_person: dict, today: dt.date) -> dict[st
     """The scan's robot messages (one per unit) and SMS (one per person); added, not committed."""
     language = current_app.config["BABEL_DEFAULT_LOCALE"]
     with mails.phrasebook(language) as phrases:
-        rows = _robot_rows(occasions, today, phrases)
-        robots = len(outbox.queue_rows(rows)) if rows else 0
-        rows = _sms_rows(per_person, today, phrases)
-        texts = len(outbox.queue_rows(rows)) if rows else 0
-    return {"robot": robots, "sms": texts}
+        robots = outbox.queue_rows(_robot_rows(occasions, today, phrases))
+        texts = outbox.queue_rows(_sms_rows(per_person, today, phrases))
+    return {"robot": len(robots), "sms": len(texts)}
 
 
 def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
@@ -185,7 +165,6 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
         return []
     units = db.session.scalars(select(Unit).where(Unit.robot_kind.is_not(None), Unit.robot_webhook.is_not(None),
                                                   Unit.id.in_(list(per_unit)))).all()
-    template = current_app.jinja_env.get_template("notifications/robot_reminders.md")
     rows = []
     for unit in units:
         heard = [o for o in per_unit[unit.id] if unit.robot_hears(_topic(o))]
@@ -194,14 +173,13 @@ def _robot_rows(occasions: list, today: dt.date, phrases) -> list[dict]:
         lines = [{"heading": phrases.heading(o.number), "title": md(o.item.title), "url": phrases.item_url(o.item.id),
                   "text": phrases.describe(o)} for o in heard[:ROBOT_LINES]]
         escalated = any(_topic(o) == "escalations" for o in heard)
-        title = (_("[Rectify] Escalation: %(n)d rectification items need action", n=len(heard)) if escalated
-                 else _("[Rectify] Reminder: %(n)d rectification items need action", n=len(heard)))
-        text = template.render(gettext=phrases.gettext, title=md(title), unit=md(unit.name), today=today,
-                               lines=lines, more=len(heard) - len(lines),
-                               list_url=phrases.url_for("items.ledger_page", _external=True))
+        title = mails.reminder_title(escalated, len(heard))
+        text = phrases.robot_text("reminders", title=md(title), unit=md(unit.name), today=today, lines=lines,
+                                  more=len(heard) - len(lines),
+                                  list_url=phrases.url_for("items.ledger_page", _external=True))
         # (the unit hears every occasion in `heard`: no robot_row check that could refuse the whole)
-        rows.append(_row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
-                         f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
+        rows.append(outbox.row(OutboxChannel.ROBOT, "escalations" if escalated else "reminders",
+                               f"robot:reminders:{unit.id}:{today.isoformat()}", title, text, unit=unit, name=unit.name))
     return rows
 
 
@@ -215,17 +193,15 @@ def _sms_rows(per_person: dict, today: dt.date, phrases) -> list[dict]:
         if not worthy or not person.mobile or not person.sms_enabled:
             continue
         first = worthy[0].reminder
+        escalated = any(line.reminder.kind == ReminderKind.ESCALATION for line in worthy)
         if len(worthy) == 1:
-            escalated = first.kind == ReminderKind.ESCALATION
             template = cfg["SMS_TEMPLATE_ESCALATION" if escalated else "SMS_TEMPLATE_REMINDER"]
-            text = _fill(template, name=person.name, title=_short(first.item.title), unit=worthy[0].unit_name,
-                         days=first.days, deadline=first.item.deadline.isoformat(), number=first.number, count=1,
-                         url=phrases.item_url(first.item.id))
-        else:
-            escalated = any(line.reminder.kind == ReminderKind.ESCALATION for line in worthy)
-            text = _fill(cfg["SMS_TEMPLATE_MANY"], name=person.name, count=len(worthy), title=_short(first.item.title),
-                         unit=worthy[0].unit_name, days=first.days, deadline=first.item.deadline.isoformat(),
-                         number=first.number, url=phrases.url_for("notifications.mine", _external=True))
+            url = phrases.item_url(first.item.id)
+        else:   # one text for them all, linking to the person's notifications
+            template, url = cfg["SMS_TEMPLATE_MANY"], phrases.url_for("notifications.mine", _external=True)
+        text = _fill(template, name=person.name, title=_short(first.item.title), unit=worthy[0].unit_name,
+                     days=first.days, deadline=first.item.deadline.isoformat(), number=first.number,
+                     count=len(worthy), url=url)
         key = f"sms:{person.id}:{today.isoformat()}:{min(line.notification_id for line in worthy)}"
         rows.append(sms_row(person, "escalation" if escalated else "reminder", key, text))
     return [row for row in rows if row is not None]
@@ -251,9 +227,8 @@ def queue_supervision_listed(item) -> dict[str, int]:
             cfg["SMS_TEMPLATE_SUPERVISION"], name=person.name, title=_short(item.title), unit=unit.name, days=0,
             deadline=item.deadline.isoformat(), number=0, count=1, url=url)) for person in people]
         title = _("[Rectify] Listed supervision: %(title)s", title=md(item.title))
-        text = current_app.jinja_env.get_template("notifications/robot_supervision.md").render(
-            gettext=phrases.gettext, title=md(title), item_title=md(item.title), unit=md(unit.name),
-            deadline=item.deadline.isoformat(), url=url)
+        text = phrases.robot_text("supervision", title=md(title), item_title=md(item.title), unit=md(unit.name),
+                                  deadline=item.deadline.isoformat(), url=url)
         robot = robot_row(unit, "supervision", f"robot:supervision:{item.id}:{stamp}", title, text)
     texts = [row for row in rows if row is not None]
     queued = outbox.queue_rows(texts + ([robot] if robot else []))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from tracker import bulk, clock, uow
 from tracker.auth.models import Role, User

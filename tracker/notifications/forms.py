@@ -5,8 +5,6 @@ from wtforms import BooleanField, StringField, SubmitField
 from wtforms.validators import Optional
 
 from tracker.forms import AtMost
-
-
 from tracker.notifications.notices import TOPIC_LABELS
 
 

@@ -41,8 +41,11 @@ def dingtalk_signed(webhook: str, secret: str, timestamp_ms: int) -> str:
     to_sign = f"{timestamp_ms}\n{secret}".encode()
     digest = hmac.new(secret.encode(), to_sign, hashlib.sha256).digest()
     sign = urllib.parse.quote_plus(base64.b64encode(digest).decode())
-    joiner = "&" if urllib.parse.urlsplit(webhook).query else "?"
-    return f"{webhook}{joiner}timestamp={timestamp_ms}&sign={sign}"
+    return _with_query(webhook, f"timestamp={timestamp_ms}&sign={sign}")
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}{'&' if urllib.parse.urlsplit(url).query else '?'}{query}"
 
 
 def robot_payload(kind: RobotKind, title: str, text: str) -> dict:
@@ -52,17 +55,24 @@ def robot_payload(kind: RobotKind, title: str, text: str) -> dict:
     return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n\n{text}"}}
 
 
-def _exchange(request: urllib.request.Request, timeout: float, service: str) -> tuple[int, bytes]:
-    """Send the request; (status, body) of a 2xx answer, else DeliveryError."""
+def _exchange(request: urllib.request.Request, timeout: float, service: str) -> bytes:
+    """Send the request; the body of a 2xx answer, else DeliveryError."""
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:   # noqa: S310 (checked scheme)
-            return answer.status, answer.read(ANSWER_MAX)
+            return answer.read(ANSWER_MAX)
     except urllib.error.HTTPError as exc:
         body = exc.read(500).decode("utf-8", "replace")
         raise DeliveryError(f"{service} answered HTTP {exc.code}: {body.strip()[:300]}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"cannot reach the {service}: {reason}") from exc
+
+
+def _json(body: bytes, service: str):
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise DeliveryError(f"the {service} answered something else than JSON: {body[:200]!r}") from exc
 
 
 def post_robot(kind: RobotKind, webhook: str, secret: str | None, title: str, text: str) -> None:
@@ -72,11 +82,7 @@ def post_robot(kind: RobotKind, webhook: str, secret: str | None, title: str, te
         url = dingtalk_signed(webhook, secret, int(clock.real_now().timestamp() * 1000))
     request = urllib.request.Request(url, data=json.dumps(robot_payload(kind, title, text)).encode(),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
-    _status, body = _exchange(request, current_app.config["ROBOT_TIMEOUT"], "robot")
-    try:
-        answer = json.loads(body)
-    except ValueError as exc:
-        raise DeliveryError(f"the robot answered something else than JSON: {body[:200]!r}") from exc
+    answer = _json(_exchange(request, current_app.config["ROBOT_TIMEOUT"], "robot"), "robot")
     errcode = answer.get("errcode") if isinstance(answer, dict) else None
     if errcode != 0:
         raise DeliveryError(f"the robot refused the message: errcode {errcode}: {answer.get('errmsg', '')}"
@@ -111,22 +117,18 @@ def send_sms(mobile: str, text: str) -> None:
         raise DeliveryError("no SMS gateway is configured (SMS_GATEWAY_URL)")
     params = _sms_params(mobile, sms_text(text))
     if cfg["SMS_METHOD"] == "GET":
-        joiner = "&" if urllib.parse.urlsplit(url).query else "?"
-        request = urllib.request.Request(f"{url}{joiner}{urllib.parse.urlencode(params)}", method="GET")
+        request = urllib.request.Request(_with_query(url, urllib.parse.urlencode(params)), method="GET")
     elif cfg["SMS_BODY"] == "json":
         request = urllib.request.Request(url, data=json.dumps(params, ensure_ascii=False).encode(), method="POST",
                                          headers={"Content-Type": "application/json; charset=utf-8"})
     else:
         request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(), method="POST",
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
-    _status, body = _exchange(request, cfg["SMS_TIMEOUT"], "SMS gateway")
+    body = _exchange(request, cfg["SMS_TIMEOUT"], "SMS gateway")
     field = cfg["SMS_SUCCESS_FIELD"]
     if not field:
         return
-    try:
-        answer = json.loads(body)
-    except ValueError as exc:
-        raise DeliveryError(f"the SMS gateway answered something else than JSON: {body[:200]!r}") from exc
+    answer = _json(body, "SMS gateway")
     value = answer.get(field) if isinstance(answer, dict) else None
     if str(value) != cfg["SMS_SUCCESS_VALUE"]:
         raise DeliveryError(f"the SMS gateway refused the message: {field}={value}: "

@@ -64,10 +64,15 @@ def acquire(name: str, holder: str | None = None) -> bool:
     return True
 
 
+def _extend(name: str, holder: str, until: dt.datetime) -> bool:
+    """Move the end of `holder`'s lease on `name` (False: the lease is another's now)."""
+    return db.session.execute(
+        update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
+        .values(expires_at=until).execution_options(synchronize_session=False)).rowcount == 1
+
+
 def release(name: str, holder: str | None = None) -> None:
-    db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
-                                                    SchedulerLease.holder == (holder or HOLDER))
-                       .values(expires_at=clock.real_now()).execution_options(synchronize_session=False))
+    _extend(name, holder or HOLDER, clock.real_now())
     db.session.commit()
 
 
@@ -81,12 +86,10 @@ def heartbeat() -> None:
     now, ttl = clock.real_now(), lease_ttl()
     if now - renewed < ttl / 3:
         return
-    kept = db.session.execute(update(SchedulerLease).where(SchedulerLease.name == name,
-                                                           SchedulerLease.holder == holder)
-                              .values(expires_at=now + ttl).execution_options(synchronize_session=False))
+    kept = _extend(name, holder, now + ttl)
     db.session.commit()
     _held.lease = (name, holder, now)
-    if kept.rowcount != 1:
+    if not kept:
         log.warning("job %s: the lease was taken over by another process (this one was too slow)", name)
 
 
@@ -204,16 +207,15 @@ def build_scheduler(app: Flask, scheduler_class=None):
     cfg = app.config
     zone = cfg["TRACKER_TIMEZONE"]
     scheduler = (scheduler_class or BlockingScheduler)(timezone=zone)
-    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-    scheduler.add_job(_in_app(app, scan_if_due), IntervalTrigger(minutes=1, timezone=zone),
-                      id="reminders", name="reminders", **common)
-    scheduler.add_job(_in_app(app, digest_job), CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"],
-                                                            minute=0, timezone=zone), id="digest", name="digest", **common)
-    scheduler.add_job(_in_app(app, notices_job), IntervalTrigger(minutes=1, timezone=zone), id="notices",
-                      name="notices", **common)
-    scheduler.add_job(_in_app(app, outbox_job), IntervalTrigger(minutes=1, timezone=zone), id="outbox", name="outbox", **common)
-    scheduler.add_job(_in_app(app, evidence_sweep_job), CronTrigger(hour=3, minute=30, timezone=zone),
-                      id="evidence-sweep", name="evidence-sweep", **common)
+    for name, job, trigger in (
+            ("reminders", scan_if_due, IntervalTrigger(minutes=1, timezone=zone)),
+            ("digest", digest_job, CronTrigger(day_of_week=cfg["DIGEST_DAY"], hour=cfg["DIGEST_HOUR"], minute=0,
+                                               timezone=zone)),
+            ("notices", notices_job, IntervalTrigger(minutes=1, timezone=zone)),
+            ("outbox", outbox_job, IntervalTrigger(minutes=1, timezone=zone)),
+            ("evidence-sweep", evidence_sweep_job, CronTrigger(hour=3, minute=30, timezone=zone))):
+        scheduler.add_job(_in_app(app, job), trigger, id=name, name=name, coalesce=True, max_instances=1,
+                          misfire_grace_time=3600)
     return scheduler
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tracker import bulk
 from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.i18n import in_language
+from tracker.i18n import in_language, lazy_gettext as _l
 from tracker.notifications import outbox
 from tracker.notifications.models import Notification, Reminder, ReminderKind
 
@@ -35,23 +35,13 @@ def language_of(user) -> str:
     return user.language if user.language in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-@contextmanager
-def _in_language(language: str):
-    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), \
-            in_language(language):
-        yield
-
-
 class _Phrases:
     """What the mails of one language and run share, worked out once: an item's link, the text
     of a reminder line, a role's label (each costs a url_for or a few gettext calls), and the
     templates' own translations and links (`gettext`, `url_for`: they shadow the globals)."""
 
     def __init__(self):
-        self._links: dict[int, str] = {}
-        self._texts: dict[tuple, str] = {}
-        self._urls: dict[tuple, str] = {}
+        self._known: dict[tuple, str] = {}
         translated: dict[str, str] = {}
 
         @pass_context
@@ -63,35 +53,34 @@ class _Phrases:
             return text % variables
         self.gettext = gettext
 
+    def _once(self, key: tuple, make: Callable[[], str]) -> str:
+        if key not in self._known:
+            self._known[key] = make()
+        return self._known[key]
+
     def url_for(self, endpoint: str, **values) -> str:
-        key = (endpoint, *sorted(values.items()))
-        if key not in self._urls:
-            self._urls[key] = url_for(endpoint, **values)
-        return self._urls[key]
+        return self._once(("url", endpoint, *sorted(values.items())), lambda: url_for(endpoint, **values))
 
     def item_url(self, item_id: int) -> str:
-        if item_id not in self._links:
-            self._links[item_id] = url_for("items.detail", item_id=item_id, _external=True)
-        return self._links[item_id]
+        return self.url_for("items.detail", item_id=item_id, _external=True)
 
     def describe(self, reminder) -> str:
         milestone, part = reminder.milestone, getattr(reminder, "part", None)
-        key = (reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
+        key = ("describe", reminder.kind, reminder.days, reminder.item.deadline, reminder.item.listed_supervision,
                milestone.title if milestone is not None else None, milestone.due_on if milestone is not None else None,
                (part.deadline, part.unit.name) if part is not None else None)
-        if key not in self._texts:
-            self._texts[key] = describe(reminder)
-        return self._texts[key]
+        return self._once(key, lambda: describe(reminder))
 
     def role_label(self, role: str) -> str:
-        if role not in self._texts:
-            self._texts[role] = role_label(role)
-        return self._texts[role]
+        return self._once(("role", role), lambda: role_label(role))
 
     def heading(self, number: int) -> str:
-        if number not in self._texts:
-            self._texts[number] = _("Reminder no. %(n)d", n=number)
-        return self._texts[number]
+        return self._once(("heading", number), lambda: _("Reminder no. %(n)d", n=number))
+
+    def robot_text(self, name: str, **values) -> str:
+        """A group robot's markdown: templates/notifications/robot_<name>.md in this language."""
+        template = current_app.jinja_env.get_template(f"notifications/robot_{name}.md")
+        return template.render(gettext=self.gettext, **values)
 
     def shown(self, line: MailLine) -> ShownLine:
         """A reminder mail's line with its words and link in this language."""
@@ -113,8 +102,7 @@ def _render(user, template: str, subject: Callable[[], str], context: dict | Cal
 
 def render(user: User, template: str, subject: Callable[[], str], **context) -> tuple[str, str, str]:
     """(subject, text, html) of templates/email/<template>.{txt,html} in the user's language."""
-    with _in_language(language_of(user)):
-        return _render(user, template, subject, context, _Phrases())
+    return render_each(template, [(user, subject, context)])[0]
 
 
 def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict]]) -> list[tuple[str, str, str]]:
@@ -126,8 +114,7 @@ def render_each(template: str, mails: list[tuple[object, Callable[[], str], dict
     for index, (user, _subject, _context) in enumerate(mails):
         by_language[language_of(user)].append(index)
     for language, indexes in by_language.items():
-        phrases = _Phrases()
-        with _in_language(language):
+        with phrasebook(language) as phrases:
             for index in indexes:
                 user, subject, context = mails[index]
                 rendered[index] = _render(user, template, subject, context, phrases)
@@ -175,16 +162,16 @@ def _describe(reminder: Reminder, deadline: str) -> str:
                     "Milestone “%(title)s” overdue by %(num)d days (%(date)s)", days, title=title, date=due_on)
 
 
+# Why a person is told: the roles of reminders (part_head: of a part) and of event notices.
+ROLE_LABELS = {"owner": _l("as the responsible person"), "head": _l("as head of the lead unit"),
+               "part_head": _l("as head of a cooperating unit"), "cooperating": _l("as head of a cooperating unit"),
+               "coordinator": _l("as coordinator"), "inspector": _l("as inspector"),
+               "requester": _l("as the one who asked"), "submitter": _l("as the one who submitted it")}
+
+
 def role_label(role: str) -> str:
-    if role == "owner":
-        return _("as the responsible person")
-    if role == "head":
-        return _("as head of the lead unit")
-    if role == "part_head":
-        return _("as head of a cooperating unit")
-    if role == "coordinator":
-        return _("as coordinator")
-    return role
+    """Why the person is told, in the current language."""
+    return str(ROLE_LABELS.get(role, role))
 
 
 @dataclass(frozen=True)
@@ -224,19 +211,22 @@ def queue_reminder_mails(per_person: dict, today: dt.date) -> int:
     return len(queued)
 
 
+def reminder_title(escalated: bool, n: int) -> str:
+    """A reminder mail's subject, a robot's reminder message's title."""
+    if escalated:
+        return _("[Rectify] Escalation: %(n)d rectification items need action", n=n)
+    return _("[Rectify] Reminder: %(n)d rectification items need action", n=n)
+
+
 def _reminder_subject(lines: list[MailLine]) -> Callable[[], str]:
     escalated = any(line.reminder.is_escalation for line in lines)
-
-    def subject():
-        if escalated:
-            return _("[Rectify] Escalation: %(n)d rectification items need action", n=len(lines))
-        return _("[Rectify] Reminder: %(n)d rectification items need action", n=len(lines))
-    return subject
+    return lambda: reminder_title(escalated, len(lines))
 
 
 @contextmanager
 def phrasebook(language: str):
-    """The shared phrases of `language` (links on BASE_URL, reminder lines, gettext), for the
-    texts of the other channels (a group robot's markdown, an SMS) rendered in that language."""
-    with _in_language(language):
+    """The shared phrases of `language` (links on BASE_URL, reminder lines, gettext), for the mails
+    and the texts of the other channels (a group robot's markdown, an SMS) in that language."""
+    # A request context only so that url_for(..., _external=True) builds links on BASE_URL.
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]), in_language(language):
         yield _Phrases()

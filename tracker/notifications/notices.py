@@ -41,14 +41,11 @@ ACTIONS = {"assign": K.ASSIGNED, "return_item": K.RETURNED, "submit_for_closure"
            "reopen": K.REOPENED, "cancel": K.CANCELLED,
            "submit_for_signoff": K.SIGNOFF_REQUESTED, "send_back": K.SENT_BACK}
 
-# What a person switches on or off on the profile page: a topic covers a decision's two outcomes.
-TOPICS = {K.ASSIGNED: "assigned", K.RETURNED: "returned", K.SUBMITTED: "submitted",
-          K.EXTENSION_REQUESTED: "extension_requested", K.EXTENSION_APPROVED: "extension_decided",
-          K.EXTENSION_REFUSED: "extension_decided", K.LISTED: "supervision", K.UNLISTED: "supervision",
-          K.RECHECK_HOLDS: "recheck", K.RECHECK_BACK: "recheck", K.REOPENED: "reopened",
-          K.CANCELLED: "cancelled", K.REQUIREMENT_ADDED: "requirement_added",
-          K.MILESTONE_MISSED: "milestone_missed", K.SIGNOFF_REQUESTED: "signoff_requested",
-          K.SENT_BACK: "sent_back"}
+# What a person switches on or off on the profile page: a kind of notice is its own topic, but
+# one topic covers a decision's two outcomes.
+TOPICS = {kind: kind.value for kind in NoticeKind} | {
+    K.EXTENSION_APPROVED: "extension_decided", K.EXTENSION_REFUSED: "extension_decided",
+    K.LISTED: "supervision", K.UNLISTED: "supervision", K.RECHECK_HOLDS: "recheck", K.RECHECK_BACK: "recheck"}
 TOPIC_LABELS = {
     "assigned": _l("An item is handed to my unit (交办)"),
     "returned": _l("An item is returned (退回)"),
@@ -64,7 +61,6 @@ TOPIC_LABELS = {
     "signoff_requested": _l("A staff submission waits for my sign-off (单位负责人审核)"),
     "sent_back": _l("The unit head sends my submission back"),
 }
-CHANNELS = ("email",)   # the channels a preference is kept for (more are added per deployment)
 # The notices a unit's group robot may hear too, chosen per unit on the unit form (listed
 # supervision is the robot's own "supervision" topic; submissions and requests concern no unit).
 ROBOT_NOTICES = ("assigned", "returned", "extension_decided", "recheck", "reopened", "cancelled",
@@ -88,40 +84,38 @@ def what(kind: str) -> str:
     }[NoticeKind(kind)])
 
 
-def why(role: str) -> str:
-    """Why the person is told, in the current language."""
-    labels = {"owner": _l("as the responsible person"), "head": _l("as head of the lead unit"),
-              "cooperating": _l("as head of a cooperating unit"), "coordinator": _l("as coordinator"),
-              "inspector": _l("as inspector"), "requester": _l("as the one who asked"),
-              "submitter": _l("as the one who submitted it")}
-    return str(labels.get(role, role))
-
-
 # -- who is told --------------------------------------------------------------------------
 
 def _active(*conditions) -> list[User]:
     return list(db.session.scalars(select(User).where(User.active.is_(True), *conditions).order_by(User.id)))
 
 
-def _heads_or_coordinators(unit_id: int, role: str) -> list[tuple[User, str]]:
-    heads = _active(User.role == Role.HEAD, User.unit_id == unit_id)
-    if heads:
-        return [(head, role) for head in heads]
+def _user(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id else None
+
+
+def _if_active(user: User | None, role: str) -> list[tuple[User, str]]:
+    return [(user, role)] if user is not None and user.active else []
+
+
+def _coordinators() -> list[tuple[User, str]]:
     return [(admin, "coordinator") for admin in _active(User.role == Role.ADMIN)]
 
 
+def _heads_or_coordinators(unit_id: int, role: str) -> list[tuple[User, str]]:
+    heads = _active(User.role == Role.HEAD, User.unit_id == unit_id)
+    return [(head, role) for head in heads] if heads else _coordinators()
+
+
 def _the_unit(item: Item) -> list[tuple[User, str]]:
-    owner = item.owner if item.owner is not None and item.owner.active else None
-    return ([(owner, "owner")] if owner else []) + _heads_or_coordinators(item.lead_unit_id, "head")
+    return _if_active(item.owner, "owner") + _heads_or_coordinators(item.lead_unit_id, "head")
 
 
 def _inspectors(item: Item) -> list[tuple[User, str]]:
     handler = db.session.scalar(select(User).join(UnitInspector, UnitInspector.user_id == User.id).where(
         UnitInspector.unit_id == item.lead_unit_id, User.active.is_(True)))
     found = [handler] if handler is not None else _active(User.role == Role.INSPECTOR)
-    if found:
-        return [(user, "inspector") for user in found]
-    return [(admin, "coordinator") for admin in _active(User.role == Role.ADMIN)]
+    return [(user, "inspector") for user in found] if found else _coordinators()
 
 
 def recipients(actor: User | None, item: Item, kind: NoticeKind, requester_id: int | None = None) -> dict[User, str]:
@@ -133,18 +127,14 @@ def recipients(actor: User | None, item: Item, kind: NoticeKind, requester_id: i
     elif kind == K.SUBMITTED:
         found = _inspectors(item)
     elif kind == K.EXTENSION_REQUESTED:
-        found = ([(u, "coordinator") for u in _active(User.role == Role.ADMIN)]
-                 + [(u, "inspector") for u in _active(User.role == Role.INSPECTOR)])
+        found = _coordinators() + [(u, "inspector") for u in _active(User.role == Role.INSPECTOR)]
     elif kind in (K.EXTENSION_APPROVED, K.EXTENSION_REFUSED):
-        requester = db.session.get(User, requester_id) if requester_id else None
-        found = ([(requester, "requester")] if requester is not None and requester.active else [])
-        found += _heads_or_coordinators(item.lead_unit_id, "head")
-    elif kind == K.SIGNOFF_REQUESTED:   # the head signs off; a unit without an active head, the coordinators
-        found = _heads_or_coordinators(item.lead_unit_id, "head")
+        found = _if_active(_user(requester_id), "requester") + _heads_or_coordinators(item.lead_unit_id, "head")
     elif kind == K.SENT_BACK:           # the staff member who submitted reads the head's comment
-        submitter = db.session.get(User, requester_id) if requester_id else None
-        found = [(submitter, "submitter")] if submitter is not None and submitter.active else []
-    elif kind == K.MILESTONE_MISSED:  # the owner has the milestone's reminder already
+        found = _if_active(_user(requester_id), "submitter")
+    elif kind in (K.SIGNOFF_REQUESTED, K.MILESTONE_MISSED):
+        # The head signs off (a unit without an active head: the coordinators); a missed milestone's
+        # owner has the milestone's reminder already.
         found = _heads_or_coordinators(item.lead_unit_id, "head")
     else:
         found = _the_unit(item)
@@ -179,14 +169,12 @@ def tell_groups(item: Item, kind: NoticeKind, detail: str | None = None) -> int:
         url = phrases.item_url(item.id)
         title = _("[Rectify] %(what)s: %(title)s", what=what(kind), title=channels.md(item.title))
         for unit in units:
-            text = current_app.jinja_env.get_template("notifications/robot_notice.md").render(
-                gettext=phrases.gettext, title=channels.md(title), unit=channels.md(unit.name),
-                item_title=channels.md(item.title), deadline=item.deadline.isoformat(),
-                detail=channels.md(detail or ""), url=url)
+            text = phrases.robot_text("notice", title=channels.md(title), unit=channels.md(unit.name),
+                                      item_title=channels.md(item.title), deadline=item.deadline.isoformat(),
+                                      detail=channels.md(detail or ""), url=url)
             rows.append(channels.robot_row(unit, f"notice_{topic}", f"robot:{topic}:{item.id}:{unit.id}:{stamp}",
                                            title, text))
-    rows = [row for row in rows if row is not None]
-    return len(outbox.queue_rows(rows)) if rows else 0
+    return len(outbox.queue_rows([row for row in rows if row is not None]))
 
 
 def _on_event(actor, item, event: str, details: dict) -> None:
@@ -339,7 +327,7 @@ def gather(now: dt.datetime | None = None) -> dict[str, int]:
         lines = [_line(n, today) for n in notices if wanted.get(TOPICS[n.kind])]
         message = None
         if lines:
-            subject, text, html = mails.render(user, "notices", _subject(lines), lines=lines, what=what, why=why,
+            subject, text, html = mails.render(user, "notices", _subject(lines), lines=lines, what=what, why=mails.role_label,
                                                light_label=light_label, today=today)
             message = outbox.queue(user, "notice", f"notice:{user.id}:{notices[0].id}", subject, text, html)
             queued += message is not None

@@ -31,6 +31,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -82,15 +83,25 @@ class Mail:
     body_html: str
 
 
+def row(channel: OutboxChannel, kind: str, key: str, subject: str, text: str, html: str = "", *,
+        recipient=None, unit=None, address: str = "", name: str = "") -> dict:
+    """An outbox row's columns, for queue_rows(). An e-mail is due at once; a robot or SMS message
+    queued in the quiet hours is due when they end."""
+    now = clock.now()
+    wait = gateways.quiet_wait(now) if channel != OutboxChannel.EMAIL else None
+    return {"dedup_key": key, "kind": kind, "channel": channel, "unit_id": unit.id if unit is not None else None,
+            "recipient_id": recipient.id if recipient is not None else None, "to_address": address[:254],
+            "to_name": one_line(name, 100), "subject": one_line(subject, 300), "body_text": text, "body_html": html,
+            "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
+            "next_attempt_at": now + wait if wait is not None else now}
+
+
 def _values(mail: Mail) -> dict:
-    """The outbox row's columns. A user without a usable address still gets a row, marked failed,
-    so an administrator sees it on the outbox page, fixes the address and retries it."""
-    user, now = mail.recipient, clock.now()
-    values = {"dedup_key": mail.dedup_key, "kind": mail.kind, "channel": OutboxChannel.EMAIL, "unit_id": None,
-              "recipient_id": user.id,
-              "to_address": (user.email or "")[:254], "to_name": one_line(user.name, 100),
-              "subject": one_line(mail.subject, 300), "body_text": mail.body_text, "body_html": mail.body_html,
-              "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
+    """The e-mail's row. A user without a usable address still gets a row, marked failed, so an
+    administrator sees it on the outbox page, fixes the address and retries it."""
+    user = mail.recipient
+    values = row(OutboxChannel.EMAIL, mail.kind, mail.dedup_key, mail.subject, mail.body_text, mail.body_html,
+                 recipient=user, address=user.email or "", name=user.name)
     if usable_address(user.email) is None:
         values.update(status=OutboxStatus.FAILED, last_error="no valid e-mail address")
     return values
@@ -124,14 +135,14 @@ def queue_many(mails: list[Mail]) -> dict[str, int]:
 def queue_rows(rows: list[dict]) -> dict[str, int]:
     """Insert outbox rows (column values, any channel) whose key is new: the new ids by key."""
     taken: set[str] = set()
-    for chunk in bulk.in_chunks([row["dedup_key"] for row in rows]):
+    for chunk in bulk.in_chunks([values["dedup_key"] for values in rows]):
         taken.update(db.session.scalars(select(OutboxMessage.dedup_key).where(
             bulk.one_of([OutboxMessage.dedup_key], [(key,) for key in chunk]))))
     new = []
-    for row in rows:
-        if row["dedup_key"] not in taken:
-            taken.add(row["dedup_key"])
-            new.append(row)
+    for values in rows:
+        if values["dedup_key"] not in taken:
+            taken.add(values["dedup_key"])
+            new.append(values)
     if not new:
         return {}
     return dict(bulk.insert_many(OutboxMessage.__table__, new, OutboxMessage.dedup_key, OutboxMessage.id))
@@ -193,6 +204,12 @@ def _backoff(attempts: int) -> dt.timedelta:
 MARK_TRIES = 3
 
 
+def _still_claimed(worker: str, *conditions):
+    """An UPDATE of the rows `worker` still holds (another sender may have taken one over)."""
+    return (update(OutboxMessage).execution_options(synchronize_session=False)
+            .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_by == worker, *conditions))
+
+
 def _mark_sent(message: OutboxMessage, worker: str) -> None:
     """Mark the row sent (unless another sender took it over after a timeout: it owns it now).
     The relay has the message: when the database connection drops now, reconnect and mark again
@@ -200,11 +217,8 @@ def _mark_sent(message: OutboxMessage, worker: str) -> None:
     message_id = message.id
     for attempt in range(1, MARK_TRIES + 1):
         try:
-            db.session.execute(update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.claimed_by == worker).values(
-                status=OutboxStatus.SENT, sent_at=clock.now(), last_error=None, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False))
+            db.session.execute(_still_claimed(worker, OutboxMessage.id == message_id).values(
+                status=OutboxStatus.SENT, sent_at=clock.now(), last_error=None, attempts=OutboxMessage.attempts + 1))
             db.session.commit()
             return
         except DBAPIError as exc:
@@ -219,10 +233,8 @@ def _release(messages: list[OutboxMessage], worker: str) -> None:
     ids = [m.id for m in messages]
     if not ids:
         return
-    db.session.execute(update(OutboxMessage).where(
-        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING,
-        OutboxMessage.claimed_by == worker).values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False))
+    db.session.execute(_still_claimed(worker, OutboxMessage.id.in_(ids)).values(
+        status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None))
     db.session.commit()
     # (committed at once, as a job step: another sender may take them in the same minute)
     log.info("outbox: stopping or out of time; %s claimed messages handed back unsent", len(ids))
@@ -339,8 +351,8 @@ def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> di
         return counts
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
                                   .order_by(OutboxMessage.id)).all()
-    mail = _MailConnection()
-    try:
+    with ExitStack() as connection:
+        mail = _MailConnection(connection)
         for index, message in enumerate(messages):
             if stopping.is_set() or (until is not None and clock.real_now() >= until):
                 _release(messages[index:], worker)
@@ -355,8 +367,6 @@ def flush(limit: int = BATCH, beat=None, until: dt.datetime | None = None) -> di
                 counts[outcome] += 1
             if beat is not None:
                 beat()
-    finally:
-        mail.close()
     return counts
 
 
@@ -364,14 +374,15 @@ class _MailConnection:
     """The batch's SMTP connection, opened at its first e-mail: a batch of robot and SMS messages
     needs no mail server, and a mail server that is down fails only the batch's e-mails."""
 
-    def __init__(self):
+    def __init__(self, stack: ExitStack):
+        self.stack = stack   # closes the connection at the end of the batch
         self.transport = None
         self.down: str | None = None
 
     def send(self, message: OutboxMessage) -> str:
         if self.down is None and self.transport is None:
             try:
-                self.transport = _transport().__enter__()
+                self.transport = self.stack.enter_context(_transport())
             except (OSError, smtplib.SMTPException) as exc:  # server down: everyone waits for the next try
                 self.down = f"cannot reach the mail server: {exc}"
         if self.down is not None:
@@ -383,10 +394,6 @@ class _MailConnection:
             _mark_failed(message, str(exc))
             return "failed"
         return "sent"
-
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.__exit__(None, None, None)
 
 
 def drain(beat=None) -> dict[str, int]:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock
+from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.i18n import lazy_gettext as _l
 from tracker.items.models import Item
@@ -29,7 +30,6 @@ KIND_LABELS = {
     ReminderKind.STALE: _l("No progress"), ReminderKind.MILESTONE_DUE: _l("Milestone due"),
     ReminderKind.MILESTONE_OVERDUE: _l("Milestone overdue"),
 }
-# Issue 18 adds SMS and robot channels (OutboxMessage.channel); a message without one is an e-mail.
 CHANNEL_LABELS = {"email": _l("By e-mail"), "sms": _l("SMS"), "robot": _l("Robot message")}
 SORTS = {"date": (Reminder.sent_on, Reminder.id), "number": (Reminder.number, Reminder.sent_on, Reminder.id),
          "item": (Item.title, Reminder.sent_on, Reminder.id), "kind": (Reminder.kind, Reminder.sent_on, Reminder.id)}
@@ -81,26 +81,36 @@ def read_filter(args) -> RecordFilter:
     return flt
 
 
-def _filtered(stmt: Select, flt: RecordFilter) -> Select:
-    if flt.start:
-        stmt = stmt.where(Reminder.sent_on >= flt.start)
-    if flt.end:
-        stmt = stmt.where(Reminder.sent_on <= flt.end)
-    if flt.kind:
-        stmt = stmt.where(Reminder.kind == flt.kind)
+def _in_period(stmt: Select, column, flt: RecordFilter) -> Select:
+    if flt.start is not None:
+        stmt = stmt.where(column >= flt.start)
+    if flt.end is not None:
+        stmt = stmt.where(column <= flt.end)
     return stmt
 
 
-def reminders(flt: RecordFilter, *, unit_id: int | None = None, item_id: int | None = None) -> Select:
-    """The reminders of a unit (as lead unit when sent) or of an item, filtered and sorted."""
-    stmt = select(Reminder).join(Item, Item.id == Reminder.item_id)
+def _filtered(stmt: Select, flt: RecordFilter, unit_id: int | None = None, item_id: int | None = None) -> Select:
+    """The reminders of the filter's period and kind; of a unit (as lead unit when sent) or an item."""
+    stmt = _in_period(stmt, Reminder.sent_on, flt)
+    if flt.kind:
+        stmt = stmt.where(Reminder.kind == flt.kind)
     if unit_id is not None:
         stmt = stmt.where(Reminder.unit_id == unit_id)
     if item_id is not None:
         stmt = stmt.where(Reminder.item_id == item_id)
+    return stmt
+
+
+def _escalations():
+    return func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0))
+
+
+def reminders(flt: RecordFilter, **owner) -> Select:
+    """The reminders of a unit (unit_id) or of an item (item_id), filtered and sorted."""
     columns = SORTS[flt.sort.lstrip("-")]
     order = [c.desc() for c in columns] if flt.sort.startswith("-") else list(columns)
-    return _filtered(stmt, flt).order_by(*order).options(
+    stmt = select(Reminder).join(Item, Item.id == Reminder.item_id)
+    return _filtered(stmt, flt, **owner).order_by(*order).options(
         selectinload(Reminder.item), selectinload(Reminder.milestone), selectinload(Reminder.unit),
         selectinload(Reminder.notifications).selectinload(Notification.user),
         selectinload(Reminder.notifications).selectinload(Notification.outbox_message))
@@ -112,13 +122,8 @@ def page(flt: RecordFilter, page_number: int, **owner):
 
 def count(flt: RecordFilter, **owner) -> tuple[int, int]:
     """Reminders and, of them, escalations (what the page's summary line says)."""
-    escalation = func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0))
-    stmt = select(func.count(Reminder.id), escalation).select_from(Reminder)
-    if owner.get("unit_id") is not None:
-        stmt = stmt.where(Reminder.unit_id == owner["unit_id"])
-    if owner.get("item_id") is not None:
-        stmt = stmt.where(Reminder.item_id == owner["item_id"])
-    total, escalated = db.session.execute(_filtered(stmt, flt)).one()
+    stmt = select(func.count(Reminder.id), _escalations()).select_from(Reminder)
+    total, escalated = db.session.execute(_filtered(stmt, flt, **owner)).one()
     return total or 0, int(escalated or 0)
 
 
@@ -135,11 +140,11 @@ class UnitReminders:
 
 def unit_summary(flt: RecordFilter | None = None) -> list[UnitReminders]:
     """Per unit: reminders and escalations received (as lead unit when sent), items concerned, the last."""
-    escalation = case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)
-    stmt = (select(Unit, func.count(Reminder.id), func.sum(escalation), func.count(func.distinct(Reminder.item_id)),
+    escalations = _escalations()
+    stmt = (select(Unit, func.count(Reminder.id), escalations, func.count(func.distinct(Reminder.item_id)),
                    func.max(Reminder.sent_on))
             .join(Reminder, Reminder.unit_id == Unit.id).group_by(Unit.id)
-            .order_by(func.sum(escalation).desc(), func.count(Reminder.id).desc(), Unit.name))
+            .order_by(escalations.desc(), func.count(Reminder.id).desc(), Unit.name))
     rows = db.session.execute(_filtered(stmt, flt or RecordFilter())).all()
     return [UnitReminders(unit, total, int(escalated or 0), items, last) for unit, total, escalated, items, last in rows]
 
@@ -163,7 +168,7 @@ def delivery(notification: Notification) -> Delivery:
 
 
 def message_delivery(message: OutboxMessage) -> Delivery:
-    channel = getattr(message, "channel", None) or "email"
+    channel = message.channel or "email"
     label = str(CHANNEL_LABELS.get(channel, channel))
     if message.status == OutboxStatus.SENT:
         sent_on = clock.local_date(message.sent_at)
@@ -220,12 +225,8 @@ def sheet_rows(flt: RecordFilter, **owner):
 OTHERS_SHOWN = 50  # the latest of each, newest first (the page says how many there are in all)
 
 
-def _in_period(stmt: Select, column, flt: RecordFilter) -> Select:
-    if flt.start is not None:
-        stmt = stmt.where(column >= flt.start)
-    if flt.end is not None:
-        stmt = stmt.where(column <= flt.end)
-    return stmt
+def _counted(stmt: Select) -> int:
+    return db.session.scalar(stmt.with_only_columns(func.count()).order_by(None)) or 0
 
 
 def supervision_notices(flt: RecordFilter, unit_id: int | None = None, item_id: int | None = None):
@@ -237,30 +238,23 @@ def supervision_notices(flt: RecordFilter, unit_id: int | None = None, item_id: 
     if item_id is not None:
         stmt = stmt.where(SupervisionNotice.item_id == item_id)
     stmt = _in_period(stmt, SupervisionNotice.issued_on, flt)
-    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
     rows = db.session.scalars(stmt.options(selectinload(SupervisionNotice.item), selectinload(SupervisionNotice.issued_by))
                               .order_by(SupervisionNotice.issued_on.desc(), SupervisionNotice.id.desc())
                               .limit(OTHERS_SHOWN)).all()
-    return total or 0, rows
+    return _counted(stmt), rows
 
 
 def group_messages(flt: RecordFilter, unit_id: int):
     """The messages of the other channels about the unit, in the period: those queued for its group
     robot and the SMS to its people: (count, latest as (day, message))."""
-    from tracker.auth.models import User
     people = select(User.id).where(User.unit_id == unit_id)
     stmt = select(OutboxMessage).where(
         ((OutboxMessage.channel == OutboxChannel.ROBOT) & (OutboxMessage.unit_id == unit_id))
         | ((OutboxMessage.channel == OutboxChannel.SMS) & OutboxMessage.recipient_id.in_(people)))
     if flt.start is not None:
-        stmt = stmt.where(OutboxMessage.created_at >= _utc_start(flt.start))
+        stmt = stmt.where(OutboxMessage.created_at >= clock.local_midnight(flt.start))
     if flt.end is not None:
-        stmt = stmt.where(OutboxMessage.created_at < _utc_start(flt.end + dt.timedelta(days=1)))
-    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
+        stmt = stmt.where(OutboxMessage.created_at < clock.local_midnight(flt.end + dt.timedelta(days=1)))
     rows = db.session.scalars(stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
                               .limit(OTHERS_SHOWN)).all()
-    return total or 0, [(clock.local_date(m.created_at), m) for m in rows]
-
-
-def _utc_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=clock.tz()).astimezone(dt.timezone.utc)
+    return _counted(stmt), [(clock.local_date(m.created_at), m) for m in rows]

@@ -91,25 +91,34 @@ def _date_occasions(due: dt.date, today: dt.date, s: dict, prefix: str) -> tuple
     return "overdue", f"{prefix}overdue:{due.isoformat()}:{slot}", days_over
 
 
+def _deadline_occasion(item, today: dt.date, s: dict, prefix: str, **extra) -> Occasion | None:
+    """The deadline's slot today: due soon, overdue, or escalated (listed, or overdue long enough)."""
+    hit = _date_occasions(item.deadline, today, s, prefix)
+    if hit is None:
+        return None
+    slot, key, days = hit
+    if slot == "due":
+        return Occasion(item, ReminderKind.DUE_SOON, key, days, **extra)
+    escalate = item.listed_supervision or days >= s["escalate"]
+    kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
+    return Occasion(item, kind, key, days, escalate=escalate, **extra)
+
+
+def _unacknowledged(item, handed_at: dt.datetime, today: dt.date, s: dict, prefix: str, **extra) -> Occasion | None:
+    """The slot of a hand-over not acknowledged (签收) within ACKNOWLEDGE_DAYS, if it is late."""
+    handed_on = clock.local_date(handed_at)
+    late = (today - handed_on).days - s["ack"]
+    if late < 0:
+        return None
+    return Occasion(item, ReminderKind.UNACKNOWLEDGED, f"{prefix}unack:{handed_on.isoformat()}:{late // s['every']}",
+                    late + s["ack"], escalate=late >= s["escalate"], **extra)
+
+
 def occasions_for(item, milestones, today: dt.date, s: dict) -> list[Occasion]:
     """Every reminder slot `item` is in today (the caller drops those already filled)."""
-    found: list[Occasion] = []
-    hit = _date_occasions(item.deadline, today, s, "")
-    if hit:
-        slot, key, days = hit
-        if slot == "due":
-            found.append(Occasion(item, ReminderKind.DUE_SOON, key, days))
-        else:
-            escalate = item.listed_supervision or days >= s["escalate"]
-            kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
-            found.append(Occasion(item, kind, key, days, escalate=escalate))
+    found = [_deadline_occasion(item, today, s, "")]
     if item.status == Status.ASSIGNED and item.assigned_at is not None:
-        assigned_on = clock.local_date(item.assigned_at)
-        late = (today - assigned_on).days - s["ack"]
-        if late >= 0:
-            found.append(Occasion(item, ReminderKind.UNACKNOWLEDGED,
-                                  f"unack:{assigned_on.isoformat()}:{late // s['every']}", late + s["ack"],
-                                  escalate=late >= s["escalate"]))
+        found.append(_unacknowledged(item, item.assigned_at, today, s, ""))
     idle = (today - item.last_activity_on).days
     if item.status != Status.ASSIGNED and idle >= s["stale"]:
         found.append(Occasion(item, ReminderKind.STALE,
@@ -120,7 +129,7 @@ def occasions_for(item, milestones, today: dt.date, s: dict) -> list[Occasion]:
             slot, key, days = hit
             kind = ReminderKind.MILESTONE_DUE if slot == "due" else ReminderKind.MILESTONE_OVERDUE
             found.append(Occasion(item, kind, key, days, milestone=milestone))
-    return found
+    return [occasion for occasion in found if occasion is not None]
 
 
 def part_occasions(row, today: dt.date, s: dict) -> list[Occasion]:
@@ -131,24 +140,10 @@ def part_occasions(row, today: dt.date, s: dict) -> list[Occasion]:
                            unit_name=row.unit_name)
     part = SimpleNamespace(id=row.part_id, deadline=row.deadline, unit=SimpleNamespace(name=row.unit_name))
     prefix = f"part{row.part_id}:"
-    found: list[Occasion] = []
-    hit = _date_occasions(row.deadline, today, s, prefix)
-    if hit:
-        slot, key, days = hit
-        if slot == "due":
-            found.append(Occasion(item, ReminderKind.DUE_SOON, key, days, part=part))
-        else:
-            escalate = row.listed_supervision or days >= s["escalate"]
-            kind = ReminderKind.ESCALATION if escalate else ReminderKind.OVERDUE
-            found.append(Occasion(item, kind, key, days, part=part, escalate=escalate))
+    found = [_deadline_occasion(item, today, s, prefix, part=part)]
     if row.status == PartStatus.PENDING:
-        created_on = clock.local_date(row.created_at)
-        late = (today - created_on).days - s["ack"]
-        if late >= 0:
-            found.append(Occasion(item, ReminderKind.UNACKNOWLEDGED,
-                                  f"{prefix}unack:{created_on.isoformat()}:{late // s['every']}", late + s["ack"],
-                                  part=part, escalate=late >= s["escalate"]))
-    return found
+        found.append(_unacknowledged(item, row.created_at, today, s, prefix, part=part))
+    return [occasion for occasion in found if occasion is not None]
 
 
 def part_candidates_query(today: dt.date, s: dict):
@@ -156,7 +151,7 @@ def part_candidates_query(today: dt.date, s: dict):
     rows; a part the lead unit's head submitted without waits no more."""
     horizon = today + dt.timedelta(days=s["horizon"])
     unacknowledged = and_(Part.status == PartStatus.PENDING,
-                          Part.created_at < _local_midnight(today - dt.timedelta(days=s["ack"] - 1)))
+                          Part.created_at < clock.local_midnight(today - dt.timedelta(days=s["ack"] - 1)))
     return (select(Part.id.label("part_id"), Part.deadline, Part.status, Part.created_at, Part.unit_id,
                    Unit.name.label("unit_name"), Item.id.label("item_id"), Item.title, Item.listed_supervision,
                    Item.lead_unit_id)
@@ -167,11 +162,6 @@ def part_candidates_query(today: dt.date, s: dict):
 
 
 # -- what can be in a slot today ------------------------------------------------------------
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    """The UTC moment at which local `day` begins (assigned_at is stored in UTC)."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=clock.tz()).astimezone(dt.timezone.utc)
-
 
 def _milestones_due(today: dt.date, s: dict):
     """Open milestones whose due date is in a before/after slot today (index on done, due_on)."""
@@ -188,7 +178,7 @@ def candidate_ids(today: dt.date, s: dict):
     return union(
         select(Item.id).where(Item.status.in_(REMINDED_STATUSES), Item.deadline <= horizon),
         select(Item.id).where(Item.status == Status.ASSIGNED,
-                              Item.assigned_at < _local_midnight(today - dt.timedelta(days=s["ack"] - 1))),
+                              Item.assigned_at < clock.local_midnight(today - dt.timedelta(days=s["ack"] - 1))),
         select(Item.id).where(Item.status.in_(acting),
                               Item.last_activity_on <= today - dt.timedelta(days=s["stale"])),
         select(Milestone.item_id).where(_milestones_due(today, s)),
@@ -268,22 +258,18 @@ class _People:
         if occasion.part is not None:
             # The cooperating unit's head answers for its part; an escalation also reaches the lead
             # unit's head and the coordinators, and names the unit.
-            for head in self.heads.get(item.lead_unit_id, []):
-                found[head] = "part_head"
+            found = dict.fromkeys(self.heads.get(item.lead_unit_id, []), "part_head")
             if occasion.escalate or not found:
                 for head in self.heads.get(item.item_lead_unit_id, []):
                     found.setdefault(head, "head")
-            if occasion.escalate:
-                for coordinator in self.coordinators:
-                    found.setdefault(coordinator, "coordinator")
-            return found
-        owner = self.by_id.get(item.owner_id)  # None when unset or no longer active
-        if owner is not None:
-            found[owner] = "owner"
-        # The owner left (or was never set): the unit head answers for the item.
-        if owner is None or occasion.escalate or occasion.kind == ReminderKind.UNACKNOWLEDGED:
-            for head in self.heads.get(item.lead_unit_id, []):
-                found.setdefault(head, "head")
+        else:
+            owner = self.by_id.get(item.owner_id)  # None when unset or no longer active
+            if owner is not None:
+                found[owner] = "owner"
+            # The owner left (or was never set): the unit head answers for the item.
+            if owner is None or occasion.escalate or occasion.kind == ReminderKind.UNACKNOWLEDGED:
+                for head in self.heads.get(item.lead_unit_id, []):
+                    found.setdefault(head, "head")
         if occasion.escalate:
             for coordinator in self.coordinators:
                 found.setdefault(coordinator, "coordinator")

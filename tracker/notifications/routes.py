@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from tracker.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
-
 from sqlalchemy import select
 
 from tracker import clock, uow
@@ -14,6 +12,7 @@ from tracker.auth.models import Role
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.feedback import show_errors
+from tracker.i18n import lazy_gettext as _l
 from tracker.items.services import item_for
 from tracker.notifications import channels, jobs, mails, notices, outbox, record, services
 from tracker.notifications.forms import ProfileForm, RetryForm
@@ -26,8 +25,6 @@ bp = Blueprint("notifications", __name__)
 PER_PAGE = 50
 OUTBOX_LABELS = {OutboxStatus.PENDING: _l("Pending"), OutboxStatus.SENDING: _l("Sending"),
                  OutboxStatus.SENT: _l("Sent"), OutboxStatus.FAILED: _l("Failed")}
-
-
 CHANNEL_LABELS = {OutboxChannel.EMAIL: _l("E-mail"), OutboxChannel.ROBOT: _l("Group robot"),
                   OutboxChannel.SMS: _l("SMS")}
 
@@ -48,7 +45,7 @@ def mine():
     pagination = services.notifications_of(current_user, _page(), PER_PAGE)
     return render_template("notifications/mine.html", pagination=pagination, describe=mails.describe,
                            role_label=mails.role_label, notices=notices.notices_of(current_user),
-                           what=notices.what, why=notices.why)
+                           what=notices.what, why=mails.role_label)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -81,9 +78,30 @@ def _record_context(flt, **owner) -> dict:
             "message_delivery": record.message_delivery}
 
 
-def _record_sheet(flt, name: str, **owner):
+def _record_page(unit: Unit | None = None, item=None):
+    """A unit's or an item's record: one template, a unit's also lists its groups' messages."""
+    owner = {"unit_id": unit.id} if unit is not None else {"item_id": item.id}
+    flt = record.read_filter(request.args)
+    pagination, others = None, {}
+    if not flt.errors:
+        pagination = record.page(flt, _page(), **owner)
+        others["notices"] = record.supervision_notices(flt, **owner)
+        if unit is not None:
+            others["group"] = record.group_messages(flt, unit.id)
+    endpoint = "notifications.unit_record" if unit is not None else "notifications.item_record"
+    return render_template("notifications/unit_record.html", unit=unit, item=item, pagination=pagination,
+                           endpoint=endpoint, ids=owner, **others,
+                           **_record_context(flt, **owner)), 422 if flt.errors else 200
+
+
+def _record_sheet(endpoint: str, name: str, **owner):
+    """The record's xlsx; a filter with errors goes back to the page, which shows them."""
     from tracker.reports.routes import xlsx_response
-    return xlsx_response(record.sheet_rows(flt, **owner), f"{name}-{clock.today().isoformat()}.xlsx",
+    flt = record.read_filter(request.args)
+    if flt.errors:
+        return redirect(url_for(endpoint, **owner, **flt.args()))
+    return xlsx_response(record.sheet_rows(flt, **owner),
+                         f"{_('Reminder record')}-{name}-{clock.today().isoformat()}.xlsx",
                          _("Reminder record"), columns=record.COLUMNS)
 
 
@@ -103,50 +121,27 @@ def units():
 @bp.get("/reminders/units/<int:unit_id>")
 @allowed_if(Role.can_read_everything)
 def unit_record(unit_id: int):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    flt = record.read_filter(request.args)
-    pagination = None if flt.errors else record.page(flt, _page(), unit_id=unit.id)
-    others = {} if flt.errors else {"notices": record.supervision_notices(flt, unit_id=unit.id),
-                                    "group": record.group_messages(flt, unit.id)}
-    return render_template("notifications/unit_record.html", unit=unit, item=None, pagination=pagination,
-                           endpoint="notifications.unit_record", ids={"unit_id": unit.id}, **others,
-                           **_record_context(flt, unit_id=unit.id)), 422 if flt.errors else 200
+    return _record_page(unit=db.get_or_404(Unit, unit_id))
 
 
 @bp.get("/reminders/units/<int:unit_id>.xlsx")
 @allowed_if(Role.can_read_everything)
 def unit_record_xlsx(unit_id: int):
-    unit = db.session.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    flt = record.read_filter(request.args)
-    if flt.errors:
-        return redirect(url_for("notifications.unit_record", unit_id=unit.id, **flt.args()))
-    return _record_sheet(flt, f"{_('Reminder record')}-{unit.name}", unit_id=unit.id)
+    unit = db.get_or_404(Unit, unit_id)
+    return _record_sheet("notifications.unit_record", unit.name, unit_id=unit.id)
 
 
 @bp.get("/reminders/items/<int:item_id>")
 @allowed_if(Role.can_read_everything)
 def item_record(item_id: int):
-    item = item_for(current_user, item_id)
-    flt = record.read_filter(request.args)
-    pagination = None if flt.errors else record.page(flt, _page(), item_id=item.id)
-    others = {} if flt.errors else {"notices": record.supervision_notices(flt, item_id=item.id)}
-    return render_template("notifications/unit_record.html", unit=None, item=item, pagination=pagination,
-                           endpoint="notifications.item_record", ids={"item_id": item.id}, **others,
-                           **_record_context(flt, item_id=item.id)), 422 if flt.errors else 200
+    return _record_page(item=item_for(current_user, item_id))
 
 
 @bp.get("/reminders/items/<int:item_id>.xlsx")
 @allowed_if(Role.can_read_everything)
 def item_record_xlsx(item_id: int):
     item = item_for(current_user, item_id)
-    flt = record.read_filter(request.args)
-    if flt.errors:
-        return redirect(url_for("notifications.item_record", item_id=item.id, **flt.args()))
-    return _record_sheet(flt, f"{_('Reminder record')}-{item.id}", item_id=item.id)
+    return _record_sheet("notifications.item_record", str(item.id), item_id=item.id)
 
 
 @bp.get("/admin/outbox")

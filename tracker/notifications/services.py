@@ -1,10 +1,7 @@
-"""Reading the reminder record and the outbox for the pages, and the digest opt-out."""
+"""Reading the notifications and the outbox for the pages, and a person's own settings."""
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from tracker import journal, uow
@@ -12,18 +9,24 @@ from tracker.auth.models import User
 from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.notifications import channels
-from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder, ReminderKind
+from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus, Reminder
 from tracker.parts.models import Part
-from tracker.units.models import Unit
 
 
-def set_digest_opt_out(user: User, opt_out: bool) -> dict:
-    """Switch the user's weekly digest off (or on again); returns the journaled diff."""
-    changes = journal.apply_changes(user, {"digest_opt_out": bool(opt_out)})
+def _change(user: User, values: dict) -> dict:
+    """Apply the user's own settings, journaled (a mobile number masked); returns the diff."""
+    changes = journal.apply_changes(user, values)
+    if "mobile" in changes:
+        changes["mobile"] = [channels.masked(v) if v else v for v in changes["mobile"]]
     if changes:
         journal.record(user, "update", user, changes)
     uow.flush()
     return changes
+
+
+def set_digest_opt_out(user: User, opt_out: bool) -> dict:
+    """Switch the user's weekly digest off (or on again); returns the journaled diff."""
+    return _change(user, {"digest_opt_out": bool(opt_out)})
 
 
 def set_channels(user: User, mobile: str | None, sms_enabled: bool, email_enabled: bool) -> dict:
@@ -32,14 +35,7 @@ def set_channels(user: User, mobile: str | None, sms_enabled: bool, email_enable
         number = channels.normalise_mobile(mobile)
     except ValueError:
         raise Invalid({"mobile": channels.mobile_error()}) from None
-    changes = journal.apply_changes(user, {"mobile": number, "sms_enabled": bool(sms_enabled),
-                                           "email_enabled": bool(email_enabled)})
-    if changes:
-        if "mobile" in changes:
-            changes["mobile"] = [channels.masked(v) if v else v for v in changes["mobile"]]
-        journal.record(user, "update", user, changes)
-    uow.flush()
-    return changes
+    return _change(user, {"mobile": number, "sms_enabled": bool(sms_enabled), "email_enabled": bool(email_enabled)})
 
 
 def notifications_of(user: User, page: int, per_page: int):
