@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.items import ledger, presentation
 from tracker.items.lights import Light, light_of
 from tracker.items.models import Item, ProgressUpdate, item_cooperating_units
-from tracker.reports import ledger_book, xlsx
+from tracker.reports import documents, ledger_book, xlsx
 from tracker.reports.sheet import LEDGER_COLUMNS, Column, is_dangerous, neutralised
 from tracker.units.models import Unit
 
@@ -76,14 +76,17 @@ def _cooperating_units(item_ids: list[int]) -> dict[int, list[str]]:
                           .where(item_cooperating_units.c.item_id.in_(item_ids)).order_by(Unit.name))
 
 
-def _latest_progress(item_ids: list[int]) -> dict[int, str]:
+def latest_progress(item_ids: list[int]) -> dict[int, Row]:
+    """The latest progress update of each item that has one (body, created_at)."""
     latest = (select(func.max(ProgressUpdate.id)).where(ProgressUpdate.item_id.in_(item_ids))
               .group_by(ProgressUpdate.item_id))
-    return dict(db.session.execute(select(ProgressUpdate.item_id, ProgressUpdate.body)
-                                   .where(ProgressUpdate.id.in_(latest))).all())
+    rows = db.session.execute(select(ProgressUpdate.item_id, ProgressUpdate.body, ProgressUpdate.created_at)
+                              .where(ProgressUpdate.id.in_(latest)))
+    return {row.item_id: row for row in rows}
 
 
-def _evidence_names(item_ids: list[int]) -> dict[int, list[str]]:
+def evidence_names(item_ids: list[int]) -> dict[int, list[str]]:
+    """The names of each item's files on record (not withdrawn), in the order they came."""
     return _names_by_item(select(Evidence.item_id, Evidence.original_name).where(
         Evidence.item_id.in_(item_ids), Evidence.withdrawn.is_(False)).order_by(Evidence.id))
 
@@ -151,10 +154,10 @@ def _groups(batch: list[int], today: dt.date, labels: dict, seen: set[str]) -> I
 def _batch_rows(batch: list[int], today: dt.date, labels: dict) -> Iterator[tuple[Row, dict]]:
     """(item, row) for the items `batch` names, in its order, read in a few queries."""
     items, cooperating = _item_rows(batch), _cooperating_units(batch)
-    progress, evidence = _latest_progress(batch), _evidence_names(batch)
+    progress, evidence = latest_progress(batch), evidence_names(batch)
     for item_id in batch:
-        item = items[item_id]
-        yield item, _row(item, today, labels, cooperating.get(item_id, []), progress.get(item_id),
+        item, latest = items[item_id], progress.get(item_id)
+        yield item, _row(item, today, labels, cooperating.get(item_id, []), latest.body if latest else None,
                          evidence.get(item_id, []))
 
 
@@ -284,9 +287,7 @@ def book_heading(flt: ledger.LedgerFilter, user: User, today: dt.date, evaluatio
 
 def written_date(day: dt.date) -> str:
     """A date as a paper writes it: 2026年3月16日 in Chinese, the locale's long form in English."""
-    if _english():
-        return format_date(day, "long")
-    return f"{day.year}年{day.month}月{day.day}日"
+    return format_date(day, "long") if _english() else documents.chinese_date(day)
 
 
 def write_book(flt: ledger.LedgerFilter, user: User, today: dt.date, office: str | None) -> IO[bytes]:
