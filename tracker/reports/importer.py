@@ -132,11 +132,10 @@ def upload_for(user: User, token: str) -> Upload:
     path, meta_path = folder / f"{token}.xlsx", folder / f"{token}.json"
     if not path.exists() or not meta_path.exists():
         abort(404)
-    meta = json.loads(meta_path.read_text())
+    meta = json.loads(meta_path.read_text())  # as `stash` wrote it
     if meta.get("user_id") != user.id:
         abort(404)
-    return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"],
-                  meta.get("new_evaluation"))
+    return Upload(token, path, **meta)
 
 
 def _beside(upload: Upload, what: str) -> Path:
@@ -144,15 +143,17 @@ def _beside(upload: Upload, what: str) -> Path:
     return upload.path.with_name(f"{upload.token}.{what}.json")
 
 
+def _kept(upload: Upload, what: str) -> dict:
+    path = _beside(upload, what)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def chosen_dates(upload: Upload) -> dict[str, dt.date]:
     """Row number -> the date the admin chose in the preview (a phrase without a year, 长期坚持)."""
-    path = _beside(upload, "dates")
-    if not path.exists():
-        return {}
-    return {row: dt.date.fromisoformat(day) for row, day in json.loads(path.read_text()).items()}
+    return {row: dt.date.fromisoformat(day) for row, day in _kept(upload, "dates").items()}
 
 
-def choose_dates(upload: Upload, form: dict) -> int:
+def choose_dates(upload: Upload, form: dict) -> None:
     """Keep the dates picked in the preview (fields `date-<row>`, ISO dates; others ignored)."""
     dates = {k: v.isoformat() for k, v in chosen_dates(upload).items()}
     for name, value in form.items():
@@ -163,15 +164,13 @@ def choose_dates(upload: Upload, form: dict) -> int:
             except ValueError:
                 continue
     _beside(upload, "dates").write_text(json.dumps(dates))
-    return len(dates)
 
 
 def chosen(upload: Upload) -> dict:
     """What the admin chose in the preview besides dates: `sheet` (a worksheet's name), `mapping`
     (header text -> field key, "" to ignore), `titles` (row -> title), `units` (name in the sheet ->
     unit id) and `update` (rows already imported whose text is updated rather than skipped)."""
-    path = _beside(upload, "choices")
-    data = json.loads(path.read_text()) if path.exists() else {}
+    data = _kept(upload, "choices")
     return {"sheet": data.get("sheet"), "mapping": data.get("mapping", {}), "titles": data.get("titles", {}),
             "units": data.get("units", {}), "update": data.get("update", [])}
 
@@ -271,9 +270,8 @@ class Preview:
         """The field keys a header may be mapped to: those no other column holds ("" ignores it)."""
         mine = self.mapping.get(text)
         taken = {k for k in self.headers if k != mine}
-        keys = [k for k in MAPPABLE if k not in taken] if self.kind == "ledger" else \
-            [c.key for c in INDICATOR_COLUMNS if c.key not in taken]
-        return ["", *keys]
+        keys = MAPPABLE if self.kind == "ledger" else [c.key for c in INDICATOR_COLUMNS]
+        return ["", *(k for k in keys if k not in taken)]
 
     def column_name(self, key: str) -> str:
         return next((f"{c.zh} ({c.en})" for c in self.columns if c.key == key), key)
@@ -339,8 +337,7 @@ def preview(upload: Upload) -> Preview:
 class _Context:
     """What the rows are checked against, loaded once per preview."""
 
-    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None, choices: dict | None = None):
-        choices = choices or {}
+    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date], choices: dict):
         self.evaluation = evaluation
         self.units: dict[str, Unit] = {}
         active = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
@@ -351,9 +348,9 @@ class _Context:
                 self.units.setdefault(_unit_key(alias), unit)
         by_id = {u.id: u for u in active}
         self.accepted: dict[str, Unit] = {}           # names matched by the admin to a close unit
-        self.choice_units = {n: by_id[uid] for n, uid in choices.get("units", {}).items() if uid in by_id}
-        self.titles: dict[str, str] = choices.get("titles", {})
-        self.update_rows = set(choices.get("update", []))
+        self.choice_units = {n: by_id[uid] for n, uid in choices["units"].items() if uid in by_id}
+        self.titles: dict[str, str] = choices["titles"]
+        self.update_rows = set(choices["update"])
         ours = Finding.evaluation_id == (evaluation.id or 0)   # a new evaluation has nothing yet
         self.indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
             Indicator.evaluation_id == (evaluation.id or 0)))}
@@ -369,7 +366,7 @@ class _Context:
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
         self.immediate_days = current_app.config.get("IMPORT_IMMEDIATE_DAYS", 15)
-        self.dates: dict[str, dt.date] = dates or {}
+        self.dates = dates
 
     def close_units(self, name: str) -> list[Unit]:
         """Up to three active units whose name or alias is close to `name` (an unknown name)."""
