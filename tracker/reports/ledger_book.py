@@ -131,11 +131,10 @@ def _write_group(body, columns, letters, widths, rows, problem_number, first, me
         for row in rows:
             longest = _longest_line(_text_of(row.get(column.key)))
             widths[index] = max(widths[index], min(column.max_width, longest + PADDING))
-    caps = [c.max_width for c in columns]
-    heights = [max((_lines(_text_of(row.get(c.key)), caps[i]) for i, c in enumerate(columns)
-                    if not c.per_problem), default=1) for row in rows]
-    merged_lines = max((_lines(_text_of(rows[0].get(c.key)), caps[i]) for i, c in enumerate(columns)
-                        if c.per_problem), default=1)
+    heights = [max((_lines(_text_of(row.get(c.key)), c.max_width) for c in columns if not c.per_problem),
+                   default=1) for row in rows]
+    merged_lines = max((_lines(_text_of(rows[0].get(c.key)), c.max_width) for c in columns if c.per_problem),
+                       default=1)
     if merged_lines > sum(heights):  # the problem's text needs more room than its items' rows give
         heights[-1] += merged_lines - sum(heights)
     last = first + len(rows) - 1

@@ -465,18 +465,14 @@ def _xls_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
         sheet = book.sheet_by_index(0)
     except Exception:  # xlrd raises many kinds of errors for damaged files
         return  # left as it is: the xlsx check refuses it in plain words
-    rows = []
-    for r in range(min(sheet.nrows, max_rows + 1000)):
-        row = []
-        for c in range(min(sheet.ncols, MAX_COLUMNS)):
-            cell = sheet.cell(r, c)
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-            elif cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY):
-                row.append(None)
-            else:
-                row.append(cell.value)
-        rows.append(row)
+
+    def value(cell):
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        return None if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY) else cell.value
+
+    rows = [[value(sheet.cell(r, c)) for c in range(min(sheet.ncols, MAX_COLUMNS))]
+            for r in range(min(sheet.nrows, max_rows + 1000))]
     merges = [f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
               for r0, r1, c0, c1 in sheet.merged_cells if r1 - r0 > 1 or c1 - c0 > 1]
     _save_rows(path, rows, merges)
