@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import and_, select
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.items.models import LIVE_STATUSES, Item, Status
+from tracker.items.models import LIVE_STATUSES, Item
 from tracker.journal import JournalEntry
-from tracker.notifications.models import Reminder, ReminderKind
 from tracker.reports import documents, stats
 from tracker.units.models import Unit
 
@@ -71,25 +70,18 @@ class CircularNumbers:
 def circular_numbers(start: dt.date, end: dt.date, as_of: dt.date) -> CircularNumbers:
     """Per unit: ranking by on-time completion, overdue items with days overdue, reminders and
     escalations received and returns, for the period start..end (both included)."""
-    lines: dict[int, UnitLine] = {}
-
-    def line(unit_id: int, name: str) -> UnitLine:
-        return lines.setdefault(unit_id, UnitLine(unit_id, name))
-
-    for unit in stats.unit_statistics(start, end, as_of=as_of):  # the statistics page's numbers
-        entry = line(unit.unit_id, unit.name)
-        entry.due, entry.on_time, entry.overdue = unit.assigned, unit.closed_on_time, unit.overdue
-        entry.reminders, entry.escalations, entry.returns = unit.reminders, unit.escalations, unit.returns
-        entry.rank = unit.rank
     numbers = CircularNumbers(start, end, as_of)
+    numbers.units = [  # the statistics page's numbers, in its ranking order
+        UnitLine(unit.unit_id, unit.name, due=unit.assigned, on_time=unit.closed_on_time, overdue=unit.overdue,
+                 reminders=unit.reminders, escalations=unit.escalations, returns=unit.returns, rank=unit.rank)
+        for unit in stats.unit_statistics(start, end, as_of=as_of)]
     overdue = db.session.execute(
-        select(Item.id, Item.title, Item.deadline, Unit.id, Unit.name).join(Unit, Unit.id == Item.lead_unit_id)
-        .where(Item.status.in_(LIVE_STATUSES), Item.deadline < as_of).order_by(Item.deadline, Item.id)).all()
-    for item_id, title, deadline, unit_id, name in overdue:
-        numbers.overdue.append(OverdueLine(item_id, title, name, deadline, (as_of - deadline).days))
-    for entry_at, note, item_id, title, unit_id, name in _returns(start, end):
-        numbers.returned.append(ReturnLine(item_id, title, name, clock.local_date(entry_at), note or ""))
-    numbers.units = list(lines.values())  # in the statistics' ranking order
+        select(Item.id, Item.title, Unit.name, Item.deadline).join(Unit, Unit.id == Item.lead_unit_id)
+        .where(Item.status.in_(LIVE_STATUSES), Item.deadline < as_of).order_by(Item.deadline, Item.id))
+    numbers.overdue = [OverdueLine(item_id, title, name, deadline, (as_of - deadline).days)
+                       for item_id, title, name, deadline in overdue]
+    numbers.returned = [ReturnLine(item_id, title, name, clock.local_date(entry_at), note or "")
+                        for entry_at, note, item_id, title, name in _returns(start, end)]
     return numbers
 
 
@@ -98,15 +90,11 @@ def _returns(start: dt.date, end: dt.date):
     since, until = (dt.datetime.combine(day, dt.time(), tzinfo=clock.tz()).astimezone(dt.timezone.utc)
                     for day in (start, end + dt.timedelta(days=1)))
     return db.session.execute(
-        select(JournalEntry.at, JournalEntry.note, Item.id, Item.title, Unit.id, Unit.name)
+        select(JournalEntry.at, JournalEntry.note, Item.id, Item.title, Unit.name)
         .join(Item, and_(JournalEntry.item_id == Item.id, JournalEntry.object_type == "items"))
         .join(Unit, Unit.id == Item.lead_unit_id)
         .where(JournalEntry.action == "return_item", JournalEntry.at >= since, JournalEntry.at < until)
         .order_by(JournalEntry.at, JournalEntry.id)).all()
-
-
-def period_text(start: dt.date, end: dt.date) -> str:
-    return f"{documents.chinese_date(start)}至{documents.chinese_date(end)}"
 
 
 def context(numbers: CircularNumbers, today: dt.date, office: str | None) -> dict:
@@ -118,8 +106,8 @@ def context(numbers: CircularNumbers, today: dt.date, office: str | None) -> dic
               for key in ("due", "on_time", "reminders", "escalations", "returns")}
     totals["overdue"] = len(numbers.overdue)
     return {
-        "period": period_text(numbers.start, numbers.end), "as_of": documents.chinese_date(numbers.as_of),
-        "totals": totals, "units": units,
+        "period": f"{documents.chinese_date(numbers.start)}至{documents.chinese_date(numbers.end)}",
+        "as_of": documents.chinese_date(numbers.as_of), "totals": totals, "units": units,
         "overdue_items": [{"number": n, "title": o.title, "lead_unit": o.lead_unit,
                            "deadline": documents.chinese_date(o.deadline), "days_overdue": o.days_overdue}
                           for n, o in enumerate(numbers.overdue, start=1)],

@@ -29,7 +29,6 @@ TITLE_FONT, HEADING_FONT, SUBHEADING_FONT, BODY_FONT = "方正小标宋简体", 
 LATIN_FONT = "Times New Roman"
 # Declared in the font table, so that Word and WPS substitute cleanly where a font is missing.
 FALLBACKS = {TITLE_FONT: "黑体", HEADING_FONT: "SimHei", SUBHEADING_FONT: "KaiTi", BODY_FONT: "FangSong"}
-NAMES = ("supervision_notice.docx", "progress_report.docx", "circular.docx")
 
 
 def _fonts(target, east_asia: str, size: float, bold: bool = False) -> None:
@@ -93,20 +92,15 @@ def _page_numbers(section) -> None:
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.first_line_indent = Pt(0)
     for text in ("— ", None, " —"):
-        run = paragraph.add_run()
+        run = paragraph.add_run(text)
         _fonts(run, "宋体", 14)
-        if text is not None:
-            run.text = text
-            continue
-        for kind, instruction in (("begin", None), (None, "PAGE"), ("end", None)):
-            if instruction:
-                element = OxmlElement("w:instrText")
-                element.set(qn("xml:space"), "preserve")
-                element.text = instruction
-            else:
-                element = OxmlElement("w:fldChar")
-                element.set(qn("w:fldCharType"), kind)
-            run.element.append(element)
+        if text is None:  # the PAGE field between the dashes
+            begin, instruction, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
+            begin.set(qn("w:fldCharType"), "begin")
+            instruction.set(qn("xml:space"), "preserve")
+            instruction.text = "PAGE"
+            end.set(qn("w:fldCharType"), "end")
+            run.element.extend([begin, instruction, end])
 
 
 def _declare_fallbacks(path: Path) -> None:
@@ -135,15 +129,21 @@ def _column_widths(table, widths_mm: list[float]) -> None:
             cell.width = Mm(width)
 
 
-def _table(document, header: list[str], row: list[str], widths_mm: list[float]):
-    """A bordered table: a header row and one template row (its first cell opens the `{%tr for %}`)."""
-    table = document.add_table(rows=0, cols=len(header))
+def _grid(document, columns: int):
+    """An empty bordered table, centred."""
+    table = document.add_table(rows=0, cols=columns)
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for texts in ([header], [["{%tr for line in " + row[0] + " %}"] + [""] * (len(header) - 1)], [row[1:]],
-                  [["{%tr endfor %}"] + [""] * (len(header) - 1)]):
+    return table
+
+
+def _table(document, header: list[str], row: list[str], widths_mm: list[float]):
+    """A bordered table: a header row and one template row (`row[0]` names the list of the `{%tr for %}`)."""
+    table = _grid(document, len(header))
+    blank = [""] * (len(header) - 1)
+    for texts in (header, ["{%tr for line in " + row[0] + " %}", *blank], row[1:], ["{%tr endfor %}", *blank]):
         cells = table.add_row().cells
-        for cell, text, width in zip(cells, texts[0], widths_mm):
+        for cell, text, width in zip(cells, texts, widths_mm):
             cell.width = Mm(width)
             cell.paragraphs[0].style = document.styles["表格文字"]
             cell.paragraphs[0].text = text
@@ -168,9 +168,7 @@ def supervision_notice() -> Document:
             ("责任人", "{{ owner }}"), ("整改时限", "{{ deadline }}"), ("逾期天数", "{{ days_overdue }}"),
             ("整改进展", "{{ progress }}"), ("催办记录", "{{ reminders }}"), ("督办要求", "{{ requirement }}"),
             ("反馈时限", "{{ reply_by }}")]
-    table = document.add_table(rows=0, cols=2)
-    table.style = document.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table = _grid(document, 2)
     for label, value in rows:
         cells = table.add_row().cells
         for cell, text, width, font in ((cells[0], label, 32, HEADING_FONT), (cells[1], value, 124, BODY_FONT)):

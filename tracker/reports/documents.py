@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from docxtpl import DocxTemplate, Listing
-from flask import Response, current_app, send_file
+from flask import current_app
 from jinja2 import Environment
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,3 @@ def render(name: str, context: dict) -> io.BytesIO:
     document.save(target)
     target.seek(0)
     return target
-
-
-def response(name: str, context: dict, download_name: str) -> Response:
-    sent = send_file(render(name, context), mimetype=DOCX_TYPE, as_attachment=True, download_name=download_name)
-    sent.headers["Cache-Control"] = "no-store"
-    return sent

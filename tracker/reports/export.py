@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import logging
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from flask_babel import format_date, get_locale
@@ -28,7 +29,7 @@ from tracker.extensions import db
 from tracker.items import ledger, presentation
 from tracker.items.lights import Light, light_of
 from tracker.items.models import Item, ProgressUpdate, item_cooperating_units
-from tracker.reports import ledger_book, xlsx
+from tracker.reports import documents, ledger_book, xlsx
 from tracker.reports.sheet import LEDGER_COLUMNS, Column, is_dangerous, neutralised
 from tracker.units.models import Unit
 
@@ -38,8 +39,8 @@ BATCH = 500
 
 
 def ledger_statement(flt: ledger.LedgerFilter, user: User, today: dt.date, *columns):
-    """The ids of the ledger page's items (same visibility, filters and order), every page at once."""
-    # The ledger's own filter and order, so that the export is exactly what is on screen.
+    """The ledger page's own statement (visibility, filters, order), every page at once, so that the
+    export is exactly what is on screen."""
     return ledger.matching_ids(flt, user, today).add_columns(*columns)
 
 
@@ -62,31 +63,32 @@ def _item_rows(item_ids: list[int]) -> dict[int, Row]:
     return {row.id: row for row in db.session.execute(stmt)}
 
 
-def _cooperating_units(item_ids: list[int]) -> dict[int, list[str]]:
+def _names_by_item(stmt) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
-    rows = db.session.execute(select(item_cooperating_units.c.item_id, Unit.name)
-                              .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
-                              .where(item_cooperating_units.c.item_id.in_(item_ids)).order_by(Unit.name))
-    for item_id, name in rows:
+    for item_id, name in db.session.execute(stmt):
         names.setdefault(item_id, []).append(name)
     return names
 
 
-def _latest_progress(item_ids: list[int]) -> dict[int, str]:
+def _cooperating_units(item_ids: list[int]) -> dict[int, list[str]]:
+    return _names_by_item(select(item_cooperating_units.c.item_id, Unit.name)
+                          .join(Unit, Unit.id == item_cooperating_units.c.unit_id)
+                          .where(item_cooperating_units.c.item_id.in_(item_ids)).order_by(Unit.name))
+
+
+def latest_progress(item_ids: list[int]) -> dict[int, Row]:
+    """The latest progress update of each item that has one (body, created_at)."""
     latest = (select(func.max(ProgressUpdate.id)).where(ProgressUpdate.item_id.in_(item_ids))
               .group_by(ProgressUpdate.item_id))
-    rows = db.session.execute(select(ProgressUpdate.item_id, ProgressUpdate.body)
-                              .where(ProgressUpdate.id.in_(latest))).all()
-    return dict(rows)
+    rows = db.session.execute(select(ProgressUpdate.item_id, ProgressUpdate.body, ProgressUpdate.created_at)
+                              .where(ProgressUpdate.id.in_(latest)))
+    return {row.item_id: row for row in rows}
 
 
-def _evidence_names(item_ids: list[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    rows = db.session.execute(select(Evidence.item_id, Evidence.original_name).where(
-        Evidence.item_id.in_(item_ids), Evidence.withdrawn.is_(False)).order_by(Evidence.id)).all()
-    for item_id, name in rows:
-        names.setdefault(item_id, []).append(name)
-    return names
+def evidence_names(item_ids: list[int]) -> dict[int, list[str]]:
+    """The names of each item's files on record (not withdrawn), in the order they came."""
+    return _names_by_item(select(Evidence.item_id, Evidence.original_name).where(
+        Evidence.item_id.in_(item_ids), Evidence.withdrawn.is_(False)).order_by(Evidence.id))
 
 
 def _source(item: Row) -> str:
@@ -115,12 +117,9 @@ def ledger_rows(flt: ledger.LedgerFilter, user: User, today: dt.date) -> Iterato
     labels = _labels()
     seq = 0
     for batch in ids.scalars().partitions():
-        items, cooperating = _item_rows(batch), _cooperating_units(batch)
-        progress, evidence = _latest_progress(batch), _evidence_names(batch)
-        for item_id in batch:
+        for _item, row in _batch_rows(batch, today, labels):
             seq += 1
-            yield _row(seq, items[item_id], today, labels, cooperating.get(item_id, []), progress.get(item_id),
-                       evidence.get(item_id, []))
+            yield dict(row, seq=seq)
 
 
 def ledger_groups(flt: ledger.LedgerFilter, user: User, today: dt.date, seen: set[str]) -> Iterator[list[dict]]:
@@ -128,7 +127,7 @@ def ledger_groups(flt: ledger.LedgerFilter, user: User, today: dt.date, seen: se
     first item has on screen, each problem's items in screen order. The titles of the evaluations
     met are added to `seen` (the sheet's title names them)."""
     # Only (id, finding) pairs are held for the whole ledger (a few MB at province scale); the rows
-    # themselves are read a batch at a time.
+    # themselves are read a batch at a time (a problem's items always in one batch).
     by_finding: dict[int, list[int]] = {}
     for item_id, finding_id in db.session.execute(ledger_statement(flt, user, today, Item.finding_id)
                                                   .execution_options(yield_per=BATCH)):
@@ -138,34 +137,28 @@ def ledger_groups(flt: ledger.LedgerFilter, user: User, today: dt.date, seen: se
     for ids in by_finding.values():
         pending.extend(ids)
         if len(pending) >= BATCH:
-            yield from _grouped_rows(pending, today, labels, seen)
+            yield from _groups(pending, today, labels, seen)
             pending = []
     if pending:
-        yield from _grouped_rows(pending, today, labels, seen)
+        yield from _groups(pending, today, labels, seen)
 
 
-def _grouped_rows(batch: list[int], today: dt.date, labels: dict, seen: set[str]) -> Iterator[list[dict]]:
+def _groups(batch: list[int], today: dt.date, labels: dict, seen: set[str]) -> Iterator[list[dict]]:
+    rows = list(_batch_rows(batch, today, labels))
+    seen.update(item.evaluation for item, _row in rows)
+    for _finding, group in itertools.groupby(rows, key=lambda pair: pair[0].finding_id):
+        # 事项编号 is the item's number in Rectify, shown on its page as 事项 N.
+        yield [dict(row, item_no=item.id) for item, row in group]
+
+
+def _batch_rows(batch: list[int], today: dt.date, labels: dict) -> Iterator[tuple[Row, dict]]:
+    """(item, row) for the items `batch` names, in its order, read in a few queries."""
     items, cooperating = _item_rows(batch), _cooperating_units(batch)
-    progress, evidence = _latest_progress(batch), _evidence_names(batch)
-    group: list[dict] = []
-    finding = None
+    progress, evidence = latest_progress(batch), evidence_names(batch)
     for item_id in batch:
-        item = items[item_id]
-        seen.add(item.evaluation)
-        if group and item.finding_id != finding:
-            yield group
-            group = []
-        finding = item.finding_id
-        row = _row(0, item, today, labels, cooperating.get(item_id, []), progress.get(item_id),
-                   evidence.get(item_id, []))
-        group.append(dict(row, item_no=item_number(item)))
-    if group:
-        yield group
-
-
-def item_number(item: Row) -> int:
-    """The item's number in the ledger (its number in Rectify, shown on its page as 事项 N)."""
-    return item.id
+        item, latest = items[item_id], progress.get(item_id)
+        yield item, _row(item, today, labels, cooperating.get(item_id, []), latest.body if latest else None,
+                         evidence.get(item_id, []))
 
 
 def _labels() -> dict:
@@ -175,12 +168,12 @@ def _labels() -> dict:
         ("light", presentation.LIGHT_LABELS))}
 
 
-def _row(seq: int, item: Row, today: dt.date, labels: dict, cooperating: list[str], progress: str | None,
+def _row(item: Row, today: dt.date, labels: dict, cooperating: list[str], progress: str | None,
          evidence: list[str]) -> dict:
     light = light_of(item, today)
     progress_text = f"{item.progress_percent}%" + (f" {progress}" if progress else "")
     return {
-        "seq": seq, "source": _source(item), "problem": item.problem, "title": item.title,
+        "seq": 0, "source": _source(item), "problem": item.problem, "title": item.title,
         "target": item.target, "measures": item.measures, "responsible_leader": item.responsible_leader,
         "lead_unit": item.lead_unit, "cooperating_units": "、".join(cooperating), "owner": item.owner or "",
         "deadline": item.deadline, "kind": labels["kind"][item.kind], "progress": progress_text,
@@ -191,22 +184,23 @@ def _row(seq: int, item: Row, today: dt.date, labels: dict, cooperating: list[st
     }
 
 
+def _english() -> bool:
+    """Headers and 台账 are Chinese unless the user chose English."""
+    return str(get_locale() or "zh_CN").startswith("en")
+
+
 def header_texts(columns: tuple[Column, ...] = LEDGER_COLUMNS) -> list[str]:
-    """The header row in the user's language (Chinese unless they chose English)."""
-    english = str(get_locale() or "zh_CN").startswith("en")
-    return [c.en if english else c.zh for c in columns]
+    """The header row in the user's language."""
+    return [c.en if _english() else c.zh for c in columns]
 
 
 # -- writers ----------------------------------------------------------------------------------
 
-def write_xlsx(rows: Iterable[dict], sheet_title: str, columns: tuple[Column, ...] = LEDGER_COLUMNS,
-               heading: list[str] | None = None) -> IO[bytes]:
-    """Write rows into a temporary xlsx file and return it, rewound (the caller closes it)."""
+def _temporary_file(write: Callable[[IO[bytes]], None]) -> IO[bytes]:
+    """A temporary file filled by `write(file)`, rewound (the caller closes it; a failure closes it)."""
     target = tempfile.TemporaryFile()
     try:
-        # The header row and the No./source columns stay in view.
-        xlsx.write(target, sheet_title, [c.width for c in columns], heading or header_texts(columns),
-                   ([row.get(c.key) for c in columns] for row in rows), freeze="C2", dangerous=is_dangerous)
+        write(target)
     except BaseException:
         target.close()
         raise
@@ -214,12 +208,18 @@ def write_xlsx(rows: Iterable[dict], sheet_title: str, columns: tuple[Column, ..
     return target
 
 
+def write_xlsx(rows: Iterable[dict], sheet_title: str, columns: tuple[Column, ...] = LEDGER_COLUMNS,
+               heading: list[str] | None = None) -> IO[bytes]:
+    """Rows in a temporary xlsx file (the header row and the No./source columns stay in view)."""
+    return _temporary_file(lambda target: xlsx.write(
+        target, sheet_title, [c.width for c in columns], heading or header_texts(columns),
+        ([row.get(c.key) for c in columns] for row in rows), freeze="C2", dangerous=is_dangerous))
+
+
 def write_csv(rows: Iterable[dict], columns: tuple[Column, ...] = LEDGER_COLUMNS,
               heading: list[str] | None = None) -> IO[bytes]:
-    """Write a BOM (so Excel reads the Chinese as UTF-8), the header and the rows into a temporary
-    file and return it, rewound (the caller closes it)."""
-    target = tempfile.TemporaryFile()
-    try:
+    """A BOM (so Excel reads the Chinese as UTF-8), the header and the rows in a temporary file."""
+    def write(target: IO[bytes]) -> None:
         text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
         writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(heading or header_texts(columns))
@@ -227,11 +227,7 @@ def write_csv(rows: Iterable[dict], columns: tuple[Column, ...] = LEDGER_COLUMNS
             writer.writerow([_csv_value(row.get(c.key)) for c in columns])
         text.flush()
         text.detach()  # keep the binary file open for the response
-    except BaseException:
-        target.close()
-        raise
-    target.seek(0)
-    return target
+    return _temporary_file(write)
 
 
 def _csv_value(value) -> str:
@@ -261,7 +257,7 @@ MAX_WIDTHS = {"seq": 6, "item_no": 8, "source": 22, "problem": 36, "title": 24, 
 
 def book_columns() -> list[ledger_book.BookColumn]:
     """The 台账's columns in the user's language: the ledger's, with the item's number after 序号."""
-    english = str(get_locale() or "zh_CN").startswith("en")
+    english = _english()
     columns = [LEDGER_COLUMNS[0], ITEM_NUMBER, *LEDGER_COLUMNS[1:]]
     return [ledger_book.BookColumn(
         c.key, c.en if english else c.zh, MAX_WIDTHS.get(c.key, c.width),
@@ -291,20 +287,12 @@ def book_heading(flt: ledger.LedgerFilter, user: User, today: dt.date, evaluatio
 
 def written_date(day: dt.date) -> str:
     """A date as a paper writes it: 2026年3月16日 in Chinese, the locale's long form in English."""
-    if str(get_locale() or "zh_CN").startswith("en"):
-        return format_date(day, "long")
-    return f"{day.year}年{day.month}月{day.day}日"
+    return format_date(day, "long") if _english() else documents.chinese_date(day)
 
 
 def write_book(flt: ledger.LedgerFilter, user: User, today: dt.date, office: str | None) -> IO[bytes]:
     """The 台账 of what the filter shows, in a temporary xlsx file, rewound (the caller closes it)."""
-    target = tempfile.TemporaryFile()
     seen: set[str] = set()
-    try:
-        ledger_book.write(target, book_columns(), ledger_groups(flt, user, today, seen),
-                          lambda: book_heading(flt, user, today, seen, office), dangerous=is_dangerous)
-    except BaseException:
-        target.close()
-        raise
-    target.seek(0)
-    return target
+    return _temporary_file(lambda target: ledger_book.write(
+        target, book_columns(), ledger_groups(flt, user, today, seen),
+        lambda: book_heading(flt, user, today, seen, office), dangerous=is_dangerous))

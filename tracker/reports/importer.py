@@ -132,26 +132,28 @@ def upload_for(user: User, token: str) -> Upload:
     path, meta_path = folder / f"{token}.xlsx", folder / f"{token}.json"
     if not path.exists() or not meta_path.exists():
         abort(404)
-    meta = json.loads(meta_path.read_text())
+    meta = json.loads(meta_path.read_text())  # as `stash` wrote it
     if meta.get("user_id") != user.id:
         abort(404)
-    return Upload(token, path, meta["user_id"], meta["evaluation_id"], meta["kind"], meta["filename"],
-                  meta.get("new_evaluation"))
+    return Upload(token, path, **meta)
 
 
-def _dates_path(upload: Upload) -> Path:
-    return upload.path.with_name(upload.token + ".dates.json")
+def _beside(upload: Upload, what: str) -> Path:
+    """The file of the preview's `what` ("dates", "choices") kept beside the upload."""
+    return upload.path.with_name(f"{upload.token}.{what}.json")
+
+
+def _kept(upload: Upload, what: str) -> dict:
+    path = _beside(upload, what)
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def chosen_dates(upload: Upload) -> dict[str, dt.date]:
     """Row number -> the date the admin chose in the preview (a phrase without a year, 长期坚持)."""
-    path = _dates_path(upload)
-    if not path.exists():
-        return {}
-    return {row: dt.date.fromisoformat(day) for row, day in json.loads(path.read_text()).items()}
+    return {row: dt.date.fromisoformat(day) for row, day in _kept(upload, "dates").items()}
 
 
-def choose_dates(upload: Upload, form: dict) -> int:
+def choose_dates(upload: Upload, form: dict) -> None:
     """Keep the dates picked in the preview (fields `date-<row>`, ISO dates; others ignored)."""
     dates = {k: v.isoformat() for k, v in chosen_dates(upload).items()}
     for name, value in form.items():
@@ -161,20 +163,14 @@ def choose_dates(upload: Upload, form: dict) -> int:
                 dates[m.group(1)] = dt.date.fromisoformat(value).isoformat()
             except ValueError:
                 continue
-    _dates_path(upload).write_text(json.dumps(dates))
-    return len(dates)
-
-
-def _choices_path(upload: Upload) -> Path:
-    return upload.path.with_name(upload.token + ".choices.json")
+    _beside(upload, "dates").write_text(json.dumps(dates))
 
 
 def chosen(upload: Upload) -> dict:
     """What the admin chose in the preview besides dates: `sheet` (a worksheet's name), `mapping`
     (header text -> field key, "" to ignore), `titles` (row -> title), `units` (name in the sheet ->
     unit id) and `update` (rows already imported whose text is updated rather than skipped)."""
-    path = _choices_path(upload)
-    data = json.loads(path.read_text()) if path.exists() else {}
+    data = _kept(upload, "choices")
     return {"sheet": data.get("sheet"), "mapping": data.get("mapping", {}), "titles": data.get("titles", {}),
             "units": data.get("units", {}), "update": data.get("update", [])}
 
@@ -218,17 +214,15 @@ def choose(upload: Upload, form) -> None:
                 choices["units"][name] = int(picked)
             else:
                 choices["units"].pop(name, None)
-    _choices_path(upload).write_text(json.dumps(choices, ensure_ascii=False))
+    _beside(upload, "choices").write_text(json.dumps(choices, ensure_ascii=False))
     if parse_again:
         sheets_in.forget_parsed(upload.path)
 
 
 def discard(upload: Upload) -> None:
-    _choices_path(upload).unlink(missing_ok=True)
-    _dates_path(upload).unlink(missing_ok=True)
-    upload.path.unlink(missing_ok=True)
-    upload.path.with_suffix(".json").unlink(missing_ok=True)
-    sheets_in.parsed_path(upload.path).unlink(missing_ok=True)
+    for path in (_beside(upload, "choices"), _beside(upload, "dates"), upload.path, upload.path.with_suffix(".json"),
+                 sheets_in.parsed_path(upload.path)):
+        path.unlink(missing_ok=True)
 
 
 def _forget_old(folder: Path) -> None:
@@ -276,16 +270,11 @@ class Preview:
         """The field keys a header may be mapped to: those no other column holds ("" ignores it)."""
         mine = self.mapping.get(text)
         taken = {k for k in self.headers if k != mine}
-        keys = [k for k in MAPPABLE if k not in taken] if self.kind == "ledger" else \
-            [c.key for c in INDICATOR_COLUMNS if c.key not in taken]
-        return ["", *keys]
+        keys = MAPPABLE if self.kind == "ledger" else [c.key for c in INDICATOR_COLUMNS]
+        return ["", *(k for k in keys if k not in taken)]
 
     def column_name(self, key: str) -> str:
         return next((f"{c.zh} ({c.en})" for c in self.columns if c.key == key), key)
-
-    @property
-    def update_count(self) -> int:
-        return sum(1 for r in self.rows if r.values.get("update"))
 
     @property
     def error_count(self) -> int:
@@ -335,9 +324,10 @@ def preview(upload: Upload) -> Preview:
         check(row.values, outcome, context)
         result.rows.append(outcome)
     result.unknown_units = sorted(context.unknown_units)
-    result.suggestions = [(name, context.close_units(name)) for name in
-                          sorted(set(context.unknown_units) | set(context.accepted_names))]
-    result.suggestions = [(name, units) for name, units in result.suggestions if units]
+    for name in sorted(context.unknown_units | set(context.choice_units)):
+        units = context.close_units(name)
+        if units:
+            result.suggestions.append((name, units))
     result.accepted = {name: unit.id for name, unit in context.accepted.items()}
     if not result.rows:
         result.problem = _("The sheet has a header row but no data rows.")
@@ -347,12 +337,10 @@ def preview(upload: Upload) -> Preview:
 class _Context:
     """What the rows are checked against, loaded once per preview."""
 
-    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date] | None = None, choices: dict | None = None):
-        choices = choices or {}
+    def __init__(self, evaluation: Evaluation, dates: dict[str, dt.date], choices: dict):
         self.evaluation = evaluation
         self.units: dict[str, Unit] = {}
         active = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
-        self.active = active
         for unit in active:  # official names first: an alias never hides another unit's name
             self.units[_unit_key(unit.name)] = unit
         for unit in active:
@@ -360,10 +348,9 @@ class _Context:
                 self.units.setdefault(_unit_key(alias), unit)
         by_id = {u.id: u for u in active}
         self.accepted: dict[str, Unit] = {}           # names matched by the admin to a close unit
-        self.accepted_names = [n for n, uid in choices.get("units", {}).items() if uid in by_id]
-        self.choice_units = {n: by_id[uid] for n, uid in choices.get("units", {}).items() if uid in by_id}
-        self.titles: dict[str, str] = choices.get("titles", {})
-        self.update_rows = set(choices.get("update", []))
+        self.choice_units = {n: by_id[uid] for n, uid in choices["units"].items() if uid in by_id}
+        self.titles: dict[str, str] = choices["titles"]
+        self.update_rows = set(choices["update"])
         ours = Finding.evaluation_id == (evaluation.id or 0)   # a new evaluation has nothing yet
         self.indicators = {i.code: i for i in db.session.scalars(select(Indicator).where(
             Indicator.evaluation_id == (evaluation.id or 0)))}
@@ -379,7 +366,7 @@ class _Context:
         self.unknown_units: set[str] = set()
         self.sheet_codes: set[str] = set()
         self.immediate_days = current_app.config.get("IMPORT_IMMEDIATE_DAYS", 15)
-        self.dates: dict[str, dt.date] = dates or {}
+        self.dates = dates
 
     def close_units(self, name: str) -> list[Unit]:
         """Up to three active units whose name or alias is close to `name` (an unknown name)."""
@@ -404,6 +391,11 @@ def _unit(name: str, outcome: RowOutcome, ctx: _Context) -> Unit | None:
         ctx.unknown_units.add(name)
         outcome.errors.append(_("Unknown unit “%(name)s”.", name=name))
     return unit
+
+
+def _meaning(text: str, words: dict, labels: dict):
+    """The kind or rating a cell names: in the sheets' words, or as the interface labels it; else None."""
+    return words.get(text) or {str(label): value for value, label in labels.items()}.get(text)
 
 
 def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
@@ -446,8 +438,7 @@ def _check_ledger_row(values: dict, outcome: RowOutcome, ctx: _Context) -> None:
     clean["kind"] = ItemKind.DEADLINE
     kind_given = None
     if text["kind"]:
-        labels = {str(label): kind for kind, label in KIND_LABELS.items()}
-        kind_given = KIND_WORDS.get(text["kind"]) or labels.get(text["kind"])
+        kind_given = _meaning(text["kind"], KIND_WORDS, KIND_LABELS)
         if kind_given is None:
             outcome.errors.append(_("Unknown item type “%(value)s” (立行立改, 限期整改 or 长期坚持).",
                                     value=text["kind"]))
@@ -546,8 +537,7 @@ def _check_indicator_row(values: dict, outcome: RowOutcome, ctx: _Context) -> No
     rating_text = sheets_in.as_text(values.get("self_rating"))
     clean["self_rating"] = None
     if rating_text:
-        labels = {str(label): rating for rating, label in RATING_LABELS.items()}
-        clean["self_rating"] = RATING_WORDS.get(rating_text) or labels.get(rating_text)
+        clean["self_rating"] = _meaning(rating_text, RATING_WORDS, RATING_LABELS)
         if clean["self_rating"] is None:
             outcome.errors.append(_("Unknown rating “%(value)s” (完全落实, 基本落实 or 尚未落实).", value=rating_text))
     clean["score"] = None
@@ -575,14 +565,12 @@ def confirm(actor: User, upload: Upload) -> int:
     with uow.settled():  # the claim first: a second confirm of this upload stops here, a Conflict
         db.session.add(ImportClaim(token=upload.token, user_id=actor.id, claimed_at=clock.now()))
         db.session.flush()
-    if upload.new_evaluation:  # the evaluation the upload form named, created with the rows
-        evaluation = Evaluation(title=upload.new_evaluation["title"], year=upload.new_evaluation["year"],
-                                issuing_body="")
+    if upload.new_evaluation:  # the evaluation the upload form named (the preview's), created with the rows
+        evaluation = result.evaluation
         db.session.add(evaluation)
         db.session.flush()
         journal.record(actor, "create", evaluation, {"title": [None, evaluation.title],
                                                      "year": [None, evaluation.year]}, note=note)
-        result.evaluation = evaluation
         upload.evaluation_id = evaluation.id
     _remember_aliases(actor, result)
     if upload.kind == "ledger":
@@ -606,7 +594,13 @@ def _remember_aliases(actor: User, result: Preview) -> None:
             journal.record(actor, "update", unit, journal.apply_changes(unit, {"aliases": aliases}))
 
 
-def _update_text(actor: User, row: RowOutcome, note: str) -> None:
+def _refused(row: RowOutcome, exc: Invalid | Refused) -> Refused:
+    """A row the preview passed that the services still refuse stops the whole import."""
+    message = "; ".join(exc.errors.values()) if isinstance(exc, Invalid) else exc.message
+    return Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number, errors=message))
+
+
+def _update_text(actor: User, row: RowOutcome) -> None:
     """Update an imported item's text from its row again (title, target, leader, remarks, 序号)."""
     v = row.values
     item = db.session.get(Item, v["existing"])
@@ -620,8 +614,7 @@ def _update_text(actor: User, row: RowOutcome, note: str) -> None:
     try:
         item_services.update_item(actor, item, values)
     except (Invalid, Refused) as exc:
-        message = "; ".join(exc.errors.values()) if isinstance(exc, Invalid) else exc.message
-        raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number, errors=message))
+        raise _refused(row, exc)
 
 
 def _write_ledger(actor: User, result: Preview, note: str) -> int:
@@ -630,7 +623,7 @@ def _write_ledger(actor: User, result: Preview, note: str) -> int:
     for row in result.rows:
         v = row.values
         if v.get("update"):
-            _update_text(actor, row, note)
+            _update_text(actor, row)
             written += 1
             continue
         if v.get("existing"):
@@ -656,9 +649,8 @@ def _write_ledger(actor: User, result: Preview, note: str) -> int:
             if v["progress"]:
                 item_services.record_imported_progress(actor, item, v["progress"])
             written += 1
-        except Invalid as exc:  # the preview checks what the form checks; a row that still fails stops all
-            raise Refused(_("Nothing was imported: row %(n)d: %(errors)s", n=row.number,
-                            errors="; ".join(exc.errors.values())))
+        except Invalid as exc:  # the preview checks what the form checks
+            raise _refused(row, exc)
     return written
 
 

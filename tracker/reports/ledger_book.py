@@ -19,16 +19,15 @@ import math
 import shutil
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
 from tracker.reports import xlsx
-from tracker.reports.xlsx import DECLARATION, EPOCH, MAIN, RELS, ROOT_RELS, WORKBOOK_RELS, CONTENT_TYPES
+from tracker.reports.xlsx import DECLARATION, MAIN, RELS
 
 FIRST_DATA_ROW = 5                      # title, 填报 line, two header rows
 LINE_POINTS = 16.5                      # one line of 10 pt text with a CJK font's leading (LibreOffice, WPS)
@@ -84,16 +83,19 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _longest_line(text: str) -> int:
+    return max(display_width(line) for line in text.split("\n"))
+
+
 def _lines(text: str, width: int) -> int:
     return sum(max(1, math.ceil(display_width(line) / max(1, width - PADDING))) for line in text.split("\n"))
 
 
 def _text_of(value) -> str:
+    """The text a cell shows, for its width and lines (a date: as wide as 2026-03-16)."""
     if value is None:
         return ""
-    if hasattr(value, "isoformat"):
-        return "0000-00-00"
-    return str(value)
+    return "0000-00-00" if hasattr(value, "isoformat") else str(value)
 
 
 def write(target: IO[bytes], columns: Sequence[BookColumn], groups: Iterable[list[dict]],
@@ -102,7 +104,7 @@ def write(target: IO[bytes], columns: Sequence[BookColumn], groups: Iterable[lis
     order; `heading()` is asked once they are all written (a title can name what the rows held)."""
     columns = list(columns)
     letters = [get_column_letter(n) for n in range(1, len(columns) + 1)]
-    widths = [max(4, display_width(_header_lines_longest(c.header))) + PADDING for c in columns]
+    widths = [max(4, _longest_line(c.header)) + PADDING for c in columns]
     merges: list[str] = []
     with tempfile.TemporaryFile() as body:
         row_number = FIRST_DATA_ROW
@@ -111,20 +113,15 @@ def write(target: IO[bytes], columns: Sequence[BookColumn], groups: Iterable[lis
                                       dangerous)
         body.seek(0)
         book = heading()
-        name = book.sheet_name.translate(xlsx.SHEET_NAME_FORBIDDEN)[:31] or "Sheet1"
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as package:
-            for part, xml in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                              ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS), ("xl/styles.xml", STYLES),
-                              ("xl/workbook.xml", _workbook(name))):
-                package.writestr(part, DECLARATION + xml)
-            with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-                sheet.write(_sheet_head(book, columns, letters, widths, merges).encode())
-                shutil.copyfileobj(body, sheet)
-                sheet.write(_sheet_tail(merges, row_number - 1).encode())
-
-
-def _header_lines_longest(header: str) -> str:
-    return max(header.split("\n"), key=display_width)
+        name = xlsx.sheet_name(book.sheet_name)
+        # The two header rows are the print titles: repeated at the top of every printed page.
+        quoted = "'" + name.replace("'", "''") + "'"
+        titles = ('<definedNames><definedName name="_xlnm.Print_Titles" localSheetId="0">'
+                  f"{escape(quoted)}!$3:$4</definedName></definedNames>")
+        with xlsx.package(target, xlsx.workbook(name, titles), STYLES) as sheet:
+            sheet.write(_sheet_head(book, columns, letters, widths, merges).encode())
+            shutil.copyfileobj(body, sheet)
+            sheet.write(_sheet_tail(merges).encode())
 
 
 def _write_group(body, columns, letters, widths, rows, problem_number, first, merges, dangerous) -> int:
@@ -132,14 +129,12 @@ def _write_group(body, columns, letters, widths, rows, problem_number, first, me
     rows = [dict(row, seq=problem_number) for row in rows]
     for index, column in enumerate(columns):
         for row in rows:
-            text = _text_of(row.get(column.key))
-            longest = max((display_width(line) for line in text.split("\n")), default=0)
+            longest = _longest_line(_text_of(row.get(column.key)))
             widths[index] = max(widths[index], min(column.max_width, longest + PADDING))
-    caps = [c.max_width for c in columns]
-    heights = [max((_lines(_text_of(row.get(c.key)), caps[i]) for i, c in enumerate(columns)
-                    if not c.per_problem), default=1) for row in rows]
-    merged_lines = max((_lines(_text_of(rows[0].get(c.key)), caps[i]) for i, c in enumerate(columns)
-                        if c.per_problem), default=1)
+    heights = [max((_lines(_text_of(row.get(c.key)), c.max_width) for c in columns if not c.per_problem),
+                   default=1) for row in rows]
+    merged_lines = max((_lines(_text_of(rows[0].get(c.key)), c.max_width) for c in columns if c.per_problem),
+                       default=1)
     if merged_lines > sum(heights):  # the problem's text needs more room than its items' rows give
         heights[-1] += merged_lines - sum(heights)
     last = first + len(rows) - 1
@@ -165,14 +160,11 @@ def _cell(ref: str, value, column: BookColumn, dangerous) -> str:
     if value is None or value == "":
         return f'<c r="{ref}" s="{style}"/>'
     if hasattr(value, "isoformat"):
-        day = value.date() if hasattr(value, "date") else value
-        return f'<c r="{ref}" s="{DATE}"><v>{(day - EPOCH).days}</v></c>'
+        return f'<c r="{ref}" s="{DATE}"><v>{xlsx.serial(value)}</v></c>'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}" s="{CENTRED}"><v>{value}</v></c>'
     text = xlsx.clean(str(value))
-    if dangerous(text):
-        style = QUOTED_TEXT
-    return f'<c r="{ref}" t="inlineStr" s="{style}"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+    return _inline(ref, text, QUOTED_TEXT if dangerous(text) else style)
 
 
 def _inline(ref: str, text: str, style: int) -> str:
@@ -180,20 +172,8 @@ def _inline(ref: str, text: str, style: int) -> str:
             '</t></is></c>')
 
 
-def _workbook(name: str) -> str:
-    # The two header rows are the print titles: repeated at the top of every printed page.
-    return (f'<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets><sheet name={quoteattr(name)} sheetId="1" '
-            'r:id="rId1"/></sheets><definedNames><definedName name="_xlnm.Print_Titles" localSheetId="0">'
-            f"{escape(_quoted_sheet(name))}!$3:$4</definedName></definedNames></workbook>")
-
-
-def _quoted_sheet(name: str) -> str:
-    return "'" + name.replace("'", "''") + "'"
-
-
 def _sheet_head(book: Heading, columns, letters, widths, merges: list[str]) -> str:
     last = letters[-1]
-    cols = "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(widths, 1))
     title = _inline("A1", book.title, TITLE) + "".join(f'<c r="{x}1" s="{TITLE}"/>' for x in letters[1:])
     filled = _inline("A2", book.filled_in, FILLED_IN)
     top, bottom = [], []
@@ -216,14 +196,14 @@ def _sheet_head(book: Heading, columns, letters, widths, merges: list[str]) -> s
     merges[:0] = [f"A1:{last}1", f"A2:{last}2"]
     return (DECLARATION + f'<worksheet xmlns="{MAIN}" xmlns:r="{RELS}"><sheetPr><pageSetUpPr fitToPage="1"/>'
             '</sheetPr><sheetViews><sheetView workbookViewId="0">' + xlsx.frozen_pane(f"A{FIRST_DATA_ROW}")
-            + f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="{LINE_POINTS}"/><cols>{cols}</cols>'
+            + f'</sheetView></sheetViews><sheetFormatPr defaultRowHeight="{LINE_POINTS}"/><cols>{xlsx.cols(widths)}</cols>'
             f'<sheetData><row r="1" ht="30" customHeight="1">{title}</row>'
             f'<row r="2" ht="20" customHeight="1">{filled}</row>'
             f'<row r="3" ht="{2 * LINE_POINTS + 4}" customHeight="1">{"".join(top)}</row>'
             f'<row r="4" ht="{2 * LINE_POINTS + 4}" customHeight="1">{"".join(bottom)}</row>')
 
 
-def _sheet_tail(merges: list[str], last_row: int) -> str:
+def _sheet_tail(merges: list[str]) -> str:
     merged = "".join(f'<mergeCell ref="{ref}"/>' for ref in merges)
     return ('</sheetData>' + (f'<mergeCells count="{len(merges)}">{merged}</mergeCells>' if merges else '')
             + '<printOptions horizontalCentered="1"/>'

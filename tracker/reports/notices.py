@@ -7,7 +7,7 @@ import datetime as dt
 from flask import abort, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import journal
@@ -17,7 +17,6 @@ from tracker.extensions import db
 from tracker.items import hooks, presentation
 from tracker.items.models import Item
 from tracker.items.services import item_for
-from tracker.notifications.models import Reminder, ReminderKind
 from tracker.reports import documents, printable
 from tracker.reports.models import DocumentNumber, SupervisionNotice
 
@@ -46,8 +45,7 @@ def issue(actor: User, item: Item, requirement: str, reply_by: dt.date, today: d
     """Number and record a 督办单 for an escalated or listed item (inspectors and admins); flushes."""
     if not actor.role.can_decide():
         abort(403)
-    tally = printable.reminder_tallies([item.id]).get(item.id, printable.ReminderTally())
-    if not printable.escalated(item, today, tally):
+    if not printable.escalated(item, today):
         raise Refused(_("A supervision notice is only issued for an open item under listed supervision or "
                         "escalated."))
     notice = SupervisionNotice(item_id=item.id, year=today.year, number=next_number(SERIES, today.year),
@@ -69,23 +67,15 @@ def notice_for(user: User, notice_id: int) -> SupervisionNotice:
     return notice
 
 
-def _tally_until(item_id: int, day: dt.date) -> tuple[int, int, dt.date | None]:
-    """Reminders and escalations about the item sent up to `day` (the notice's day), the last date."""
-    return db.session.execute(
-        select(func.count(Reminder.id),
-               func.coalesce(func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)), 0).cast(Integer),
-               func.max(Reminder.sent_on))
-        .where(Reminder.item_id == item_id, Reminder.sent_on <= day)).one()
-
-
 def context(notice: SupervisionNotice) -> dict:
     """What the 督办单 says, as of the day it was issued."""
     item = notice.item
-    reminders, escalations, last = _tally_until(item.id, notice.issued_on)
+    tally = printable.reminder_tally(item.id, until=notice.issued_on)  # as of the notice's day
     days = max(0, (notice.issued_on - item.deadline).days)
     record = "尚未催办"
-    if reminders:
-        record = f"已催办{reminders}次，其中升级督办{escalations}次，最近一次{documents.chinese_date(last)}"
+    if tally.count:
+        record = (f"已催办{tally.count}次，其中升级督办{tally.escalations}次，"
+                  f"最近一次{documents.chinese_date(tally.last)}")
     why = (f"已逾期{days}天" if days else "") + ("，列入挂牌督办" if item.listed_supervision else "")
     deadline = documents.chinese_date(item.deadline)
     if item.deadline != item.original_deadline:

@@ -25,16 +25,21 @@ class ReminderTally:
     last: dt.date | None = None
 
 
-def reminder_tallies(item_ids: list[int]) -> dict[int, ReminderTally]:
-    """Reminders and escalations sent so far per item, in one query."""
+def reminder_tallies(item_ids: list[int], until: dt.date | None = None) -> dict[int, ReminderTally]:
+    """Reminders and escalations sent per item (up to `until` when given), in one query."""
     if not item_ids:
         return {}
-    rows = db.session.execute(
-        select(Reminder.item_id, func.count(),
-               func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)).cast(Integer),
-               func.max(Reminder.sent_on))
-        .where(Reminder.item_id.in_(item_ids)).group_by(Reminder.item_id)).all()
+    stmt = select(Reminder.item_id, func.count(),
+                  func.sum(case((Reminder.kind == ReminderKind.ESCALATION, 1), else_=0)).cast(Integer),
+                  func.max(Reminder.sent_on)).where(Reminder.item_id.in_(item_ids))
+    if until is not None:
+        stmt = stmt.where(Reminder.sent_on <= until)
+    rows = db.session.execute(stmt.group_by(Reminder.item_id)).all()
     return {item_id: ReminderTally(count, escalations or 0, last) for item_id, count, escalations, last in rows}
+
+
+def reminder_tally(item_id: int, until: dt.date | None = None) -> ReminderTally:
+    return reminder_tallies([item_id], until).get(item_id, ReminderTally())
 
 
 @dataclass
@@ -118,12 +123,12 @@ def overdue_lines(user: User, today: dt.date) -> list[ReportLine]:
 REQUIREMENT_MAX = 2000
 
 
-def escalated(item: Item, today: dt.date, tally: ReminderTally) -> bool:
+def escalated(item: Item, today: dt.date) -> bool:
     """A notice is for items under listed supervision or escalated (or overdue long enough to be)."""
     if not item.is_open:
         return False
     days = (today - item.deadline).days
-    return (item.listed_supervision or tally.escalations > 0
+    return (item.listed_supervision or reminder_tally(item.id).escalations > 0
             or days >= current_app.config["ESCALATE_AFTER_DAYS"])
 
 
@@ -141,6 +146,5 @@ class Notice:
 def notice(item: Item, today: dt.date, requirement: str, reply_by: dt.date) -> Notice:
     reminders = db.session.scalars(select(Reminder).where(Reminder.item_id == item.id)
                                    .order_by(Reminder.sent_on, Reminder.id)).all()
-    tally = reminder_tallies([item.id]).get(item.id, ReminderTally())
-    return Notice(item, max(0, (today - item.deadline).days), tally, list(reminders),
+    return Notice(item, max(0, (today - item.deadline).days), reminder_tally(item.id), list(reminders),
                   requirement.strip()[:REQUIREMENT_MAX], reply_by, today)

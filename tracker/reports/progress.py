@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.evaluations.models import Evaluation, Finding
-from tracker.evidence.models import Evidence
 from tracker.extensions import db
 from tracker.items import presentation
-from tracker.items.models import ClosureResult, Item, ProgressUpdate, Status
+from tracker.items.models import ClosureResult, Item, Status
 from tracker.reports import documents
+from tracker.reports.export import evidence_names, latest_progress
 
 TEMPLATE = "progress_report.docx"
 CHINESE_NUMBERS = "一二三四五六七八九十"
@@ -28,22 +28,6 @@ def chinese_number(n: int) -> str:
     return (CHINESE_NUMBERS[tens - 1] if tens > 1 else "") + "十" + (CHINESE_NUMBERS[units - 1] if units else "")
 
 
-def _latest_progress(item_ids: list[int]) -> dict[int, tuple[str, dt.datetime]]:
-    latest = (select(func.max(ProgressUpdate.id)).where(ProgressUpdate.item_id.in_(item_ids))
-              .group_by(ProgressUpdate.item_id))
-    rows = db.session.execute(select(ProgressUpdate.item_id, ProgressUpdate.body, ProgressUpdate.created_at)
-                              .where(ProgressUpdate.id.in_(latest))).all()
-    return {item_id: (body, at) for item_id, body, at in rows}
-
-
-def _evidence(item_ids: list[int]) -> dict[int, list[str]]:
-    names: dict[int, list[str]] = {}
-    for item_id, name in db.session.execute(select(Evidence.item_id, Evidence.original_name).where(
-            Evidence.item_id.in_(item_ids), Evidence.withdrawn.is_(False)).order_by(Evidence.id)):
-        names.setdefault(item_id, []).append(name)
-    return names
-
-
 def context(evaluation: Evaluation, today: dt.date, office: str | None) -> dict:
     """What the draft report says as of `today` (drafts not handed out are not in it)."""
     items = db.session.scalars(
@@ -52,7 +36,7 @@ def context(evaluation: Evaluation, today: dt.date, office: str | None) -> dict:
         .options(selectinload(Item.lead_unit), selectinload(Item.cooperating_units), selectinload(Item.finding))
         .order_by(Item.finding_id, Item.id)).all()
     ids = [i.id for i in items]
-    progress, evidence = _latest_progress(ids), _evidence(ids)
+    progress, evidence = latest_progress(ids), evidence_names(ids)
     counted = [i for i in items if i.status != Status.CANCELLED]
     closed = [i for i in counted if i.status == Status.CLOSED]
     open_items = [i for i in counted if i.status != Status.CLOSED]
@@ -74,7 +58,7 @@ def context(evaluation: Evaluation, today: dt.date, office: str | None) -> dict:
         latest = progress.get(item.id)
         progress_text = f"完成{item.progress_percent}%"
         if latest:
-            progress_text += f"。{documents.chinese_date(clock.local_date(latest[1]))}报送：{latest[0]}"
+            progress_text += f"。{documents.chinese_date(clock.local_date(latest.created_at))}报送：{latest.body}"
         files = evidence.get(item.id, [])
         problems[-1]["entries"].append({
             "number": len(problems[-1]["entries"]) + 1, "title": item.title, "lead_unit": item.lead_unit.name,

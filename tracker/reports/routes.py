@@ -33,19 +33,28 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def xlsx_response(rows, name: str, sheet_title: str, **kw) -> Response:
-    workbook = export.write_xlsx(rows, sheet_title, **kw)
-    response = send_file(workbook, mimetype=XLSX_TYPE, as_attachment=True, download_name=name)
+def _attachment(file, mimetype: str, name: str) -> Response:
+    response = send_file(file, mimetype=mimetype, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def xlsx_response(rows, name: str, sheet_title: str, **kw) -> Response:
+    return _attachment(export.write_xlsx(rows, sheet_title, **kw), XLSX_TYPE, name)
 
 
 def csv_response(rows, name: str, **kw) -> Response:
-    response = send_file(export.write_csv(rows, **kw), mimetype="text/csv", as_attachment=True,
-                         download_name=name)
+    response = _attachment(export.write_csv(rows, **kw), "text/csv", name)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _document(template: str, context: dict, name: str) -> Response:
+    return _attachment(documents.render(template, context), documents.DOCX_TYPE, name)
+
+
+def _evaluations() -> list[Evaluation]:
+    return db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
 
 
 @bp.get("/ledger.<any(xlsx, csv):fmt>")
@@ -58,10 +67,8 @@ def export_ledger(fmt: str):
     if fmt == "csv":
         return csv_response(export.ledger_rows(flt, current_user, today), name)
     # The xlsx is the 台账 as printed: grouped by problem, titled, bordered, A4 landscape.
-    workbook = export.write_book(flt, current_user, today, current_app.config["OFFICE_NAME"])
-    response = send_file(workbook, mimetype=XLSX_TYPE, as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _attachment(export.write_book(flt, current_user, today, current_app.config["OFFICE_NAME"]), XLSX_TYPE,
+                       name)
 
 
 def _evaluation_id_arg() -> int | None:
@@ -109,8 +116,7 @@ def notice(item_id: int):
     """The supervision notice (督办单) of an escalated or listed item, ready to print."""
     item = item_for(current_user, item_id)
     today = clock.today()
-    tally = printable.reminder_tallies([item.id]).get(item.id, printable.ReminderTally())
-    if not printable.escalated(item, today, tally):
+    if not printable.escalated(item, today):
         flash(_("A supervision notice is only issued for an open item under listed supervision or escalated."),
               "error")
         return redirect(url_for("items.detail", item_id=item.id))
@@ -156,7 +162,7 @@ def issue_notice(item_id: int):
 def notice_document(notice_id: int):
     """An issued 督办单 as Word: for whoever may see its item (another unit's head: 404)."""
     notice = notices.notice_for(current_user, notice_id)
-    return documents.response(notices.TEMPLATE, notices.context(notice), notices.download_name(notice))
+    return _document(notices.TEMPLATE, notices.context(notice), notices.download_name(notice))
 
 
 @bp.get("/evaluations/<int:evaluation_id>/report.docx")
@@ -165,8 +171,8 @@ def progress_report(evaluation_id: int):
     """The draft 整改情况报告 of an evaluation, for the coordinator to edit."""
     evaluation = db.get_or_404(Evaluation, evaluation_id)
     today = clock.today()
-    return documents.response(progress.TEMPLATE, progress.context(evaluation, today, current_app.config["OFFICE_NAME"]),
-                              f"整改情况报告-{evaluation.year}-{today.isoformat()}.docx")
+    return _document(progress.TEMPLATE, progress.context(evaluation, today, current_app.config["OFFICE_NAME"]),
+                     f"整改情况报告-{evaluation.year}-{today.isoformat()}.docx")
 
 
 @bp.get("/circular.docx")
@@ -180,8 +186,7 @@ def circular_document():
     today = clock.today()
     context = circular.context(circular.circular_numbers(form.start.data, form.end.data, today), today,
                                current_app.config["OFFICE_NAME"])
-    return documents.response(circular.TEMPLATE, context,
-                              f"通报-{form.start.data.isoformat()}-{form.end.data.isoformat()}.docx")
+    return _document(circular.TEMPLATE, context, f"通报-{form.start.data.isoformat()}-{form.end.data.isoformat()}.docx")
 
 
 @bp.get("/papers")
@@ -192,9 +197,7 @@ def papers_page():
     form = CircularForm(request.args)
     if "start" not in request.args:
         form.start.data, form.end.data = today.replace(day=1), today
-    evaluations = db.session.scalars(select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
-    return render_template("reports/papers.html", evaluations=evaluations, circular_form=form, today=today)
-
+    return render_template("reports/papers.html", evaluations=_evaluations(), circular_form=form, today=today)
 
 
 @bp.get("/statistics")
@@ -227,8 +230,7 @@ def statistics_xlsx():
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.evaluation_id.choices = [SelectChoice(e.id, f"{e.year} · {e.title}") for e in db.session.scalars(
-        select(Evaluation).order_by(Evaluation.year.desc(), Evaluation.id.desc()))] + [
+    form.evaluation_id.choices = [SelectChoice(e.id, f"{e.year} · {e.title}") for e in _evaluations()] + [
         SelectChoice(0, _("A new evaluation (name and year below)"))]
     return form
 
@@ -275,29 +277,29 @@ def import_create_units(token: str):
     return redirect(url_for("reports.import_preview", token=token))
 
 
-@bp.post("/import/<token>/dates")
-@allowed_if(Role.can_administer)
-def import_dates(token: str):
-    """Keep the dates the admin picked for rows whose deadline the sheet did not give as a date."""
+def _keep_choices(token: str, keep) -> Response:
+    """Keep with `keep(upload, form)` what the admin chose in the preview; nothing is written to the ledger."""
     upload = importer.upload_for(current_user, token)
     if not ConfirmForm().validate_on_submit():
         flash_expired()
     else:
-        importer.choose_dates(upload, request.form)
+        keep(upload, request.form)
     return redirect(url_for("reports.import_preview", token=token))
+
+
+@bp.post("/import/<token>/dates")
+@allowed_if(Role.can_administer)
+def import_dates(token: str):
+    """Keep the dates the admin picked for rows whose deadline the sheet did not give as a date."""
+    return _keep_choices(token, importer.choose_dates)
 
 
 @bp.post("/import/<token>/choices")
 @allowed_if(Role.can_administer)
 def import_choices(token: str):
-    """Keep what the admin chose in the preview (sheet, column mapping, titles, close units, re-imported
-    rows, dates); the preview is computed again with them. Nothing is written to the ledger."""
-    upload = importer.upload_for(current_user, token)
-    if not ConfirmForm().validate_on_submit():
-        flash_expired()
-    else:
-        importer.choose(upload, request.form)
-    return redirect(url_for("reports.import_preview", token=token))
+    """Keep the sheet, column mapping, titles, close units, re-imported rows and dates chosen; the
+    preview is computed again with them."""
+    return _keep_choices(token, importer.choose)
 
 
 @bp.post("/import/<token>/confirm")

@@ -4,19 +4,23 @@ rows skipped, formulas replaced by their last computed value, dates in any commo
 """
 from __future__ import annotations
 
+import calendar
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import re
 import warnings
+import zipfile
+from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-import zipfile
 from xml.etree import ElementTree
 from xml.etree.ElementTree import iterparse
 
 from flask_babel import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel
 
@@ -72,17 +76,20 @@ def _merged_ranges(path: Path, row_limit: int, sheet_name: str | None = None) ->
     return covered
 
 
+def _sheets(archive: zipfile.ZipFile) -> list[ElementTree.Element]:
+    """The workbook's <sheet> elements, in their order."""
+    main = "{%s}" % SPREADSHEET_NS
+    return ElementTree.fromstring(archive.read("xl/workbook.xml")).findall(f"{main}sheets/{main}sheet")
+
+
 def _first_sheet(archive: zipfile.ZipFile, sheet_name: str | None = None) -> str:
     """The archive path of the workbook's first worksheet, or of the one named `sheet_name`
-    (read-only openpyxl does not expose merged cells, so the sheet's XML is read for them), from
-    the workbook and its relationships."""
-    main, rels = "{%s}" % SPREADSHEET_NS, "{%s}" % RELATIONSHIPS_NS
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    sheets = workbook.findall(f"{main}sheets/{main}sheet")
+    (read-only openpyxl does not expose merged cells, so the sheet's XML is read for them)."""
+    sheets = _sheets(archive)
     first = next((s for s in sheets if s.get("name") == sheet_name), sheets[0])
     targets = {rel.get("Id"): rel.get("Target")
                for rel in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
-    target = targets[first.get(f"{rels}id")]
+    target = targets[first.get("{%s}id" % RELATIONSHIPS_NS)]
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
@@ -94,20 +101,17 @@ def sheet_names(path: Path) -> list[str]:
     """The names of the workbook's worksheets, in their order (empty when it cannot be read)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            return [s.get("name") or "" for s in _sheets(archive)]
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
         return []
-    main = "{%s}" % SPREADSHEET_NS
-    return [s.get("name") or "" for s in workbook.findall(f"{main}sheets/{main}sheet")]
 
 
 def read(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int,
          sheet_name: str | None = None, mapping: dict[str, str] | None = None) -> Sheet:
     """The data rows of the first worksheet (or the one named `sheet_name`) keyed by column;
     `mapping` places header texts the columns' spellings do not know (header text -> key).
-    SheetError when it cannot be read at all. Parsed once per upload and choice of sheet and
-    mapping: the preview is shown, re-shown and confirmed from the kept result (`forget_parsed`
-    when the choice changes)."""
+    SheetError when it cannot be read at all. Parsed once per upload, sheet and mapping: the
+    preview is shown again and confirmed from the kept result (`forget_parsed` when they change)."""
     kept = parsed_path(path)
     if kept.exists():
         return _loads(kept.read_text())
@@ -150,34 +154,27 @@ def _loads(text: str) -> Sheet:
 
 def _parse(path: Path, columns: tuple[Column, ...], required_key: str, max_rows: int,
            sheet_name: str | None, mapping: dict[str, str]) -> Sheet:
-    with warnings.catch_warnings():
+    unreadable = SheetError(_("This file is not an Excel workbook (.xlsx) that can be read. "
+                              "Open it in Excel or WPS, save it as .xlsx and try again."))
+    with warnings.catch_warnings(), ExitStack() as books:
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not know
-        unreadable = SheetError(_("This file is not an Excel workbook (.xlsx) that can be read. "
-                                  "Open it in Excel or WPS, save it as .xlsx and try again."))
         try:
-            values_book = load_workbook(path, read_only=True, data_only=True)
+            values_book = books.enter_context(closing(load_workbook(path, read_only=True, data_only=True)))
+            formula_book = books.enter_context(closing(load_workbook(path, read_only=True, data_only=False)))
         except Exception:  # openpyxl raises many kinds of errors for files it cannot parse
             raise unreadable
-        try:
-            formula_book = load_workbook(path, read_only=True, data_only=False)
-        except Exception:
-            values_book.close()
+        if not values_book.worksheets:
             raise unreadable
         try:
-            if not values_book.worksheets:
-                raise unreadable
             return _read(path, values_book, formula_book, columns, required_key, max_rows, sheet_name, mapping)
         except SheetError:
             raise
         except Exception:  # a damaged part inside an otherwise valid archive
             log.warning("unreadable sheet %s", path, exc_info=True)
             raise unreadable
-        finally:
-            values_book.close()
-            formula_book.close()
 
 
-def _read(path, values_book, formula_book, columns, required_key, max_rows, sheet_name=None, mapping=None) -> Sheet:
+def _read(path, values_book, formula_book, columns, required_key, max_rows, sheet_name, mapping) -> Sheet:
     if sheet_name not in values_book.sheetnames:
         sheet_name = None
     values_sheet = values_book[sheet_name] if sheet_name else values_book.worksheets[0]
@@ -187,7 +184,7 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows, shee
     anchors = set(covered.values())
     index = header_index(columns)
     known = {c.key for c in columns}
-    for text, key in (mapping or {}).items():  # the admin's mapping of columns the spellings missed
+    for text, key in mapping.items():  # the admin's mapping of columns the spellings missed
         if key in known:
             index[normalise_header(text)] = key
     rows_iter = zip(values_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
@@ -237,13 +234,9 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows, shee
                 for col, key in placed.items():
                     header_at[key] = col
                     headers[key] = str(values[col]).strip()
-                used = set(header_at.values())
-                ignored.extend(dict.fromkeys(str(values[c]).strip() for c, k in second.items()
-                                             if not k and c not in used))
+                ignored.extend(_unplaced({c: values[c] for c, k in second.items() if not k}, header_at))
                 continue
-            used = set(header_at.values())
-            ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_top)
-                                         if not _blank(v) and c not in used))
+            ignored.extend(_unplaced(dict(enumerate(header_top)), header_at))
         note = _note(values, header_at)
         if note is not None:
             notes.append([number, note[:200]])
@@ -255,14 +248,18 @@ def _read(path, values_book, formula_book, columns, required_key, max_rows, shee
             raise SheetError(_("The sheet has more than %(n)d rows. Split it into smaller sheets.", n=max_rows))
         rows.append(row)
     if header_row is not None:  # the header was the sheet's last row
-        used = set(header_at.values())
-        ignored.extend(dict.fromkeys(str(v).strip() for c, v in enumerate(header_row)
-                                     if not _blank(v) and c not in used))
+        ignored.extend(_unplaced(dict(enumerate(header_row)), header_at))
     if not header_at:
         raise SheetError(_("No header row was found in the first %(n)d rows. The sheet needs a row of "
                            "column titles such as: %(titles)s.", n=HEADER_SEARCH_ROWS,
                            titles="；".join(_spellings(c) for c in columns[:8] if c.key != "title")))
     return Sheet(headers, ignored, rows, notes)
+
+
+def _unplaced(texts: dict[int, object], header_at: dict[str, int]) -> list[str]:
+    """The header texts (column -> value) of columns no key was placed in, each once."""
+    used = set(header_at.values())
+    return list(dict.fromkeys(str(v).strip() for c, v in texts.items() if not _blank(v) and c not in used))
 
 
 NOTE_STARTS = ("注", "备注：", "备注:", "说明", "联系人", "填报人", "审核人", "负责人：", "负责人:",
@@ -366,8 +363,7 @@ class NeedsYear(ValueError):
 
 
 def _month_end(year: int, month: int) -> dt.date:
-    following = dt.date(year + month // 12, month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def deadline_phrase(value) -> tuple[dt.date | None, str | None]:
@@ -376,7 +372,7 @@ def deadline_phrase(value) -> tuple[dt.date | None, str | None]:
     立行立改 gives (None, "immediate"), 长期坚持 (None, "long_term"): the caller settles the date.
     ValueError when no date can be read, NeedsYear when the year is missing."""
     if isinstance(value, float) and 1990 <= value < 2100 and not value.is_integer():
-        value = f"{value:.2f}".rstrip("0") if f"{value:.2f}".endswith("0") else f"{value:.2f}"
+        value = f"{value:.2f}".rstrip("0")  # a month as a number: 2025.12, 2025.3 (2025.10 is refused below)
     if not isinstance(value, str):
         return as_date(value), None
     text = re.sub(r"\s+", "", value)
@@ -438,9 +434,9 @@ def convert_legacy(path: Path, filename: str, max_rows: int) -> None:
     """Rewrite a legacy .xls (or WPS .et) workbook or a CSV (UTF-8 or GBK) at `path` as an xlsx,
     merged cells and dates kept, so the rest of the import reads one format. SheetError for a
     password-protected workbook or a web page saved as .xls; anything else is left as it is."""
-    head = path.read_bytes()[:4096]
+    data = path.read_bytes()
+    head = data[:4096]
     if head.startswith(OLE_MAGIC):
-        data = path.read_bytes()
         if "EncryptionInfo".encode("utf-16-le") in data or b"FILEPASS" in data:
             raise SheetError(_("This workbook is protected by a password. Open it in Excel or WPS, remove "
                                "the password, save it as .xlsx and try again."))
@@ -449,11 +445,10 @@ def convert_legacy(path: Path, filename: str, max_rows: int) -> None:
         raise SheetError(_("This file is a web page saved with a spreadsheet name, not a workbook. Open it "
                            "in Excel or WPS, save it as .xlsx and try again."))
     elif filename.lower().endswith(".csv"):
-        _csv_to_xlsx(path, path.read_bytes(), max_rows)
+        _csv_to_xlsx(path, data, max_rows)
 
 
 def _save_rows(path: Path, rows, merges=()) -> None:
-    from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
     for row in rows:
@@ -470,28 +465,20 @@ def _xls_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
         sheet = book.sheet_by_index(0)
     except Exception:  # xlrd raises many kinds of errors for damaged files
         return  # left as it is: the xlsx check refuses it in plain words
-    rows = []
-    for r in range(min(sheet.nrows, max_rows + 1000)):
-        row = []
-        for c in range(min(sheet.ncols, MAX_COLUMNS)):
-            cell = sheet.cell(r, c)
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-            elif cell.ctype == xlrd.XL_CELL_ERROR:
-                row.append(None)
-            elif cell.ctype == xlrd.XL_CELL_EMPTY:
-                row.append(None)
-            else:
-                row.append(cell.value)
-        rows.append(row)
+
+    def value(cell):
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate_as_datetime(cell.value, book.datemode)
+        return None if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY) else cell.value
+
+    rows = [[value(sheet.cell(r, c)) for c in range(min(sheet.ncols, MAX_COLUMNS))]
+            for r in range(min(sheet.nrows, max_rows + 1000))]
     merges = [f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
               for r0, r1, c0, c1 in sheet.merged_cells if r1 - r0 > 1 or c1 - c0 > 1]
     _save_rows(path, rows, merges)
 
 
 def _csv_to_xlsx(path: Path, data: bytes, max_rows: int) -> None:
-    import csv
-    import io
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)

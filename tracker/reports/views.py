@@ -21,20 +21,16 @@ def unit_chart(units: list[UnitRow]) -> charts.BarChart:
         for u in units])
 
 
-def week_chart(weeks: list[Week]) -> charts.LineChart:
+def week_chart(weeks: list[Week] | list[stats.TrendWeek], *more: charts.Series) -> charts.LineChart:
+    """Closures and newly overdue items per week (the dashboard's), then `more` lines."""
     return charts.line_chart([w.start.strftime("%m-%d") for w in weeks], [
         charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
-        charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
-    ])
+        charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True), *more])
 
 
 def trend_chart(weeks: list[stats.TrendWeek]) -> charts.LineChart:
     """The statistics page's weekly lines (the table under it has the same numbers)."""
-    return charts.line_chart([w.start.strftime("%m-%d") for w in weeks], [
-        charts.Series(_("Closed"), [w.closures for w in weeks], charts.GREEN),
-        charts.Series(_("Newly overdue"), [w.new_overdue for w in weeks], charts.RED, dashed=True),
-        charts.Series(_("Open at the week's end"), [w.open_at_end for w in weeks], charts.INK),
-    ])
+    return week_chart(weeks, charts.Series(_("Open at the week's end"), [w.open_at_end for w in weeks], charts.INK))
 
 
 def dashboard_context(user: User, today: dt.date, evaluation_id: int | None, sort: str, page: int) -> dict:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -62,23 +63,40 @@ def write(target: IO[bytes], title: str, widths: Sequence[int], header: Sequence
           rows: Iterable[Sequence[object]], freeze: str, dangerous) -> None:
     """Write a one-sheet workbook into `target`: a bold header row, then `rows` of values (None,
     str, int, float, date); `dangerous(text)` tells which texts must be marked as typed-in."""
-    name = title.translate(SHEET_NAME_FORBIDDEN)[:31] or "Sheet1"
+    with package(target, workbook(sheet_name(title)), STYLES) as sheet:
+        _write_sheet(sheet, widths, header, rows, freeze, dangerous)
+
+
+def sheet_name(title: str) -> str:
+    """`title` as a worksheet may be named (no []:*?/\\, at most 31 characters)."""
+    return title.translate(SHEET_NAME_FORBIDDEN)[:31] or "Sheet1"
+
+
+def workbook(name: str, defined_names: str = "") -> str:
+    return (f'<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets><sheet name={quoteattr(name)} sheetId="1" '
+            f'r:id="rId1"/></sheets>{defined_names}</workbook>')
+
+
+@contextmanager
+def package(target: IO[bytes], workbook_xml: str, styles: str) -> Iterator[IO[bytes]]:
+    """A one-sheet xlsx package in `target`; yields the stream of the sheet's XML."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as package:
         for part, xml in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                          ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS), ("xl/styles.xml", STYLES),
-                          ("xl/workbook.xml", f'<workbook xmlns="{MAIN}" xmlns:r="{RELS}"><sheets>'
-                                              f'<sheet name={quoteattr(name)} sheetId="1" r:id="rId1"/>'
-                                              '</sheets></workbook>')):
+                          ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS), ("xl/styles.xml", styles),
+                          ("xl/workbook.xml", workbook_xml)):
             package.writestr(part, DECLARATION + xml)
         with package.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            _write_sheet(sheet, widths, header, rows, freeze, dangerous)
+            yield sheet
+
+
+def cols(widths: Sequence[int]) -> str:
+    return "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(widths, 1))
 
 
 def _write_sheet(sheet: IO[bytes], widths, header, rows, freeze: str, dangerous) -> None:
     letters = [get_column_letter(n) for n in range(1, len(widths) + 1)]
-    cols = "".join(f'<col min="{n}" max="{n}" width="{w}" customWidth="1"/>' for n, w in enumerate(widths, 1))
     sheet.write((DECLARATION + f'<worksheet xmlns="{MAIN}"><sheetViews><sheetView workbookViewId="0">'
-                 + frozen_pane(freeze) + f'</sheetView></sheetViews><cols>{cols}</cols><sheetData>').encode())
+                 + frozen_pane(freeze) + f'</sheetView></sheetViews><cols>{cols(widths)}</cols><sheetData>').encode())
     head = "".join(f'<c r="{letter}1" t="inlineStr" s="{BOLD}"><is><t>{escape(clean(text))}</t></is></c>'
                    for letter, text in zip(letters, header))
     chunk = [f'<row r="1">{head}</row>']
@@ -94,11 +112,14 @@ def _write_sheet(sheet: IO[bytes], widths, header, rows, freeze: str, dangerous)
 
 def frozen_pane(cell: str) -> str:
     """Rows above and columns left of `cell` stay in view (e.g. C2: the header and two columns)."""
-    column = "".join(c for c in cell if c.isalpha())
-    x_split = sum((ord(c) - 64) * 26 ** n for n, c in enumerate(reversed(column))) - 1
-    y_split = int(cell[len(column):]) - 1
-    return (f'<pane xSplit="{x_split}" ySplit="{y_split}" topLeftCell="{cell}" activePane="bottomRight" '
+    row, column = coordinate_to_tuple(cell)
+    return (f'<pane xSplit="{column - 1}" ySplit="{row - 1}" topLeftCell="{cell}" activePane="bottomRight" '
             f'state="frozen"/><selection pane="bottomRight" activeCell="{cell}" sqref="{cell}"/>')
+
+
+def serial(day: dt.date) -> int:
+    """A date (or a datetime's day) as a spreadsheet's day number."""
+    return ((day.date() if isinstance(day, dt.datetime) else day) - EPOCH).days
 
 
 def clean(text: str) -> str:
@@ -110,8 +131,7 @@ def _cell(ref: str, value, dangerous) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, dt.date):
-        day = value.date() if isinstance(value, dt.datetime) else value
-        return f'<c r="{ref}" s="{DATE}"><v>{(day - EPOCH).days}</v></c>'
+        return f'<c r="{ref}" s="{DATE}"><v>{serial(value)}</v></c>'
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         value = str(value)
     if not isinstance(value, str):
