@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, cast, func, literal
+from sqlalchemy import Date, Integer, Select, String, cast, func, literal, select
 
 from tracker import clock, database
 from tracker.extensions import db
@@ -47,6 +47,14 @@ def fixed_offset(zone_name: str) -> int | None:
     start = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
     offsets = {(start + dt.timedelta(weeks=n)).astimezone(zone).utcoffset() for n in range(0, 100 * 53)}
     return int(offsets.pop().total_seconds()) if len(offsets) == 1 else None
+
+
+def counted(*columns, where=(), first=()) -> Select:
+    """(`first`..., columns..., how many) of the rows `where` holds, grouped by the columns. They
+    are labelled in a subquery first: PostgreSQL would not take an expression with parameters in
+    SELECT and in GROUP BY as the same one."""
+    chosen = select(*(c.label(f"c{n}") for n, c in enumerate(columns))).where(*where).subquery()
+    return select(*first, *chosen.c, func.count()).group_by(*chosen.c)
 
 
 def local_day_of(stored: str | None, zone_name: str) -> int | None:

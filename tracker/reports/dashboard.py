@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, Select, String, case, func, select, type_coerce
+from sqlalchemy import Integer, Row, Select, String, case, func, or_, select, type_coerce
 
-from tracker import cache, clock
+from tracker import cache, days
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.extensions import db
@@ -132,26 +132,20 @@ def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
     series = [Week(this_monday - dt.timedelta(weeks=n)) for n in range(weeks - 1, -1, -1)]
     first = series[0].start
 
-    def bucket(day: dt.date | None) -> Week | None:
-        if day is None or day < first or day > today:
-            return None
-        return series[(day - first).days // 7]
-
-    inner, zone = stmt.subquery(), clock.tz()
+    inner, day0, today_n = stmt.subquery(), first.toordinal(), today.toordinal()
     since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
-    for (closed_at,) in db.session.execute(select(inner.c.closed_at).where(
-            inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since)):
-        if (week := bucket(clock.local_date(closed_at, zone))) is not None:
-            week.closures += 1
+    closed_on = days.local_day(inner.c.closed_at)
+    for week, number in db.session.execute(days.counted((closed_on - day0) // 7, where=[
+            inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since, closed_on >= day0,
+            closed_on <= today_n])):
+        series[week].closures += number
     # An item becomes overdue on the day after its deadline unless it was closed or cancelled by then.
-    rows = db.session.execute(select(inner.c.deadline, inner.c.closed_at, inner.c.cancelled_at).where(
-        inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today))
-    for deadline, closed_at, cancelled_at in rows:
-        ended = clock.local_date(closed_at, zone) or clock.local_date(cancelled_at, zone)
-        if ended is not None and ended <= deadline:
-            continue
-        if (week := bucket(deadline + dt.timedelta(days=1))) is not None:
-            week.new_overdue += 1
+    ended = func.coalesce(closed_on, days.local_day(inner.c.cancelled_at))
+    due = days.day_number(inner.c.deadline) + 1
+    for week, number in db.session.execute(days.counted((due - day0) // 7, where=[
+            inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today,
+            or_(ended.is_(None), ended >= due)])):
+        series[week].new_overdue += number
     return series
 
 

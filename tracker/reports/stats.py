@@ -438,9 +438,7 @@ def _weekly_counts(a, today: int) -> list[tuple]:
     due = a.c.deadline + 1
 
     def grouped(kind, columns, where=()):
-        chosen = select(*(c.label(f"c{n}") for n, c in enumerate(columns))).where(*where).subquery()
-        return select(literal(kind), *chosen.c, *[literal(None)] * (3 - len(columns)),
-                      func.count()).group_by(*chosen.c)
+        return days.counted(*columns, *[literal(None)] * (3 - len(columns)), where=where, first=[literal(kind)])
 
     by_today = case((and_(a.c.assigned <= today, or_(ended.is_(None), ended <= today)), 1), else_=0)
     return [tuple(r) for r in db.session.execute(union_all(
