@@ -344,3 +344,13 @@ def test_a_cooperating_units_parts_count_for_it_on_the_statistics_not_on_the_lea
     leader = login_as(make.user(Role.LEADER))
     assert table(leader.get("/reports/?lang=en"), "by-unit") == [
         ["县教育局", "2", "2", "0", "0", "0%", "0", "0"], ["县财政局", "0", "0", "0", "0", "—", "1", "1"]]
+
+
+def test_the_trend_reads_the_same_when_the_database_has_prepared_its_statement(story, login_as):
+    """psycopg prepares a statement after its fifth run on a connection: the weekly counts must keep
+    their types then (an untyped NULL column read as text broke the UNION on PostgreSQL)."""
+    first = [(w.start, w.closures, w.new_overdue, w.open_at_end) for w in stats.weekly_trend(as_of=TODAY)]
+    for _ in range(7):
+        again = [(w.start, w.closures, w.new_overdue, w.open_at_end) for w in stats.weekly_trend(as_of=TODAY)]
+        assert again == first
+    assert (day("03-02"), 1, 1, 4) in first

@@ -30,7 +30,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, String, and_, case, cast, func, literal, null, or_, select, union_all
 
 from tracker import clock, days
 from tracker.evaluations.models import Evaluation, Finding
@@ -438,7 +438,8 @@ def _weekly_counts(a, today: int) -> list[tuple]:
     due = a.c.deadline + 1
 
     def grouped(kind, columns, where=()):
-        return days.counted(*columns, *[literal(None)] * (3 - len(columns)), where=where, first=[literal(kind)])
+        nothing = cast(null(), Integer)  # typed: a prepared statement's NULL parameter is text
+        return days.counted(*columns, *[nothing] * (3 - len(columns)), where=where, first=[literal(kind)])
 
     by_today = case((and_(a.c.assigned <= today, or_(ended.is_(None), ended <= today)), 1), else_=0)
     return [tuple(r) for r in db.session.execute(union_all(
