@@ -9,6 +9,11 @@ through the session, or a Core statement on a connection (bulk loads, the CLI, j
 path can forget it. Whoever reads a generation also sees the change that made it, so an entry
 keyed by it is never served for another state. Tokens are random, never counters, so a wiped
 table cannot bring an old one back. A store that is down only means building again.
+
+The county's dashboard is kept per unit instead (`kept_per_unit`): each unit has a token of its own
+in `unit_generations`, renewed by the database's triggers (UNIT_TRIGGERS) whenever an item it leads
+or a part it holds changes what the dashboard counts, so a write makes the next read count that one
+unit again, not the county.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from tracker.extensions import db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 ITEMS = "items"              # items, their findings and cooperating units, units, evaluations, indicators
 UNITS = "units"              # the unit filter list: names, active
@@ -69,6 +75,15 @@ class CatalogueVersion(db.Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
+class UnitGeneration(db.Model):
+    """One row per unit that has led an item or held a part, written by the triggers only. No foreign
+    key: a unit's token may outlive it harmlessly (nothing is kept under a token never seen again)."""
+    __tablename__ = "unit_generations"
+
+    unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 def init_app(app: Flask) -> None:
     url = app.config.get("CACHE_REDIS_URL")
     config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url} if url else {"CACHE_TYPE": "SimpleCache"}
@@ -96,6 +111,37 @@ def kept(generation: str, scope: str | int, name: str, build: Callable[[], T]) -
         value = build()
         _ask(cache.set, key, value)
     return value
+
+
+def kept_per_unit(scope: str, name: str, build: Callable[[list[int] | None], dict[int, T]],
+                  combine: Callable[[list[T]], R]) -> R:
+    """`combine` of what `build(units)` gives per unit for those units (None: every unit), kept
+    under the user's `scope` and `name`. Each unit's part is kept with the token the unit had when
+    it was built, and only the units whose token moved since are built again; the combined whole is
+    kept with all the tokens it was combined at. Everything is built again when the units themselves
+    changed (their generation is part of the key); nothing is kept while this transaction writes."""
+    era = generations().get(UNITS)
+    tokens = dict(db.session.execute(select(UnitGeneration.unit_id, UnitGeneration.token)
+                                     .order_by(UnitGeneration.unit_id)).all())
+    keep = era is not None and not db.session.connection().info.get(_NOTED)
+    key, state = f"{UNITS}:{era}:{scope}:{name}", hashlib.sha256(repr(tokens).encode()).hexdigest()
+    whole = _ask(cache.get, key + ":whole") if keep else None
+    if whole is not None and whole[0] == state:
+        return whole[1]
+    entries: dict[int, tuple[str | None, T | None]] = (_ask(cache.get, key) if keep else None) or {}
+    if entries:
+        changed = [unit for unit, token in tokens.items() if entries.get(unit, (None,))[0] != token]
+        fresh = build(changed) if changed else {}
+    else:
+        fresh = build(None)
+        changed = set(tokens) | set(fresh)
+    if changed:
+        entries = {unit: entry for unit, entry in entries.items() if unit in tokens}
+        entries.update((unit, (tokens.get(unit), fresh.get(unit))) for unit in changed)
+    result = combine([value for _, value in entries.values() if value is not None])
+    if keep:
+        _ask(cache.set_many, {key: entries, key + ":whole": (state, result)})
+    return result
 
 
 def _ask(call: Callable, *args):
@@ -167,3 +213,105 @@ def _forget_noted(connection) -> None:
 def _forget_read(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_READ, None)
+
+
+# -- the units' tokens, renewed by the database ---------------------------------------------------
+# Triggers, so that no way of writing can miss them (a Core statement names no unit). What the
+# dashboard counts of an item: its lead unit, status, dates, light and evaluation (finding); of a
+# part: its unit, status and deadline. An evidence upload or an edited text renews no unit.
+ITEM_COLUMNS = "status, lead_unit_id, deadline, closed_at, cancelled_at, behind_on, last_activity_on, finding_id"
+PART_COLUMNS = "status, deadline, unit_id, item_id"
+_ITEMS_UNITS = "SELECT lead_unit_id AS unit_id FROM items WHERE {items} UNION SELECT unit_id FROM parts WHERE item_id IN " \
+               "(SELECT id FROM items WHERE {items})"
+
+
+def _sqlite_renew(units: str) -> str:
+    """Renew the units `units` selects (a SELECT of `unit_id`s); the WHERE lets SQLite parse the ON CONFLICT."""
+    return (f"INSERT INTO unit_generations (unit_id, token) SELECT unit_id, lower(hex(randomblob(16))) "
+            f"FROM ({units}) WHERE unit_id IS NOT NULL "
+            f"ON CONFLICT (unit_id) DO UPDATE SET token = excluded.token;")
+
+
+SQLITE_UNIT_TRIGGERS = [
+    f"""CREATE TRIGGER unit_generations_item_insert AFTER INSERT ON items BEGIN
+        {_sqlite_renew('SELECT new.lead_unit_id AS unit_id')} END""",
+    f"""CREATE TRIGGER unit_generations_item_update AFTER UPDATE OF {ITEM_COLUMNS} ON items BEGIN
+        {_sqlite_renew('SELECT old.lead_unit_id AS unit_id UNION SELECT new.lead_unit_id UNION '
+                       'SELECT unit_id FROM parts WHERE item_id = new.id')} END""",
+    f"""CREATE TRIGGER unit_generations_item_delete AFTER DELETE ON items BEGIN
+        {_sqlite_renew('SELECT old.lead_unit_id AS unit_id UNION SELECT unit_id FROM parts WHERE item_id = old.id')} END""",
+    f"""CREATE TRIGGER unit_generations_part_insert AFTER INSERT ON parts BEGIN
+        {_sqlite_renew('SELECT new.unit_id AS unit_id')} END""",
+    f"""CREATE TRIGGER unit_generations_part_update AFTER UPDATE OF {PART_COLUMNS} ON parts BEGIN
+        {_sqlite_renew('SELECT old.unit_id AS unit_id UNION SELECT new.unit_id')} END""",
+    f"""CREATE TRIGGER unit_generations_part_delete AFTER DELETE ON parts BEGIN
+        {_sqlite_renew('SELECT old.unit_id AS unit_id')} END""",
+    f"""CREATE TRIGGER unit_generations_finding_update AFTER UPDATE OF evaluation_id, indicator_id ON findings BEGIN
+        {_sqlite_renew(_ITEMS_UNITS.format(items='finding_id = new.id'))} END""",
+]
+SQLITE_UNIT_TRIGGERS_DROP = [f"DROP TRIGGER IF EXISTS unit_generations_{name}" for name in (
+    "item_insert", "item_update", "item_delete", "part_insert", "part_update", "part_delete", "finding_update")]
+
+POSTGRES_UNIT_TRIGGERS = [
+    # Distinct ids first: one statement may not upsert a row twice.
+    """CREATE FUNCTION rectify_renew_units(ids integer[]) RETURNS void LANGUAGE sql AS $$
+         INSERT INTO unit_generations (unit_id, token)
+         SELECT unit_id, replace(gen_random_uuid()::text, '-', '')
+         FROM (SELECT DISTINCT unnest(ids) AS unit_id) AS renewed WHERE unit_id IS NOT NULL
+         ON CONFLICT (unit_id) DO UPDATE SET token = excluded.token
+       $$""",
+    """CREATE FUNCTION rectify_item_units() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'INSERT' THEN
+           PERFORM rectify_renew_units(ARRAY[NEW.lead_unit_id]);
+         ELSIF TG_OP = 'UPDATE' THEN
+           PERFORM rectify_renew_units(ARRAY[OLD.lead_unit_id, NEW.lead_unit_id]
+                                       || ARRAY(SELECT unit_id FROM parts WHERE item_id = NEW.id));
+         ELSE
+           PERFORM rectify_renew_units(ARRAY[OLD.lead_unit_id]
+                                       || ARRAY(SELECT unit_id FROM parts WHERE item_id = OLD.id));
+         END IF;
+         RETURN NULL;
+       END $$""",
+    f"""CREATE TRIGGER unit_generations_item AFTER INSERT OR DELETE OR UPDATE OF {ITEM_COLUMNS} ON items
+       FOR EACH ROW EXECUTE FUNCTION rectify_item_units()""",
+    """CREATE FUNCTION rectify_part_units() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'INSERT' THEN
+           PERFORM rectify_renew_units(ARRAY[NEW.unit_id]);
+         ELSIF TG_OP = 'UPDATE' THEN
+           PERFORM rectify_renew_units(ARRAY[OLD.unit_id, NEW.unit_id]);
+         ELSE
+           PERFORM rectify_renew_units(ARRAY[OLD.unit_id]);
+         END IF;
+         RETURN NULL;
+       END $$""",
+    f"""CREATE TRIGGER unit_generations_part AFTER INSERT OR DELETE OR UPDATE OF {PART_COLUMNS} ON parts
+       FOR EACH ROW EXECUTE FUNCTION rectify_part_units()""",
+    f"""CREATE FUNCTION rectify_finding_units() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM rectify_renew_units(ARRAY({_ITEMS_UNITS.format(items='finding_id = NEW.id')}));
+         RETURN NULL;
+       END $$""",
+    """CREATE TRIGGER unit_generations_finding AFTER UPDATE OF evaluation_id, indicator_id ON findings
+       FOR EACH ROW EXECUTE FUNCTION rectify_finding_units()""",
+]
+POSTGRES_UNIT_TRIGGERS_DROP = [
+    "DROP TRIGGER IF EXISTS unit_generations_finding ON findings", "DROP TRIGGER IF EXISTS unit_generations_part ON parts",
+    "DROP TRIGGER IF EXISTS unit_generations_item ON items", "DROP FUNCTION IF EXISTS rectify_finding_units()",
+    "DROP FUNCTION IF EXISTS rectify_part_units()", "DROP FUNCTION IF EXISTS rectify_item_units()",
+    "DROP FUNCTION IF EXISTS rectify_renew_units(integer[])"]
+
+
+def create_unit_triggers(bind: Connection) -> None:
+    """The triggers that renew the units' tokens, and a token for every unit there is."""
+    postgres = bind.dialect.name == "postgresql"
+    for statement in POSTGRES_UNIT_TRIGGERS if postgres else SQLITE_UNIT_TRIGGERS:
+        bind.exec_driver_sql(statement)
+    bind.exec_driver_sql("SELECT rectify_renew_units(ARRAY(SELECT id FROM units))" if postgres
+                         else _sqlite_renew("SELECT id AS unit_id FROM units"))
+
+
+def drop_unit_triggers(bind: Connection) -> None:
+    for statement in POSTGRES_UNIT_TRIGGERS_DROP if bind.dialect.name == "postgresql" else SQLITE_UNIT_TRIGGERS_DROP:
+        bind.exec_driver_sql(statement)

@@ -11,6 +11,7 @@ from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
 from tracker.inspection import services as inspection
 from tracker.items import services
 from tracker.items.models import Item, Status
+from tracker.parts import services as parts
 
 D = dt.timedelta
 
@@ -212,3 +213,71 @@ def test_another_reader_on_the_same_browser_gets_their_own_page(login_as, make, 
     head = login_as(make.user(Role.HEAD, unit=fin))
     page = head.get("/reports/?lang=en", headers={"If-None-Match": tag})
     assert page.status_code == 200 and tile(page, "tile-total") == "1"
+
+
+# -- the county's numbers are kept per unit: a write counts its unit again, not the county -----------
+
+def _counted_units(monkeypatch) -> list:
+    """The units each count of the county's pieces was asked for (None: every unit)."""
+    from tracker.reports import dashboard
+    asked, count = [], dashboard.pieces
+    monkeypatch.setattr(dashboard, "pieces", lambda stmt, today, units=None: asked.append(units) or count(stmt, today, units))
+    return asked
+
+
+def test_a_write_counts_again_only_the_units_it_touched(leader, make, db, edu, monkeypatch, today):
+    fin, housing = make.unit("县财政局"), make.unit("县住建局")
+    shared = make.item(lead_unit=edu, cooperating=[fin])
+    parts.add_part(make.user(Role.ADMIN), shared, fin, deadline=today + D(days=20))
+    make.item(lead_unit=housing)
+    db.session.commit()
+    asked = _counted_units(monkeypatch)
+    assert numbers(leader)[0] == (2, 2, 0, 0)
+    assert numbers(leader)[0] == (2, 2, 0, 0)
+    assert asked == [None]  # the first read counts every unit, the second none
+    db.session.execute(update(Item).where(Item.id == shared.id).values(deadline=today - D(days=1)))
+    db.session.commit()
+    page = leader.get("/reports/?lang=en")
+    assert tile(page, "tile-overdue") == "1"
+    rows = {row[0]: row for row in table(page, "by-unit")}
+    assert rows["县教育局"][4] == "1" and rows["县住建局"][4] == "0" and rows["县财政局"][-2:] == ["1", "0"]
+    # The item's lead unit and the unit holding a part of it, not 县住建局.
+    assert [sorted(units) for units in asked[1:]] == [sorted([edu.id, fin.id])]
+
+
+def test_a_moved_part_deadline_and_a_moved_finding_renew_their_units(leader, make, db, edu, today):
+    """Core statements on parts and findings, as a bulk load or the CLI would run them."""
+    from tracker.parts.models import Part
+    fin = make.unit("县财政局")
+    item = make.item(lead_unit=edu, cooperating=[fin])
+    parts.add_part(make.user(Role.ADMIN), item, fin, deadline=today + D(days=20))
+    db.session.commit()
+    other = Evaluation(title="2020年度自评", year=2020, issuing_body="县政府")
+    db.session.add(other)
+    db.session.commit()
+
+    def fin_parts() -> list[str]:
+        return {row[0]: row for row in table(leader.get("/reports/?lang=en"), "by-unit")}["县财政局"][-2:]
+
+    def in_other() -> str:
+        return tile(leader.get(f"/reports/?evaluation={other.id}&lang=en"), "tile-total")
+
+    assert fin_parts() == ["1", "0"] and in_other() == "0"
+    with db.engine.begin() as connection:
+        connection.execute(update(Part.__table__).values(deadline=today - D(days=3)))
+    assert fin_parts() == ["1", "1"]
+    with db.engine.begin() as connection:
+        connection.execute(update(Finding.__table__).where(Finding.__table__.c.id == item.finding_id)
+                           .values(evaluation_id=other.id))
+    assert in_other() == "1"
+
+
+def test_a_county_reader_after_a_rolled_back_write_sees_what_was_committed(leader, make, db, edu, today):
+    item = make.item(lead_unit=edu)
+    assert numbers(leader)[0] == (1, 1, 0, 0)
+    db.session.execute(update(Item).where(Item.id == item.id).values(deadline=today - D(days=1)))
+    db.session.rollback()
+    assert numbers(leader)[0] == (1, 1, 0, 0)
+    item.deadline = today - D(days=1)
+    db.session.commit()
+    assert numbers(leader)[0] == (1, 1, 1, 0)

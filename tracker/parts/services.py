@@ -335,6 +335,8 @@ def counts_by_unit(today: dt.date, unit_ids=None, items=None) -> dict[int, dict[
     overdue = func.sum(_case(Part.status.in_(OPEN_PART_STATUSES) & (Part.deadline < today)))
     live = (items.with_only_columns(Item.id) if items is not None else select(Item.id)).where(
         Item.status.in_(LIVE_STATUSES))
+    if unit_ids is not None:  # the items the units hold parts of (ix_parts_unit_id), not all live ones
+        live = live.where(Item.id.in_(select(Part.item_id).where(Part.unit_id.in_(list(unit_ids)))))
     # The live items' ids first, then their parts from the covering ix_parts_item_status_unit_deadline:
     # joined, SQLite may walk every part by unit and look up its item.
     statement = (select(Part.unit_id, func.count(), func.sum(_case(Part.status.in_(OPEN_PART_STATUSES))), overdue,

@@ -1,5 +1,5 @@
-"""The numbers of the dashboard: one grouped pass over the items a user may see (plus the weekly
-series), kept in the cache under the items generation (tracker/cache.py)."""
+"""The numbers of the dashboard: per unit one grouped pass over the items a user may see (plus the
+weekly series), kept in the cache (tracker/cache.py) and added up for the page."""
 from __future__ import annotations
 
 import datetime as dt
@@ -54,65 +54,112 @@ class UnitRow(NamedTuple):
         return 100.0 * self.closed / counted if counted else 0.0
 
 
-def unit_rows(tallied: list[UnitRow]) -> list[UnitRow]:
-    """The unit table's rows, per lead unit: the items handed out and not cancelled (the rate's
-    denominator: a cancelled item is no task), closed and overdue. The grouped pass counts by the
-    rule of tracker/reports/stats.py (no drafts, overdue = live and past the deadline), so the
-    statistics page, the digest and the API say the same (tests/reports/test_statistics.py);
-    reading them from it spares the dashboard the statistics' event history."""
-    return [row._replace(total=row.total - row.cancelled, cancelled=0) for row in tallied
-            if row.total > row.cancelled]
+class Piece(NamedTuple):
+    """What one unit adds to a reader's numbers: the items it leads by status, the open ones by
+    light and its closures and newly overdue items per week, and its row of the unit table (None:
+    nothing to show). Kept per unit for readers of the county (cache.kept_per_unit)."""
+    statuses: tuple[int, ...]      # per STATUSES
+    lights: tuple[int, int, int]   # red, yellow, green among the open items
+    row: UnitRow | None
+    closures: tuple[int, ...]      # per week, the oldest first
+    new_overdue: tuple[int, ...]
+
+
+STATUSES = tuple(Status)
+LIGHTS = (Light.RED, Light.YELLOW, Light.GREEN)
 
 
 def _flag(condition):
     return func.sum(case((condition, 1), else_=0)).cast(Integer)
 
 
-def tally(stmt: Select, today: dt.date) -> tuple[dict[Status, int], dict[Light, int], list[UnitRow]]:
-    """One grouped pass over the visible items, read from ix_items_dashboard: per lead unit and
-    status the items and the open ones that are red or yellow; every total is a sum of these."""
+def pieces(stmt: Select, today: dt.date, unit_ids: list[int] | None = None) -> dict[int, Piece]:
+    """The piece of every unit (or of `unit_ids`) that leads or holds a part of an item `stmt`
+    selects. A unit's row counts by the rule of tracker/reports/stats.py (no drafts, a cancelled
+    item is no task, overdue = live and past the deadline) so the statistics page, the digest and
+    the API say the same (tests/reports/test_statistics.py); a unit that only cooperates has a row
+    too (it is judged on what it was asked to do)."""
+    from tracker.parts.services import counts_by_unit
+    led = stmt if unit_ids is None else stmt.where(Item.lead_unit_id.in_(unit_ids))
+    tallies = _tally(led, today)
+    parts = counts_by_unit(today, unit_ids=unit_ids, items=stmt)
+    closures, new_overdue = _weekly(led, today)
+    ids = set(tallies) | set(parts) | set(closures) | set(new_overdue)
+    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
+    none = (0,) * WEEKS
+    result = {}
+    for unit_id in ids:
+        statuses, lights, (total, closed, cancelled, overdue) = tallies.get(unit_id, _EMPTY_TALLY)
+        part = parts.get(unit_id, {"open": 0, "overdue": 0})
+        row = (UnitRow(unit_id, names[unit_id], total - cancelled, closed, 0, overdue, part["open"], part["overdue"])
+               if total > cancelled or unit_id in parts else None)
+        result[unit_id] = Piece(tuple(statuses), tuple(lights), row, closures.get(unit_id, none),
+                                new_overdue.get(unit_id, none))
+    return result
+
+
+_EMPTY_TALLY = ((0,) * len(STATUSES), (0, 0, 0), (0, 0, 0, 0))
+
+
+def _tally(stmt: Select, today: dt.date) -> dict[int, tuple]:
+    """One grouped pass over the items, read from ix_items_dashboard: per lead unit the items by
+    status, the open ones by light, and its row's handed-out, closed, cancelled and overdue items."""
     groups = stmt.with_only_columns(
-        Item.lead_unit_id.label("unit_id"), type_coerce(Item.status, String).label("status"), func.count().label("items"),
-        _flag(overdue_clause(today)).label("red"), _flag(light_clause(Light.YELLOW, today)).label("yellow"),
-    ).group_by(Item.lead_unit_id, Item.status).subquery()
-    statuses = {status: 0 for status in Status}
-    lights = {Light.RED: 0, Light.YELLOW: 0, Light.GREEN: 0}
-    units: dict[int, list] = {}  # unit id: [name, total, closed, cancelled, overdue]
-    for name, unit_id, status, items, red, yellow in db.session.execute(
-            select(Unit.name, groups).join(groups, groups.c.unit_id == Unit.id)):
+        Item.lead_unit_id, type_coerce(Item.status, String), func.count(),
+        _flag(overdue_clause(today)), _flag(light_clause(Light.YELLOW, today)),
+    ).group_by(Item.lead_unit_id, Item.status)
+    units: dict[int, tuple[list, list, list]] = {}
+    for unit_id, status, items, red, yellow in db.session.execute(groups):
+        statuses, lights, row = units.setdefault(unit_id, ([0] * len(STATUSES), [0, 0, 0], [0, 0, 0, 0]))
         status = Status(status)
-        statuses[status] += items
+        statuses[STATUSES.index(status)] += items
         if status == Status.DRAFT:  # work waiting to be handed out: counted apart, judged on nothing
             continue
-        row = units.setdefault(unit_id, [name, 0, 0, 0, 0])
-        row[1] += items
-        row[4] += red
+        row[0] += items
+        row[3] += red
         if status == Status.CLOSED:
-            row[2] += items
+            row[1] += items
         elif status == Status.CANCELLED:
-            row[3] += items
+            row[2] += items
         else:
-            lights[Light.RED] += red
-            lights[Light.YELLOW] += yellow
-            lights[Light.GREEN] += items - red - yellow
-    return statuses, lights, [UnitRow(unit_id, *row) for unit_id, row in units.items()]
+            lights[0] += red
+            lights[1] += yellow
+            lights[2] += items - red - yellow
+    return units
 
 
-def with_parts(tallied: tuple, stmt: Select, today: dt.date) -> tuple:
-    """The tally with each unit's open and overdue parts as a cooperating unit; a unit that only
-    cooperates gets a row of its own (it is judged on what it was asked to do)."""
-    from tracker.parts.services import counts_by_unit
-    statuses, lights, units = tallied
-    counts = counts_by_unit(today, items=stmt)
-    if not counts:
-        return tallied
-    rows = {row.unit_id: row for row in units}
-    missing = set(counts) - set(rows)
-    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(missing))).all()) if missing else {}
-    for unit_id, count in counts.items():
-        row = rows.get(unit_id) or UnitRow(unit_id, names[unit_id], 0, 0, 0, 0)
-        rows[unit_id] = row._replace(parts=count["open"], parts_overdue=count["overdue"])
-    return statuses, lights, list(rows.values())
+def _weekly(stmt: Select, today: dt.date) -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """Per lead unit its closures and newly overdue items per week (Monday to Sunday), the current
+    week last."""
+    first = _mondays(today)[0]
+    inner, day0, today_n = stmt.subquery(), first.toordinal(), today.toordinal()
+    since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    closed_on = days.local_day(inner.c.closed_at)
+    closures = _per_week(days.counted(inner.c.lead_unit_id, (closed_on - day0) // 7, where=[
+        inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since, closed_on >= day0, closed_on <= today_n]))
+    # An item becomes overdue on the day after its deadline unless it was closed or cancelled by then.
+    ended = func.coalesce(closed_on, days.local_day(inner.c.cancelled_at))
+    due = days.day_number(inner.c.deadline) + 1
+    new_overdue = _per_week(days.counted(inner.c.lead_unit_id, (due - day0) // 7, where=[
+        inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today,
+        or_(ended.is_(None), ended >= due)]))
+    return closures, new_overdue
+
+
+def _per_week(statement: Select) -> dict[int, tuple]:
+    counts: dict[int, list] = {}
+    for unit_id, week, number in db.session.execute(statement):
+        counts.setdefault(unit_id, [0] * WEEKS)[week] += number
+    return {unit_id: tuple(weeks) for unit_id, weeks in counts.items()}
+
+
+def _mondays(today: dt.date) -> list[dt.date]:
+    this_monday = today - dt.timedelta(days=today.weekday())
+    return [this_monday - dt.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+
+
+def _sums(rows: list[tuple], width: int) -> list[int]:
+    return [sum(column) for column in zip(*rows)] or [0] * width
 
 
 @dataclass
@@ -124,29 +171,6 @@ class Week:
     @property
     def end(self) -> dt.date:
         return self.start + dt.timedelta(days=6)
-
-
-def weekly(stmt: Select, today: dt.date, weeks: int = WEEKS) -> list[Week]:
-    """Closures and newly overdue items per week (Monday to Sunday), the current week last."""
-    this_monday = today - dt.timedelta(days=today.weekday())
-    series = [Week(this_monday - dt.timedelta(weeks=n)) for n in range(weeks - 1, -1, -1)]
-    first = series[0].start
-
-    inner, day0, today_n = stmt.subquery(), first.toordinal(), today.toordinal()
-    since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
-    closed_on = days.local_day(inner.c.closed_at)
-    for week, number in db.session.execute(days.counted((closed_on - day0) // 7, where=[
-            inner.c.status == Status.CLOSED.value, inner.c.closed_at >= since, closed_on >= day0,
-            closed_on <= today_n])):
-        series[week].closures += number
-    # An item becomes overdue on the day after its deadline unless it was closed or cancelled by then.
-    ended = func.coalesce(closed_on, days.local_day(inner.c.cancelled_at))
-    due = days.day_number(inner.c.deadline) + 1
-    for week, number in db.session.execute(days.counted((due - day0) // 7, where=[
-            inner.c.deadline >= first - dt.timedelta(days=1), inner.c.deadline < today,
-            or_(ended.is_(None), ended >= due)])):
-        series[week].new_overdue += number
-    return series
 
 
 @dataclass
@@ -199,27 +223,37 @@ def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
 
 @dataclass(frozen=True)
 class Aggregates:
-    """What the dashboard keeps: everything it shows but the order and page of the unit table."""
+    """What the dashboard keeps of its numbers: all but the order and page of the unit table."""
     statuses: dict[Status, int]
     lights: dict[Light, int]
     units: list[UnitRow]            # in no particular order
     weeks: list[Week]
     furthest_behind: list[UnitRow]  # lowest_completion() of the units: the chart's
-    framework: Framework | None
 
 
-def aggregates(user: User, today: dt.date, evaluation_id: int | None, framework_of: Row | None) -> Aggregates:
-    """The user's numbers, from the cache when no item changed since."""
-    scope_key = user.scope_key
+def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
+    """The user's numbers: a county reader's added up from each unit's kept piece, counted again
+    for the units changed since; a unit's reader's (a few hundred items) whole, until any item changes."""
+    stmt = scope(user, evaluation_id)
+    name = f"dashboard:{today}:{light_settings()}:{evaluation_id}"
+    if user.reads_everything:
+        return cache.kept_per_unit(user.scope_key, name, lambda units: pieces(stmt, today, units),
+                                   lambda kept: _added_up(kept, today))
+    return cache.kept(cache.ITEMS, user.scope_key, name, lambda: _added_up(list(pieces(stmt, today).values()), today))
 
-    def compute() -> Aggregates:
-        stmt = scope(user, evaluation_id)
-        statuses, lights, units = tally(stmt, today)
-        statuses, lights, units = with_parts((statuses, lights, unit_rows(units)), stmt, today)
-        return Aggregates(statuses, lights, units, weekly(stmt, today), lowest_completion(units),
-                          framework(framework_of, stmt) if framework_of else None)
-    name = f"dashboard:{today}:{light_settings()}:{evaluation_id}:{framework_of.id if framework_of else None}"
-    return cache.kept(cache.ITEMS, scope_key, name, compute)
+
+def kept_framework(user: User, evaluation_id: int | None, framework_of: Row, today: dt.date) -> Framework:
+    return cache.kept(cache.ITEMS, user.scope_key, f"framework:{framework_of.id}:{evaluation_id}:{today}:{light_settings()}",
+                      lambda: framework(framework_of, scope(user, evaluation_id)))
+
+
+def _added_up(parts: list[Piece], today: dt.date) -> Aggregates:
+    units = [piece.row for piece in parts if piece.row]
+    weeks = [Week(monday, closures, overdue) for monday, closures, overdue in zip(
+        _mondays(today), _sums([p.closures for p in parts], WEEKS), _sums([p.new_overdue for p in parts], WEEKS))]
+    return Aggregates(dict(zip(STATUSES, _sums([p.statuses for p in parts], len(STATUSES)))),
+                      dict(zip(LIGHTS, _sums([p.lights for p in parts], 3))),
+                      units, weeks, lowest_completion(units))
 
 
 def normal_sort(sort: str | None) -> str:
@@ -313,9 +347,10 @@ def build(user: User, today: dt.date, evaluation: Row | None, framework_of: Row 
           sort: str, page: int = 1) -> Dashboard:
     """Every number of the dashboard for `user` (restricted to `evaluation` when given)."""
     evaluation_id = evaluation.id if evaluation else None
-    numbers = aggregates(user, today, evaluation_id, framework_of)
+    numbers = aggregates(user, today, evaluation_id)
     sort = normal_sort(sort)
     return Dashboard(
         statuses=numbers.statuses, lights=numbers.lights,
         units=unit_table(sorted_units(numbers.units, sort), sort, page, evaluation_id),
-        chart_units=numbers.furthest_behind, weeks=numbers.weeks, framework=numbers.framework)
+        chart_units=numbers.furthest_behind, weeks=numbers.weeks,
+        framework=kept_framework(user, evaluation_id, framework_of, today) if framework_of else None)
