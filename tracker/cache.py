@@ -118,16 +118,17 @@ def kept_per_unit(scope: str, name: str, build: Callable[[list[int] | None], dic
     """`combine` of what `build(units)` gives per unit for those units (None: every unit), kept
     under the user's `scope` and `name`. Each unit's part is kept with the token the unit had when
     it was built, and only the units whose token moved since are built again; the combined whole is
-    kept with all the tokens it was combined at. Everything is built again when the units themselves
+    kept under the items generation. Everything is built again when the units themselves
     changed (their generation is part of the key); nothing is kept while this transaction writes."""
-    era = generations().get(UNITS)
-    tokens = dict(db.session.execute(select(UnitGeneration.unit_id, UnitGeneration.token)
-                                     .order_by(UnitGeneration.unit_id)).all())
-    keep = era is not None and not db.session.connection().info.get(_NOTED)
-    key, state = f"{UNITS}:{era}:{scope}:{name}", hashlib.sha256(repr(tokens).encode()).hexdigest()
+    era, items = generations().get(UNITS), generations().get(ITEMS)
+    keep = None not in (era, items) and not db.session.connection().info.get(_NOTED)
+    key = f"{UNITS}:{era}:{scope}:{name}"
+    # Whatever renews a unit's token also renews the items generation: while that stands, so does
+    # the whole (a reload costs one lookup, not the units' tokens).
     whole = _ask(cache.get, key + ":whole") if keep else None
-    if whole is not None and whole[0] == state:
+    if whole is not None and whole[0] == items:
         return whole[1]
+    tokens = dict(db.session.execute(select(UnitGeneration.unit_id, UnitGeneration.token)).all())
     entries: dict[int, tuple[str | None, T | None]] = (_ask(cache.get, key) if keep else None) or {}
     if entries:
         changed = [unit for unit, token in tokens.items() if entries.get(unit, (None,))[0] != token]
@@ -140,7 +141,7 @@ def kept_per_unit(scope: str, name: str, build: Callable[[list[int] | None], dic
         entries.update((unit, (tokens.get(unit), fresh.get(unit))) for unit in changed)
     result = combine([value for _, value in entries.values() if value is not None])
     if keep:
-        _ask(cache.set_many, {key: entries, key + ":whole": (state, result)})
+        _ask(cache.set_many, {key: entries, key + ":whole": (items, result)})
     return result
 
 
