@@ -44,3 +44,11 @@ def on_starting(server):
     if problem:
         server.log.error("%s", problem)
         sys.exit(1)
+
+
+def post_worker_init(worker):
+    """Exempt what loading the app made (modules, models, the templates' code) from the garbage
+    collector: a full collection, which a request creating a few thousand objects can set off,
+    then walks only what requests created, not the whole application (gc.freeze)."""
+    import gc
+    gc.freeze()

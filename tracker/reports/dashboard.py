@@ -54,19 +54,16 @@ class UnitRow(NamedTuple):
         return 100.0 * self.closed / counted if counted else 0.0
 
 
-class Piece(NamedTuple):
-    """What one unit adds to a reader's numbers: the items it leads by status, the open ones by
-    light and its closures and newly overdue items per week, and its row of the unit table (None:
-    nothing to show). Kept per unit for readers of the county (cache.kept_per_unit)."""
-    statuses: tuple[int, ...]      # per STATUSES
-    lights: tuple[int, int, int]   # red, yellow, green among the open items
-    row: UnitRow | None
-    closures: tuple[int, ...]      # per week, the oldest first
-    new_overdue: tuple[int, ...]
-
-
 STATUSES = tuple(Status)
 LIGHTS = (Light.RED, Light.YELLOW, Light.GREEN)
+
+# A unit's piece of a county reader's numbers is one flat tuple of plain values (2,000 of them are
+# read back, added up and written again after each change): the unit's row of the table (UnitRow's
+# fields; a name of None when it has nothing to show), then what is added up: the items it leads by
+# status, the open ones by light, and its closures and newly overdue items per week, oldest first.
+ROW = len(UnitRow._fields)
+ADDED = {"statuses": len(STATUSES), "lights": len(LIGHTS), "closures": WEEKS, "new_overdue": WEEKS}
+Piece = tuple
 
 
 def _flag(condition):
@@ -91,10 +88,10 @@ def pieces(stmt: Select, today: dt.date, unit_ids: list[int] | None = None) -> d
     for unit_id in ids:
         statuses, lights, (total, closed, cancelled, overdue) = tallies.get(unit_id, _EMPTY_TALLY)
         part = parts.get(unit_id, {"open": 0, "overdue": 0})
-        row = (UnitRow(unit_id, names[unit_id], total - cancelled, closed, 0, overdue, part["open"], part["overdue"])
-               if total > cancelled or unit_id in parts else None)
-        result[unit_id] = Piece(tuple(statuses), tuple(lights), row, closures.get(unit_id, none),
-                                new_overdue.get(unit_id, none))
+        shown = total > cancelled or unit_id in parts
+        row = (unit_id, names[unit_id] if shown else None, total - cancelled, closed, 0, overdue,
+               part["open"], part["overdue"])
+        result[unit_id] = (*row, *statuses, *lights, *closures.get(unit_id, none), *new_overdue.get(unit_id, none))
     return result
 
 
@@ -132,7 +129,9 @@ def _weekly(stmt: Select, today: dt.date) -> tuple[dict[int, tuple], dict[int, t
     """Per lead unit its closures and newly overdue items per week (Monday to Sunday), the current
     week last."""
     first = _mondays(today)[0]
-    inner, day0, today_n = stmt.subquery(), first.toordinal(), today.toordinal()
+    inner = stmt.with_only_columns(Item.lead_unit_id, Item.status, Item.closed_at, Item.cancelled_at,
+                                   Item.deadline).subquery()
+    day0, today_n = first.toordinal(), today.toordinal()
     since = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
     closed_on = days.local_day(inner.c.closed_at)
     closures = _per_week(days.counted(inner.c.lead_unit_id, (closed_on - day0) // 7, where=[
@@ -156,10 +155,6 @@ def _per_week(statement: Select) -> dict[int, tuple]:
 def _mondays(today: dt.date) -> list[dt.date]:
     this_monday = today - dt.timedelta(days=today.weekday())
     return [this_monday - dt.timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
-
-
-def _sums(rows: list[tuple], width: int) -> list[int]:
-    return [sum(column) for column in zip(*rows)] or [0] * width
 
 
 @dataclass
@@ -248,11 +243,15 @@ def kept_framework(user: User, evaluation_id: int | None, framework_of: Row, tod
 
 
 def _added_up(parts: list[Piece], today: dt.date) -> Aggregates:
-    units = [piece.row for piece in parts if piece.row]
-    weeks = [Week(monday, closures, overdue) for monday, closures, overdue in zip(
-        _mondays(today), _sums([p.closures for p in parts], WEEKS), _sums([p.new_overdue for p in parts], WEEKS))]
-    return Aggregates(dict(zip(STATUSES, _sums([p.statuses for p in parts], len(STATUSES)))),
-                      dict(zip(LIGHTS, _sums([p.lights for p in parts], 3))),
+    columns = list(zip(*parts))[ROW:] or [()] * sum(ADDED.values())
+    sums, start = {}, 0
+    for name, width in ADDED.items():
+        sums[name] = [sum(column) for column in columns[start:start + width]]
+        start += width
+    units = [UnitRow._make(piece[:ROW]) for piece in parts if piece[1] is not None]
+    weeks = [Week(monday, closures, overdue)
+             for monday, closures, overdue in zip(_mondays(today), sums["closures"], sums["new_overdue"])]
+    return Aggregates(dict(zip(STATUSES, sums["statuses"])), dict(zip(LIGHTS, sums["lights"])),
                       units, weeks, lowest_completion(units))
 
 
