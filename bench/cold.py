@@ -6,7 +6,8 @@
 Each round changes one item with an UPDATE statement (as another worker, a job or the CLI would; it
 sets the deadline to its own value, so the data stay as generated while the generations and the
 unit's token are renewed), then reads each
-page once through the Flask test client, signed in like a browser; then reads each page again
+page once through the Flask test client (the dashboard as admin, as the head of the changed item's
+unit and as the head of a unit that does not see it), signed in like a browser; then reads each page again
 (warm). Reports the median and the worst of both in ms, wall clock and this process's CPU time
 (SQLite runs in the process; the CPU time moves less when others load the machine). Only the
 local database is touched.
@@ -41,8 +42,18 @@ def main() -> None:
     from tracker.items.models import Item
 
     app = create_app()
+    with app.app_context():
+        # A head whose unit does not lead, hold a part of or cooperate on the item changed.
+        from sqlalchemy import select
+        from tracker.auth.models import Role, User
+        from tracker.items.ledger import visible_to
+        changed = db.session.get(Item, meta["item_id"])
+        heads = db.session.scalars(select(User).where(User.role == Role.HEAD).order_by(User.id).limit(50)).all()
+        other = next(h.username for h in heads if changed.id not in db.session.scalars(
+            visible_to(h).with_only_columns(Item.id).where(Item.id == changed.id)).all())
     pages = {"dashboard (admin)": ("admin", "/reports/"),
-             "dashboard (head of a unit)": (f"head-{meta['unit_code']}", "/reports/"),
+             "dashboard (head of its unit)": (f"head-{meta['unit_code']}", "/reports/"),
+             "dashboard (head of another unit)": (other, "/reports/"),
              "ledger page 1 (filter lists)": ("admin", "/items")}
     clients = {}
     for who, _path in pages.values():

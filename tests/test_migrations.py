@@ -10,14 +10,18 @@ from tracker.items import search
 
 def test_upgrade_from_empty_then_downgrade_one_step_and_back(empty_app):
     def tables():
-        """Table, column and index names, check constraints and cache tokens (a step may add only a
-        column, an index, a token or widen a check)."""
+        """Table, column and index names, check constraints, cache tokens and triggers (a step may add
+        only a column, an index, a token, a trigger or widen a check)."""
         inspector = inspect(db.engine)
         names = set(inspector.get_table_names())
         tokens = set()
         if "catalogue_versions" in names:
             with db.engine.connect() as connection:
                 tokens = {f"token:{name}" for name in connection.scalars(text("SELECT name FROM catalogue_versions"))}
+        triggers = ("SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE trigger_schema = current_schema()"
+                    if db.engine.dialect.name == "postgresql" else "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        with db.engine.connect() as connection:
+            tokens |= {f"trigger:{name}" for name in connection.scalars(text(triggers))}
         columns = {f"{table}.{column['name']}" for table in names for column in inspector.get_columns(table)}
         checks = {f"{table}:{' '.join(check['sqltext'].split())}" for table in names
                   for check in inspector.get_check_constraints(table)}

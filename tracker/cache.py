@@ -10,10 +10,11 @@ path can forget it. Whoever reads a generation also sees the change that made it
 keyed by it is never served for another state. Tokens are random, never counters, so a wiped
 table cannot bring an old one back. A store that is down only means building again.
 
-The county's dashboard is kept per unit instead (`kept_per_unit`): each unit has a token of its own
-in `unit_generations`, renewed by the database's triggers (UNIT_TRIGGERS) whenever an item it leads
-or a part it holds changes what the dashboard counts, so a write makes the next read count that one
-unit again, not the county.
+The dashboard is kept per unit instead: each unit has a token of its own in `unit_generations`,
+renewed by the database's triggers (UNIT_TRIGGERS) whenever an item it leads, holds a part of or
+cooperates on changes what the dashboard counts. A county reader's numbers are added up from each
+unit's piece (`kept_per_unit`), so a write makes the next read count the units it touched again,
+not the county; a unit's reader's numbers are kept under that unit's token (`kept_for_unit`).
 """
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ class CatalogueVersion(db.Model):
 
 
 class UnitGeneration(db.Model):
-    """One row per unit that has led an item or held a part, written by the triggers only. No foreign
+    """One row per unit that has led, held a part of or cooperated on an item, written by the
+    triggers only. No foreign
     key: a unit's token may outlive it harmlessly (nothing is kept under a token never seen again)."""
     __tablename__ = "unit_generations"
 
@@ -105,12 +107,7 @@ def kept(generation: str, scope: str | int, name: str, build: Callable[[], T]) -
     token = generations().get(generation)
     if token is None or db.session.connection().info.get(_NOTED):
         return build()
-    key = f"{generation}:{token}:{scope}:{name}"
-    value = _ask(cache.get, key)
-    if value is None:
-        value = build()
-        _ask(cache.set, key, value)
-    return value
+    return _kept(f"{generation}:{token}:{scope}:{name}", build)
 
 
 def kept_per_unit(scope: str, name: str, build: Callable[[list[int] | None], dict[int, T]],
@@ -143,6 +140,24 @@ def kept_per_unit(scope: str, name: str, build: Callable[[list[int] | None], dic
     if keep:
         _ask(cache.set_many, {key: entries, key + ":whole": (items, result)})
     return result
+
+
+def kept_for_unit(unit_id: int, scope: str, name: str, build: Callable[[], T]) -> T:
+    """`build()` of what a reader of unit `unit_id` sees, kept under that unit's token (any change of
+    an item the unit leads or cooperates on, or of a part of one, renews it) and the units' generation."""
+    era = generations().get(UNITS)
+    token = db.session.execute(select(UnitGeneration.token).where(UnitGeneration.unit_id == unit_id)).scalar()
+    if None in (era, token) or db.session.connection().info.get(_NOTED):
+        return build()
+    return _kept(f"{UNITS}:{era}:unit:{unit_id}:{token}:{scope}:{name}", build)
+
+
+def _kept(key: str, build: Callable[[], T]) -> T:
+    value = _ask(cache.get, key)
+    if value is None:
+        value = build()
+        _ask(cache.set, key, value)
+    return value
 
 
 def _ask(call: Callable, *args):
@@ -222,8 +237,13 @@ def _forget_read(session: Session, transaction) -> None:
 # part: its unit, status and deadline. An evidence upload or an edited text renews no unit.
 ITEM_COLUMNS = "status, lead_unit_id, deadline, closed_at, cancelled_at, behind_on, last_activity_on, finding_id"
 PART_COLUMNS = "status, deadline, unit_id, item_id"
-_ITEMS_UNITS = "SELECT lead_unit_id AS unit_id FROM items WHERE {items} UNION SELECT unit_id FROM parts WHERE item_id IN " \
-               "(SELECT id FROM items WHERE {items})"
+# The units of the items {items} selects: the lead unit, the units holding a part of it and those
+# cooperating on it (a unit's reader sees the items it leads or cooperates on).
+_ITEMS_UNITS = ("SELECT lead_unit_id AS unit_id FROM items WHERE {items} "
+                "UNION SELECT unit_id FROM parts WHERE item_id IN (SELECT id FROM items WHERE {items}) "
+                "UNION SELECT unit_id FROM item_cooperating_units WHERE item_id IN (SELECT id FROM items WHERE {items})")
+_ITEM_UNITS = ("SELECT unit_id FROM parts WHERE item_id = {item} "
+               "UNION SELECT unit_id FROM item_cooperating_units WHERE item_id = {item}")
 
 
 def _sqlite_renew(units: str) -> str:
@@ -233,25 +253,29 @@ def _sqlite_renew(units: str) -> str:
             f"ON CONFLICT (unit_id) DO UPDATE SET token = excluded.token;")
 
 
+_LEAD_AND_ITEM_UNITS = "SELECT lead_unit_id AS unit_id FROM items WHERE id = {item} UNION " + _ITEM_UNITS
+_ROW_AND_ITEM_UNITS = "SELECT {row}.unit_id AS unit_id UNION " + _LEAD_AND_ITEM_UNITS.format(item="{row}.item_id")
+
 SQLITE_UNIT_TRIGGERS = [
     f"""CREATE TRIGGER unit_generations_item_insert AFTER INSERT ON items BEGIN
         {_sqlite_renew('SELECT new.lead_unit_id AS unit_id')} END""",
     f"""CREATE TRIGGER unit_generations_item_update AFTER UPDATE OF {ITEM_COLUMNS} ON items BEGIN
         {_sqlite_renew('SELECT old.lead_unit_id AS unit_id UNION SELECT new.lead_unit_id UNION '
-                       'SELECT unit_id FROM parts WHERE item_id = new.id')} END""",
+                       + _ITEM_UNITS.format(item='new.id'))} END""",
     f"""CREATE TRIGGER unit_generations_item_delete AFTER DELETE ON items BEGIN
-        {_sqlite_renew('SELECT old.lead_unit_id AS unit_id UNION SELECT unit_id FROM parts WHERE item_id = old.id')} END""",
-    f"""CREATE TRIGGER unit_generations_part_insert AFTER INSERT ON parts BEGIN
-        {_sqlite_renew('SELECT new.unit_id AS unit_id')} END""",
+        {_sqlite_renew('SELECT old.lead_unit_id AS unit_id UNION ' + _ITEM_UNITS.format(item='old.id'))} END""",
+    *(f"""CREATE TRIGGER unit_generations_{table}_{event.lower()} AFTER {event} ON {on} BEGIN
+        {_sqlite_renew(_ROW_AND_ITEM_UNITS.format(row=row))} END"""
+      for table, on in (("part", "parts"), ("cooperation", "item_cooperating_units"))
+      for event, row in (("INSERT", "new"), ("DELETE", "old"))),
     f"""CREATE TRIGGER unit_generations_part_update AFTER UPDATE OF {PART_COLUMNS} ON parts BEGIN
-        {_sqlite_renew('SELECT old.unit_id AS unit_id UNION SELECT new.unit_id')} END""",
-    f"""CREATE TRIGGER unit_generations_part_delete AFTER DELETE ON parts BEGIN
-        {_sqlite_renew('SELECT old.unit_id AS unit_id')} END""",
+        {_sqlite_renew('SELECT old.unit_id AS unit_id UNION ' + _ROW_AND_ITEM_UNITS.format(row='new'))} END""",
     f"""CREATE TRIGGER unit_generations_finding_update AFTER UPDATE OF evaluation_id, indicator_id ON findings BEGIN
         {_sqlite_renew(_ITEMS_UNITS.format(items='finding_id = new.id'))} END""",
 ]
 SQLITE_UNIT_TRIGGERS_DROP = [f"DROP TRIGGER IF EXISTS unit_generations_{name}" for name in (
-    "item_insert", "item_update", "item_delete", "part_insert", "part_update", "part_delete", "finding_update")]
+    "item_insert", "item_update", "item_delete", "part_insert", "part_update", "part_delete",
+    "cooperation_insert", "cooperation_delete", "finding_update")]
 
 POSTGRES_UNIT_TRIGGERS = [
     # Distinct ids first: one statement may not upsert a row twice.
@@ -261,34 +285,36 @@ POSTGRES_UNIT_TRIGGERS = [
          FROM (SELECT DISTINCT unnest(ids) AS unit_id) AS renewed WHERE unit_id IS NOT NULL
          ON CONFLICT (unit_id) DO UPDATE SET token = excluded.token
        $$""",
-    """CREATE FUNCTION rectify_item_units() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION rectify_item_units() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF TG_OP = 'INSERT' THEN
            PERFORM rectify_renew_units(ARRAY[NEW.lead_unit_id]);
          ELSIF TG_OP = 'UPDATE' THEN
            PERFORM rectify_renew_units(ARRAY[OLD.lead_unit_id, NEW.lead_unit_id]
-                                       || ARRAY(SELECT unit_id FROM parts WHERE item_id = NEW.id));
+                                       || ARRAY({_ITEM_UNITS.format(item='NEW.id')}));
          ELSE
-           PERFORM rectify_renew_units(ARRAY[OLD.lead_unit_id]
-                                       || ARRAY(SELECT unit_id FROM parts WHERE item_id = OLD.id));
+           PERFORM rectify_renew_units(ARRAY[OLD.lead_unit_id] || ARRAY({_ITEM_UNITS.format(item='OLD.id')}));
          END IF;
          RETURN NULL;
        END $$""",
     f"""CREATE TRIGGER unit_generations_item AFTER INSERT OR DELETE OR UPDATE OF {ITEM_COLUMNS} ON items
        FOR EACH ROW EXECUTE FUNCTION rectify_item_units()""",
-    """CREATE FUNCTION rectify_part_units() RETURNS trigger LANGUAGE plpgsql AS $$
+    # Parts and cooperating units alike: the row's unit (before and after) and the units of its item.
+    f"""CREATE FUNCTION rectify_item_row_units() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF TG_OP = 'INSERT' THEN
-           PERFORM rectify_renew_units(ARRAY[NEW.unit_id]);
+           PERFORM rectify_renew_units(ARRAY({_ROW_AND_ITEM_UNITS.format(row='NEW')}));
          ELSIF TG_OP = 'UPDATE' THEN
-           PERFORM rectify_renew_units(ARRAY[OLD.unit_id, NEW.unit_id]);
+           PERFORM rectify_renew_units(ARRAY[OLD.unit_id] || ARRAY({_ROW_AND_ITEM_UNITS.format(row='NEW')}));
          ELSE
-           PERFORM rectify_renew_units(ARRAY[OLD.unit_id]);
+           PERFORM rectify_renew_units(ARRAY({_ROW_AND_ITEM_UNITS.format(row='OLD')}));
          END IF;
          RETURN NULL;
        END $$""",
     f"""CREATE TRIGGER unit_generations_part AFTER INSERT OR DELETE OR UPDATE OF {PART_COLUMNS} ON parts
-       FOR EACH ROW EXECUTE FUNCTION rectify_part_units()""",
+       FOR EACH ROW EXECUTE FUNCTION rectify_item_row_units()""",
+    """CREATE TRIGGER unit_generations_cooperation AFTER INSERT OR DELETE ON item_cooperating_units
+       FOR EACH ROW EXECUTE FUNCTION rectify_item_row_units()""",
     f"""CREATE FUNCTION rectify_finding_units() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          PERFORM rectify_renew_units(ARRAY({_ITEMS_UNITS.format(items='finding_id = NEW.id')}));
@@ -299,9 +325,10 @@ POSTGRES_UNIT_TRIGGERS = [
 ]
 POSTGRES_UNIT_TRIGGERS_DROP = [
     "DROP TRIGGER IF EXISTS unit_generations_finding ON findings", "DROP TRIGGER IF EXISTS unit_generations_part ON parts",
+    "DROP TRIGGER IF EXISTS unit_generations_cooperation ON item_cooperating_units",
     "DROP TRIGGER IF EXISTS unit_generations_item ON items", "DROP FUNCTION IF EXISTS rectify_finding_units()",
-    "DROP FUNCTION IF EXISTS rectify_part_units()", "DROP FUNCTION IF EXISTS rectify_item_units()",
-    "DROP FUNCTION IF EXISTS rectify_renew_units(integer[])"]
+    "DROP FUNCTION IF EXISTS rectify_part_units()", "DROP FUNCTION IF EXISTS rectify_item_row_units()",
+    "DROP FUNCTION IF EXISTS rectify_item_units()", "DROP FUNCTION IF EXISTS rectify_renew_units(integer[])"]
 
 
 def create_unit_triggers(bind: Connection) -> None:

@@ -281,3 +281,38 @@ def test_a_county_reader_after_a_rolled_back_write_sees_what_was_committed(leade
     item.deadline = today - D(days=1)
     db.session.commit()
     assert numbers(leader)[0] == (1, 1, 1, 0)
+
+
+def test_a_unit_reader_sees_at_once_what_changes_on_the_items_it_sees(login_as, make, db, edu, monkeypatch, today):
+    """A head's numbers are kept under the unit's own token: Core statements on a part another unit
+    holds of the unit's item, and on the unit joining another unit's item, show at the next read; a
+    write to an item the unit does not see counts nothing again."""
+    from tracker.items.models import item_cooperating_units
+    from tracker.parts.models import Part
+    fin, housing = make.unit("县财政局"), make.unit("县住建局")
+    head = login_as(make.user(Role.HEAD, unit=edu))
+    own = make.item(lead_unit=edu, cooperating=[fin])
+    parts.add_part(make.user(Role.ADMIN), own, fin, deadline=today + D(days=20))
+    theirs = make.item(lead_unit=housing, deadline=today - D(days=1))
+    db.session.commit()
+
+    def shown() -> tuple[str, dict]:
+        page = head.get("/reports/?lang=en")
+        return tile(page, "tile-total"), {row[0]: row for row in table(page, "by-unit")}
+
+    total, units = shown()
+    assert total == "1" and units["县财政局"][-2:] == ["1", "0"] and "县住建局" not in units
+    asked = _counted_units(monkeypatch)
+    db.session.execute(update(Item).where(Item.id == theirs.id).values(deadline=today - D(days=2)))
+    db.session.commit()
+    assert shown()[0] == "1" and asked == []
+    with db.engine.begin() as connection:
+        connection.execute(update(Part.__table__).values(deadline=today - D(days=3)))
+    assert shown()[1]["县财政局"][-2:] == ["1", "1"]
+    with db.engine.begin() as connection:
+        connection.execute(item_cooperating_units.insert().values(item_id=theirs.id, unit_id=edu.id))
+    total, units = shown()
+    assert total == "2" and units["县住建局"][1:5] == ["1", "1", "0", "1"]
+    with db.engine.begin() as connection:
+        connection.execute(item_cooperating_units.delete().where(item_cooperating_units.c.item_id == theirs.id))
+    assert shown()[0] == "1"

@@ -228,13 +228,14 @@ class Aggregates:
 
 def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggregates:
     """The user's numbers: a county reader's added up from each unit's kept piece, counted again
-    for the units changed since; a unit's reader's (a few hundred items) whole, until any item changes."""
+    for the units changed since; a unit's reader's kept until anything it sees changes."""
     stmt = scope(user, evaluation_id)
     name = f"dashboard:{today}:{light_settings()}:{evaluation_id}"
     if user.reads_everything:
         return cache.kept_per_unit(user.scope_key, name, lambda units: pieces(stmt, today, units),
                                    lambda kept: _added_up(kept, today))
-    return cache.kept(cache.ITEMS, user.scope_key, name, lambda: _added_up(list(pieces(stmt, today).values()), today))
+    return cache.kept_for_unit(user.unit_id, user.scope_key, name,
+                               lambda: _added_up(list(pieces(stmt, today).values()), today))
 
 
 def kept_framework(user: User, evaluation_id: int | None, framework_of: Row, today: dt.date) -> Framework:
