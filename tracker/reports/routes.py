@@ -98,16 +98,15 @@ def dashboard_page():
 @bp.get("/units/<int:unit_id>")
 @login_required
 def unit_report(unit_id: int):
-    unit = printable.unit_for(current_user, unit_id)
-    report = printable.unit_report(unit, clock.today())
-    return render_template("reports/unit.html", report=report, today=clock.today())
+    unit, today = printable.unit_for(current_user, unit_id), clock.today()
+    return render_template("reports/unit.html", report=printable.unit_report(unit, today), today=today)
 
 
 @bp.get("/overdue")
 @login_required
 def overdue_report():
-    return render_template("reports/overdue.html", lines=printable.overdue_lines(current_user, clock.today()),
-                           today=clock.today())
+    today = clock.today()
+    return render_template("reports/overdue.html", lines=printable.overdue_lines(current_user, today), today=today)
 
 
 @bp.get("/items/<int:item_id>/notice")
