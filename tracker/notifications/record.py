@@ -20,6 +20,7 @@ from tracker.i18n import lazy_gettext as _l
 from tracker.items.models import Item
 from tracker.notifications import mails
 from tracker.notifications.models import Notification, OutboxChannel, OutboxMessage, OutboxStatus, Reminder, ReminderKind
+from tracker.paging import period_args
 from tracker.reports.sheet import Column
 from tracker.units.models import Unit
 
@@ -64,16 +65,8 @@ class RecordFilter:
 
 def read_filter(args) -> RecordFilter:
     raw = {key: (args.get(key) or "").strip()[:40] for key in ("start", "end", "kind", "sort")}
-    flt = RecordFilter(raw=raw)
-    for key in ("start", "end"):
-        if raw[key]:
-            try:
-                setattr(flt, key, dt.date.fromisoformat(raw[key]))
-            except ValueError:
-                flt.errors[key] = _("Enter the date as YYYY-MM-DD, e.g. 2026-01-31.")
-    if flt.start and flt.end and flt.end < flt.start:
-        flt.errors["end"] = _("The period ends (%(end)s) before it starts (%(start)s). Swap the two dates.",
-                              end=flt.end.isoformat(), start=flt.start.isoformat())
+    start, end, errors = period_args(raw)
+    flt = RecordFilter(start=start, end=end, errors=errors, raw=raw)
     if raw["kind"] in set(ReminderKind):
         flt.kind = ReminderKind(raw["kind"])
     if raw["sort"].lstrip("-") in SORTS:

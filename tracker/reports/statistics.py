@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tracker import clock
 from tracker.evaluations.models import Evaluation
 from tracker.extensions import db
+from tracker.paging import period_args
 from tracker.reports import stats
 from tracker.reports.sheet import Column
 
@@ -33,23 +34,11 @@ class Filters:
         return {k: v for k, v in values.items() if v is not None}
 
 
-def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text.strip())
-
-
 def read_filters(args) -> Filters:
     """`start`, `end` (YYYY-MM-DD, both included) and `evaluation` (an id) from a query string."""
     raw = {key: (args.get(key) or "").strip()[:40] for key in ("start", "end", "evaluation")}
-    flt = Filters(raw=raw)
-    for key in ("start", "end"):
-        if raw[key]:
-            try:
-                setattr(flt, key, _date(raw[key]))
-            except ValueError:
-                flt.errors[key] = _("Enter the date as YYYY-MM-DD, e.g. 2026-01-31.")
-    if flt.start and flt.end and flt.end < flt.start:
-        flt.errors["end"] = _("The period ends (%(end)s) before it starts (%(start)s). Swap the two dates.",
-                              end=flt.end.isoformat(), start=flt.start.isoformat())
+    start, end, errors = period_args(raw)
+    flt = Filters(start=start, end=end, errors=errors, raw=raw)
     if raw["evaluation"]:
         number = raw["evaluation"]
         flt.evaluation = (db.session.get(Evaluation, int(number))
