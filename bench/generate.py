@@ -546,10 +546,6 @@ def _analyze(engine) -> None:
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE)"))
-        # The generator's one transaction renewed each unit's token once per row it wrote (~300,000
-        # versions of 2,000 rows: 58 MB that every dashboard read after a write scanned, 15 ms). A
-        # server that took its writes one at a time keeps the table at its size through autovacuum.
-        conn.execute(text("VACUUM (FULL, ANALYZE) unit_generations"))
 
 
 def _fix_sequences(db) -> None:

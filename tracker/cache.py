@@ -278,12 +278,15 @@ SQLITE_UNIT_TRIGGERS_DROP = [f"DROP TRIGGER IF EXISTS unit_generations_{name}" f
     "cooperation_insert", "cooperation_delete", "finding_update")]
 
 POSTGRES_UNIT_TRIGGERS = [
-    # Distinct ids first: one statement may not upsert a row twice.
+    # Distinct ids first: one statement may not upsert a row twice. A token this transaction
+    # already renewed is left (its row's xmin is this transaction): a bulk load writing 100,000 items
+    # makes one new version of each unit's row, not one per item (each stays until the commit).
     """CREATE FUNCTION rectify_renew_units(ids integer[]) RETURNS void LANGUAGE sql AS $$
          INSERT INTO unit_generations (unit_id, token)
          SELECT unit_id, replace(gen_random_uuid()::text, '-', '')
          FROM (SELECT DISTINCT unnest(ids) AS unit_id) AS renewed WHERE unit_id IS NOT NULL
          ON CONFLICT (unit_id) DO UPDATE SET token = excluded.token
+         WHERE unit_generations.xmin <> pg_current_xact_id()::xid
        $$""",
     f"""CREATE FUNCTION rectify_item_units() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN

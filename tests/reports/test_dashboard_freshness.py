@@ -2,9 +2,9 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from tests.helpers import counted, table, tile
+from tests.helpers import counted, postgres_url, table, tile
 from tracker import cache, clock
 from tracker.auth.models import Role
 from tracker.evaluations.models import Evaluation, Finding, Indicator, Rating
@@ -316,3 +316,23 @@ def test_a_unit_reader_sees_at_once_what_changes_on_the_items_it_sees(login_as, 
     with db.engine.begin() as connection:
         connection.execute(item_cooperating_units.delete().where(item_cooperating_units.c.item_id == theirs.id))
     assert shown()[0] == "1"
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="PostgreSQL keeps a version of a row per update until the commit")
+def test_a_transaction_renews_a_units_token_once_however_many_rows_it_writes(make, db, edu, today):
+    """A bulk load's one transaction must not leave thousands of versions of a unit's token row."""
+    first, second = make.item(lead_unit=edu), make.item(lead_unit=edu)
+    db.session.commit()
+
+    def token() -> str:
+        return db.session.execute(select(cache.UnitGeneration.token).where(cache.UnitGeneration.unit_id == edu.id)).scalar()
+
+    before = token()
+    db.session.execute(update(Item).where(Item.id == first.id).values(deadline=today + D(days=5)))
+    renewed = token()
+    db.session.execute(update(Item).where(Item.id == second.id).values(deadline=today + D(days=6)))
+    assert renewed != before and token() == renewed
+    db.session.commit()
+    db.session.execute(update(Item).where(Item.id == first.id).values(deadline=today + D(days=7)))
+    assert token() != renewed
+    db.session.rollback()
