@@ -78,8 +78,8 @@ class CatalogueVersion(db.Model):
 
 class UnitGeneration(db.Model):
     """One row per unit that has led, held a part of or cooperated on an item, written by the
-    triggers only. No foreign
-    key: a unit's token may outlive it harmlessly (nothing is kept under a token never seen again)."""
+    triggers only. No foreign key: a unit's token may outlive it harmlessly (nothing is kept under
+    a token never seen again)."""
     __tablename__ = "unit_generations"
 
     unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
