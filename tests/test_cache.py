@@ -81,7 +81,7 @@ def test_workers_share_the_numbers_through_redis_and_see_changes_at_once(app_wit
     first, second = signed_in(app_with_store(REDIS_URL), leader), signed_in(app_with_store(REDIS_URL), leader)
     assert dashboard_statements(first)             # computed, and kept in Redis
     assert not dashboard_statements(second)        # the other worker's numbers
-    assert shared_store.keys("rectify:items:*")
+    assert shared_store.keys("rectify:units:*")
 
     with db.engine.begin() as connection:                    # a Core UPDATE, as the CLI writes
         connection.execute(update(Item.__table__).where(Item.__table__.c.id == item.id)

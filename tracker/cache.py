@@ -44,15 +44,20 @@ UNITS = "units"              # the unit filter list: names, active
 PEOPLE = "people"            # the owner filter list: names, roles, units, active
 EVALUATIONS = "evaluations"  # the evaluation filter list: titles, years
 SEARCH = "search"            # what a text search finds and counts: texts, statuses, units, owners
+FRAMEWORK = "framework"      # which items the dashboard's indicator framework lists first
 # A search's counts depend on none of what progress updates and uploads change (percent, dates of
 # activity, version), so those writes leave them kept: most writes are progress.
 _SEARCHED = {"title", "measures", "status", "lead_unit_id", "owner_id", "finding_id"}
 # Per table the generations it renews and the columns that matter to each (None: any change).
 # A sign-in or a password change is no change of the people lists.
+# The framework lists each indicator's first items by deadline among those a reader sees (drafts
+# and other units' items are not everyone's); their titles and badges are read on every view.
+_LISTED = {"deadline", "status", "lead_unit_id", "finding_id"}
 WATCHED = {
-    "items": {ITEMS: None, SEARCH: _SEARCHED}, "item_cooperating_units": {ITEMS: None, SEARCH: None},
-    "findings": {ITEMS: None, SEARCH: {"text", "evaluation_id"}},
-    "indicators": {ITEMS: None},
+    "items": {ITEMS: None, SEARCH: _SEARCHED, FRAMEWORK: _LISTED},
+    "item_cooperating_units": {ITEMS: None, SEARCH: None, FRAMEWORK: None},
+    "findings": {ITEMS: None, SEARCH: {"text", "evaluation_id"}, FRAMEWORK: {"indicator_id", "evaluation_id"}},
+    "indicators": {ITEMS: None, FRAMEWORK: None},
     "units": {ITEMS: None, UNITS: {"name", "active"}},
     "evaluations": {ITEMS: None, EVALUATIONS: {"title", "year"}},
     "users": {PEOPLE: {"name", "role", "unit_id", "active"}},

@@ -336,3 +336,40 @@ def test_a_transaction_renews_a_units_token_once_however_many_rows_it_writes(mak
     db.session.execute(update(Item).where(Item.id == first.id).values(deadline=today + D(days=7)))
     assert token() != renewed
     db.session.rollback()
+
+
+def test_the_framework_shows_edits_at_once_and_lists_again_only_after_a_move(leader, make, db, edu, monkeypatch, today):
+    """Which items an indicator lists first is kept while only progress and texts change; the
+    listed items' titles and lights are read on every view; a moved deadline lists them again."""
+    from tracker.reports import dashboard
+    finding = make.finding()
+    indicator = Indicator(evaluation=finding.evaluation, level=3, code="1.1.1", sort_key="0001.0001.0001",
+                          name="教师配备")
+    db.session.add(indicator)
+    db.session.flush()
+    finding.indicator_id = indicator.id
+    quiet = make.item(lead_unit=edu, title="轮岗交流", deadline=today + D(days=60), progress=50,
+                      last_activity_on=today - D(days=40))
+    later = [make.item(lead_unit=edu, title=f"后续{n}", deadline=today + D(days=70 + n), progress=50) for n in range(5)]
+    db.session.commit()
+    listed, count = [], dashboard._listed
+    monkeypatch.setattr(dashboard, "_listed", lambda stmt, ids: listed.append(ids) or count(stmt, ids))
+
+    def cell() -> str:
+        return table(leader.get("/reports/?lang=en"), "framework")[0][4]
+
+    shown = cell()
+    assert shown.count("Attention") == 1 and shown.count("On track") == 4
+    assert "轮岗交流" in shown and "后续3" in shown and "后续4" not in shown
+    assert "and 1 more" in shown
+    quiet.last_activity_on = today  # what a progress post changes
+    db.session.commit()
+    assert "Attention" not in cell()
+    db.session.execute(update(Item).where(Item.id == quiet.id).values(title="教师轮岗交流"))
+    db.session.commit()
+    assert "教师轮岗交流" in cell() and len(listed) == 1
+    with db.engine.begin() as connection:
+        connection.execute(update(Item.__table__).where(Item.__table__.c.id == later[4].id)
+                           .values(deadline=today + D(days=1)))
+    shown = cell()
+    assert "后续4" in shown and "后续3" not in shown and len(listed) == 2

@@ -183,17 +183,26 @@ class Framework:
     ratings_after: dict[Rating, int]    # ... and per rating after rectification
 
 
-def framework(evaluation: Evaluation, stmt: Select) -> Framework:
-    """The evaluation's indicators with their ratings and the first (visible) items linked to each."""
+def framework(user: User, evaluation: Row, evaluation_id: int | None) -> Framework:
+    """The evaluation's indicators with their ratings and the first items `user` may see linked to
+    each (of `evaluation_id` only, when given). Which items an indicator lists is kept under the
+    `framework` generation (deadlines, statuses, findings: a progress post or an upload changes
+    none of it); the indicators and the listed items' titles and badges are read on every view."""
     # Plain rows, not Indicator objects: a framework has a few hundred indicators.
     indicators = db.session.execute(select(
         Indicator.id, Indicator.level, Indicator.code, Indicator.name, Indicator.self_rating, Indicator.rating_after,
     ).where(Indicator.evaluation_id == evaluation.id).order_by(Indicator.sort_key)).all()
     rows = {i.id: IndicatorRow(i) for i in indicators}
     if rows:
-        for item in db.session.execute(_linked_items(stmt, list(rows))):
-            rows[item.indicator_id].items.append(item)
-            rows[item.indicator_id].more = item.linked - len(rows[item.indicator_id].items)
+        listed = cache.kept(cache.FRAMEWORK, user.scope_key, f"listed:{evaluation.id}:{evaluation_id}",
+                            lambda: _listed(scope(user, evaluation_id), list(rows)))
+        shown = {item.id: item for item in db.session.execute(select(
+            Item.id, Item.title, Item.status, Item.deadline, Item.behind_on, Item.last_activity_on,
+        ).where(Item.id.in_([i for ids, _linked in listed.values() for i in ids])))}
+        for indicator_id, (ids, linked) in listed.items():
+            if indicator_id in rows:
+                rows[indicator_id].items = [shown[i] for i in ids if i in shown]
+                rows[indicator_id].more = linked - len(ids)
     ratings = {r: 0 for r in Rating}
     after = {r: 0 for r in Rating}
     for indicator in indicators:
@@ -204,16 +213,19 @@ def framework(evaluation: Evaluation, stmt: Select) -> Framework:
     return Framework(evaluation, list(rows.values()), ratings, after)
 
 
-def _linked_items(stmt: Select, indicator_ids: list[int]) -> Select:
-    """Per indicator the first LINKED_ITEMS items by deadline (what a light badge needs) and the count."""
+def _listed(stmt: Select, indicator_ids: list[int]) -> dict[int, tuple[list[int], int]]:
+    """Per indicator the ids of its first LINKED_ITEMS items by deadline, and how many are linked."""
     per_indicator = {"partition_by": Finding.indicator_id}
     ranked = stmt.join(Finding, Finding.id == Item.finding_id).where(
         Finding.indicator_id.in_(indicator_ids)).with_only_columns(
-        Item.id, Item.title, Item.status, Item.deadline, Item.behind_on, Item.last_activity_on,
-        Finding.indicator_id,
+        Item.id, Finding.indicator_id,
         func.row_number().over(**per_indicator, order_by=(Item.deadline, Item.id)).label("rank"),
         func.count().over(**per_indicator).label("linked")).subquery()
-    return select(ranked).where(ranked.c.rank <= LINKED_ITEMS).order_by(ranked.c.indicator_id, ranked.c.rank)
+    listed: dict[int, tuple[list[int], int]] = {}
+    for item_id, indicator_id, _rank, linked in db.session.execute(
+            select(ranked).where(ranked.c.rank <= LINKED_ITEMS).order_by(ranked.c.indicator_id, ranked.c.rank)):
+        listed.setdefault(indicator_id, ([], linked))[0].append(item_id)
+    return listed
 
 
 @dataclass(frozen=True)
@@ -236,11 +248,6 @@ def aggregates(user: User, today: dt.date, evaluation_id: int | None) -> Aggrega
                                    lambda kept: _added_up(kept, today))
     return cache.kept_for_unit(user.unit_id, user.scope_key, name,
                                lambda: _added_up(list(pieces(stmt, today).values()), today))
-
-
-def kept_framework(user: User, evaluation_id: int | None, framework_of: Row, today: dt.date) -> Framework:
-    return cache.kept(cache.ITEMS, user.scope_key, f"framework:{framework_of.id}:{evaluation_id}:{today}:{light_settings()}",
-                      lambda: framework(framework_of, scope(user, evaluation_id)))
 
 
 def _added_up(parts: list[Piece], today: dt.date) -> Aggregates:
@@ -353,4 +360,4 @@ def build(user: User, today: dt.date, evaluation: Row | None, framework_of: Row 
         statuses=numbers.statuses, lights=numbers.lights,
         units=unit_table(sorted_units(numbers.units, sort), sort, page, evaluation_id),
         chart_units=numbers.furthest_behind, weeks=numbers.weeks,
-        framework=kept_framework(user, evaluation_id, framework_of, today) if framework_of else None)
+        framework=framework(user, framework_of, evaluation_id) if framework_of else None)
