@@ -196,9 +196,10 @@ def framework(user: User, evaluation: Row, evaluation_id: int | None) -> Framewo
     if rows:
         listed = cache.kept(cache.FRAMEWORK, user.scope_key, f"listed:{evaluation.id}:{evaluation_id}",
                             lambda: _listed(scope(user, evaluation_id), list(rows)))
+        wanted = [i for ids, _linked in listed.values() for i in ids]
         shown = {item.id: item for item in db.session.execute(select(
             Item.id, Item.title, Item.status, Item.deadline, Item.behind_on, Item.last_activity_on,
-        ).where(Item.id.in_([i for ids, _linked in listed.values() for i in ids])))}
+        ).where(Item.id.in_(wanted)))} if wanted else {}
         for indicator_id, (ids, linked) in listed.items():
             if indicator_id in rows:
                 rows[indicator_id].items = [shown[i] for i in ids if i in shown]
